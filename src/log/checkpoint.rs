@@ -1,0 +1,291 @@
+//! The shard's checkpoint: the few facts recovery cannot derive from the segments.
+//!
+//! - **Counter lease.** The writer may hand out sequence counters below `counter_lease_limit` only;
+//!   before crossing it, a larger limit is made durable here. After a crash that lost an unsynced
+//!   tail, recovery resumes at the limit, so a counter that might have been handed out (and
+//!   acknowledged to a producer) before the crash is never handed out again.
+//! - **Durable point.** A position (segment, offset) below which every frame was synced. Damage
+//!   found below it is corruption and opening fails; damage above it is a torn tail and is cut.
+//! - **Clean shutdown.** Set only by a close that synced everything and wrote every index file;
+//!   cleared (durably) by open before the first append. A clean checkpoint lets open skip the scan.
+//!
+//! The file holds two 512-byte slots written alternately, each with a generation and a CRC, so a
+//! write torn by power loss leaves the other, older slot intact (the double-buffer redb and Iggy use).
+//! A slot is written with `pwrite` and made durable with `fdatasync` before the writer relies on it.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use super::frame::{u32_at, u64_at};
+use crate::sequence::ShardIdentity;
+
+/// Name of the checkpoint file inside a shard directory.
+pub const FILE_NAME: &str = "checkpoint";
+const SLOT_BYTES: usize = 512;
+const MAGIC: [u8; 8] = *b"SHLGCKP1";
+const FLAG_CLEAN: u32 = 1;
+
+/// A position in the log: a segment (by base counter) and a byte offset in it. Ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LogPosition {
+    /// Base counter of the segment.
+    pub segment_base: u64,
+    /// Byte offset within the segment file.
+    pub offset: u64,
+}
+
+/// The contents of one checkpoint slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Incremented by every write; the valid slot with the larger generation wins.
+    pub generation: u64,
+    /// Shard this log belongs to.
+    pub identity: ShardIdentity,
+    /// Counters at or above this have never been handed out.
+    pub counter_lease_limit: u64,
+    /// Every frame before this position was synced to disk.
+    pub durable: LogPosition,
+    /// Set only by a clean close.
+    pub clean: bool,
+    /// Clean only: the next counter to hand out.
+    pub next_counter: u64,
+    /// Clean only: arrival time of the last record (arrivals never decrease within a shard).
+    pub last_arrival_ms: u64,
+    /// Clean only: the active segment's base and published length.
+    pub active_end: LogPosition,
+}
+
+impl Checkpoint {
+    fn encode(&self) -> [u8; SLOT_BYTES] {
+        let mut slot = [0u8; SLOT_BYTES];
+        let fields: [(usize, u64); 9] = [
+            (8, self.generation),
+            (24, self.identity.created_secs),
+            (32, self.counter_lease_limit),
+            (40, self.durable.segment_base),
+            (48, self.durable.offset),
+            (56, self.next_counter),
+            (64, self.last_arrival_ms),
+            (72, self.active_end.segment_base),
+            (80, self.active_end.offset),
+        ];
+        slot[0..8].copy_from_slice(&MAGIC);
+        for (offset, value) in fields {
+            if let Some(field) = slot.get_mut(offset..offset + 8) {
+                field.copy_from_slice(&value.to_le_bytes());
+            }
+        }
+        slot[16..20].copy_from_slice(&self.identity.index.to_le_bytes());
+        let flags = if self.clean { FLAG_CLEAN } else { 0 };
+        slot[20..24].copy_from_slice(&flags.to_le_bytes());
+        let crc = crc32fast::hash(&slot[..SLOT_BYTES - 4]);
+        slot[SLOT_BYTES - 4..].copy_from_slice(&crc.to_le_bytes());
+        slot
+    }
+
+    fn decode(slot: &[u8]) -> Option<Checkpoint> {
+        let body = slot.get(..SLOT_BYTES - 4)?;
+        if slot.len() != SLOT_BYTES
+            || body.get(..8)? != MAGIC
+            || crc32fast::hash(body) != u32_at(slot, SLOT_BYTES - 4)
+        {
+            return None;
+        }
+        let flags = u32_at(slot, 20);
+        Some(Checkpoint {
+            generation: u64_at(slot, 8),
+            identity: ShardIdentity {
+                index: u32_at(slot, 16),
+                created_secs: u64_at(slot, 24),
+            },
+            counter_lease_limit: u64_at(slot, 32),
+            durable: LogPosition {
+                segment_base: u64_at(slot, 40),
+                offset: u64_at(slot, 48),
+            },
+            clean: flags & FLAG_CLEAN != 0,
+            next_counter: u64_at(slot, 56),
+            last_arrival_ms: u64_at(slot, 64),
+            active_end: LogPosition {
+                segment_base: u64_at(slot, 72),
+                offset: u64_at(slot, 80),
+            },
+        })
+    }
+}
+
+/// Why the checkpoint file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// Reading failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// The file exists but neither slot is valid: only media damage can do that, since a torn write
+    /// spoils at most one slot.
+    #[error("both checkpoint slots are damaged")]
+    Damaged,
+}
+
+/// The open checkpoint file.
+pub struct CheckpointFile {
+    file: File,
+    current: Checkpoint,
+}
+
+impl CheckpointFile {
+    /// Reads the checkpoint in `dir`. `Ok(None)` when there is no file at all (a new shard).
+    pub fn open(dir: &Path) -> Result<Option<CheckpointFile>, CheckpointError> {
+        let path = dir.join(FILE_NAME);
+        let file = match OpenOptions::new().read(true).write(true).open(&path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(error.into()),
+        };
+        let mut bytes = [0u8; SLOT_BYTES * 2];
+        let read = read_up_to(&file, &mut bytes)?;
+        let (first, second) = bytes.split_at(SLOT_BYTES);
+        let slots = [
+            Checkpoint::decode(first),
+            (read == SLOT_BYTES * 2)
+                .then(|| Checkpoint::decode(second))
+                .flatten(),
+        ];
+        let current = slots
+            .into_iter()
+            .flatten()
+            .max_by_key(|checkpoint| checkpoint.generation)
+            .ok_or(CheckpointError::Damaged)?;
+        Ok(Some(CheckpointFile { file, current }))
+    }
+
+    /// Creates the checkpoint file of a new shard, durably (file and directory entry).
+    pub fn create(dir: &Path, initial: Checkpoint) -> io::Result<CheckpointFile> {
+        let path = dir.join(FILE_NAME);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        file.set_len((SLOT_BYTES * 2) as u64)?;
+        let mut checkpoint_file = CheckpointFile {
+            file,
+            current: Checkpoint {
+                generation: 0,
+                ..initial
+            },
+        };
+        checkpoint_file.write(initial)?;
+        super::segment::sync_directory(dir)?;
+        Ok(checkpoint_file)
+    }
+
+    /// The checkpoint as last written (or read).
+    pub fn current(&self) -> Checkpoint {
+        self.current
+    }
+
+    /// Durably replaces the checkpoint with `next` (its generation is assigned here).
+    pub fn write(&mut self, next: Checkpoint) -> io::Result<()> {
+        let next = Checkpoint {
+            generation: self.current.generation + 1,
+            ..next
+        };
+        let slot_offset = (next.generation % 2) * SLOT_BYTES as u64;
+        self.file.write_all_at(&next.encode(), slot_offset)?;
+        self.file.sync_data()?;
+        self.current = next;
+        Ok(())
+    }
+}
+
+fn read_up_to(file: &File, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        let Some(rest) = buffer.get_mut(filled..) else {
+            break;
+        };
+        match file.read_at(rest, filled as u64)? {
+            0 => break,
+            read => filled += read,
+        }
+    }
+    Ok(filled)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Checkpoint {
+        Checkpoint {
+            generation: 0,
+            identity: ShardIdentity {
+                index: 3,
+                created_secs: 1_700_000_000,
+            },
+            counter_lease_limit: 1 << 24,
+            durable: LogPosition {
+                segment_base: 0,
+                offset: 64,
+            },
+            clean: false,
+            next_counter: 0,
+            last_arrival_ms: 0,
+            active_end: LogPosition {
+                segment_base: 0,
+                offset: 64,
+            },
+        }
+    }
+
+    #[test]
+    fn the_newest_valid_slot_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = CheckpointFile::create(dir.path(), sample()).unwrap();
+        let later = Checkpoint {
+            counter_lease_limit: 2 << 24,
+            clean: true,
+            ..sample()
+        };
+        file.write(later).unwrap();
+        let reread = CheckpointFile::open(dir.path()).unwrap().unwrap().current();
+        assert_eq!(reread.counter_lease_limit, 2 << 24);
+        assert!(reread.clean);
+        assert_eq!(reread.generation, 2);
+    }
+
+    #[test]
+    fn a_torn_slot_falls_back_to_the_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = CheckpointFile::create(dir.path(), sample()).unwrap();
+        file.write(Checkpoint {
+            counter_lease_limit: 99,
+            ..sample()
+        })
+        .unwrap();
+        // Generation 2 lives in slot 0; garble it as a torn write would.
+        let path = dir.path().join(FILE_NAME);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[100] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        let reread = CheckpointFile::open(dir.path()).unwrap().unwrap().current();
+        assert_eq!(reread.generation, 1);
+        assert_eq!(reread.counter_lease_limit, 1 << 24);
+
+        bytes[SLOT_BYTES + 100] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(matches!(
+            CheckpointFile::open(dir.path()),
+            Err(CheckpointError::Damaged)
+        ));
+    }
+
+    #[test]
+    fn a_missing_file_means_a_new_shard() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(CheckpointFile::open(dir.path()).unwrap().is_none());
+    }
+}

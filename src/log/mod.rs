@@ -1,0 +1,495 @@
+//! The shard log: one shard's records, in order, in a directory of segment files.
+//!
+//! ```text
+//! <shard dir>/
+//!   checkpoint                    counter lease, durable point, clean-shutdown flag (checkpoint.rs)
+//!   00000000000000000000.seg      sealed segment: frames with counters in [0, 81920)
+//!   00000000000000000000.idx      its sparse index (a cache)
+//!   00000000000000081920.seg      the active segment, preallocated and memory-mapped
+//!   segment.prepared              the next segment, preallocated and pre-faulted in the background
+//! ```
+//!
+//! One writer (appends are serialized by a mutex) and any number of readers. Readers never take the
+//! writer's lock: they read up to a segment's published length, which the writer advances with a
+//! single Release store after copying frames into the mapping (see `segment.rs`).
+//!
+//! Parts: `frame` (record encoding), `segment` (one mapped file), `index` (sparse index),
+//! `checkpoint` (what recovery cannot derive), `recovery` (open), `durability` (syncs, group commit
+//! and the background thread), `reader` (iterating and seeking).
+
+mod checkpoint;
+mod durability;
+pub mod frame;
+mod index;
+mod reader;
+mod recovery;
+mod segment;
+
+mod options;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use parking_lot::{Mutex, RwLock};
+
+pub use self::checkpoint::LogPosition;
+pub use self::frame::FrameError;
+pub use self::options::{Durability, LogOptions};
+pub use self::reader::{LogReader, SeekTo};
+pub use self::recovery::{RecoveryReport, Truncation};
+
+use self::checkpoint::{Checkpoint, CheckpointFile};
+use self::durability::{Background, Signal, SyncProgress};
+use self::frame::{FrameFields, PARTITION_KEY_BYTES_MAX};
+use self::index::IndexEntry;
+use self::segment::{PreparedSegment, Segment};
+use crate::error::{LogError, LogResult};
+use crate::record::RecordInput;
+use crate::sequence::SequenceNumber;
+
+/// How many sequence counters one durable lease covers. A crash wastes at most this many counters;
+/// the writer pays one checkpoint fsync per this many records.
+const COUNTER_LEASE: u64 = 1 << 24;
+
+/// Retention removed these segments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetentionReport {
+    /// Base counters of the deleted segments, oldest first.
+    pub segments_deleted: Vec<u64>,
+    /// Bytes of segment files deleted.
+    pub bytes_deleted: u64,
+}
+
+/// The log of one shard. `Send + Sync`: share it behind an `Arc` between one or many appending
+/// threads (appends are serialized) and any number of readers.
+pub struct ShardLog {
+    inner: Arc<Inner>,
+    background: Option<Background>,
+}
+
+/// State shared by the log, its readers and its background thread.
+pub(crate) struct Inner {
+    dir: PathBuf,
+    options: LogOptions,
+    /// Every live segment in log order; the last one is the active one. Readers clone `Arc`s out.
+    segments: RwLock<Vec<Arc<Segment>>>,
+    writer: Mutex<Writer>,
+    checkpoint: Mutex<CheckpointFile>,
+    sync: SyncProgress,
+    /// Set after any failed write or sync; appends fail with `Latched` from then on.
+    latched: AtomicBool,
+    /// The next segment, prepared in the background.
+    prepared: Mutex<Option<PreparedSegment>>,
+    signal: Signal,
+}
+
+/// What only the appending thread touches.
+struct Writer {
+    active: Arc<Segment>,
+    /// The counter the next record gets. Invariant: above every counter ever handed out, and below
+    /// the durable lease limit in the checkpoint.
+    next_counter: u64,
+    /// Invariant: the lease limit as last made durable; `next_counter < counter_lease_limit` before use.
+    counter_lease_limit: u64,
+    /// Arrival time of the last record: arrivals never decrease within a shard.
+    last_arrival_ms: u64,
+    /// The background thread was asked to prepare the segment after the active one.
+    segment_requested: bool,
+    closed: bool,
+}
+
+impl ShardLog {
+    /// Opens the shard log in `dir`, creating it if it does not exist, and recovers it: after a
+    /// clean close this reads only index files; after a crash it validates the log from the last
+    /// durable point, cuts a torn tail and reports what it did.
+    pub fn open(
+        dir: impl AsRef<Path>,
+        options: LogOptions,
+    ) -> LogResult<(ShardLog, RecoveryReport)> {
+        options.validate()?;
+        let dir = dir.as_ref().to_owned();
+        let recovered = recovery::recover(&dir, &options)?;
+        let active = recovered
+            .segments
+            .last()
+            .cloned()
+            .ok_or_else(|| LogError::corrupt(&dir, 0, "recovery produced no segment"))?;
+        let durable_end = LogPosition {
+            segment_base: active.base_counter(),
+            offset: active.published_len(),
+        };
+        let inner = Arc::new(Inner {
+            writer: Mutex::new(Writer {
+                active,
+                next_counter: recovered.next_counter,
+                counter_lease_limit: recovered.checkpoint.current().counter_lease_limit,
+                last_arrival_ms: recovered.last_arrival_ms,
+                segment_requested: false,
+                closed: false,
+            }),
+            segments: RwLock::new(recovered.segments),
+            checkpoint: Mutex::new(recovered.checkpoint),
+            sync: SyncProgress::new(durable_end),
+            latched: AtomicBool::new(false),
+            prepared: Mutex::new(None),
+            signal: Signal::new(),
+            dir,
+            options,
+        });
+        let background = Background::start(&inner);
+        Ok((
+            ShardLog {
+                inner,
+                background: Some(background),
+            },
+            recovered.report,
+        ))
+    }
+
+    /// Appends one record and returns its sequence number.
+    pub fn append(&self, record: RecordInput<'_>) -> LogResult<SequenceNumber> {
+        let mut sequence_number = None;
+        self.append_each(std::slice::from_ref(&record), |assigned| {
+            sequence_number = Some(assigned)
+        })?;
+        sequence_number.ok_or_else(|| LogError::invalid_record("no record appended"))
+    }
+
+    /// Appends records in order under one lock acquisition and one clock read, and returns their
+    /// sequence numbers. Either every record is appended or, on a validation error, none is.
+    pub fn append_batch(&self, records: &[RecordInput<'_>]) -> LogResult<Vec<SequenceNumber>> {
+        let mut assigned = Vec::with_capacity(records.len());
+        self.append_each(records, |sequence_number| assigned.push(sequence_number))?;
+        Ok(assigned)
+    }
+
+    fn append_each(
+        &self,
+        records: &[RecordInput<'_>],
+        mut on_assigned: impl FnMut(SequenceNumber),
+    ) -> LogResult<()> {
+        for record in records {
+            self.validate(record)?;
+        }
+        let inner = &*self.inner;
+        let end = {
+            let mut writer = inner.writer.lock();
+            if writer.closed {
+                return Err(LogError::Closed);
+            }
+            if inner.latched.load(Ordering::Acquire) {
+                return Err(LogError::Latched);
+            }
+            let arrival_ms = inner.options.clock.now_ms().max(writer.last_arrival_ms);
+            for record in records {
+                let assigned = inner.append_locked(&mut writer, record, arrival_ms)?;
+                on_assigned(assigned);
+            }
+            LogPosition {
+                segment_base: writer.active.base_counter(),
+                offset: writer.active.published_len(),
+            }
+        };
+        if inner.options.durability == Durability::Sync {
+            inner.sync_to(end)?;
+        }
+        Ok(())
+    }
+
+    fn validate(&self, record: &RecordInput<'_>) -> LogResult<()> {
+        let key_bytes = record.partition_key.len();
+        if key_bytes == 0 || key_bytes > PARTITION_KEY_BYTES_MAX {
+            return Err(LogError::invalid_record(format!(
+                "partition key of {key_bytes} bytes is outside 1..={PARTITION_KEY_BYTES_MAX}"
+            )));
+        }
+        let data_bytes_max = self.inner.options.record_data_bytes_max;
+        if record.data.len() > data_bytes_max {
+            return Err(LogError::invalid_record(format!(
+                "data of {} bytes exceeds the maximum record size of {data_bytes_max} bytes",
+                record.data.len()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Makes every record appended so far durable, whatever the durability mode.
+    pub fn sync(&self) -> LogResult<()> {
+        let end = self.inner.end_position();
+        self.inner.sync_to(end)?;
+        self.inner.write_durable_checkpoint()
+    }
+
+    /// A reader positioned by `seek`. Readers never block appends.
+    pub fn reader(&self, seek: SeekTo) -> LogResult<LogReader> {
+        LogReader::new(Arc::clone(&self.inner), seek)
+    }
+
+    /// The sequence number the next appended record will get is larger than every one handed out
+    /// so far; this returns the counter of the last record appended, if any.
+    pub fn last_counter(&self) -> Option<u64> {
+        let segments = self.inner.segments.read();
+        segments
+            .iter()
+            .rev()
+            .find_map(|segment| segment.last_counter())
+    }
+
+    /// The shard directory.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// Deletes whole sealed segments whose newest record arrived before `cutoff_ms`, oldest first,
+    /// stopping at the first segment that still holds a record at or after the cutoff. If every
+    /// record of the active segment is older than the cutoff too, it is sealed and deleted, so an
+    /// idle shard does not keep expired data. Readers positioned in a deleted segment keep reading
+    /// it (their records keep the mapping alive) and then continue with the oldest remaining one.
+    pub fn delete_segments_older_than(&self, cutoff_ms: u64) -> LogResult<RetentionReport> {
+        let inner = &*self.inner;
+        let mut writer = inner.writer.lock();
+        if writer.closed {
+            return Err(LogError::Closed);
+        }
+        let active_expired =
+            writer.active.last_counter().is_some() && writer.active.last_arrival_ms() < cutoff_ms;
+        if active_expired && !inner.latched.load(Ordering::Acquire) {
+            inner.roll(&mut writer)?;
+        }
+        let expired: Vec<Arc<Segment>> = {
+            let mut segments = inner.segments.write();
+            let removable = segments
+                .iter()
+                .take(segments.len().saturating_sub(1))
+                .take_while(|segment| segment.last_arrival_ms() < cutoff_ms)
+                .count();
+            segments.drain(..removable).collect()
+        };
+        drop(writer);
+        let mut report = RetentionReport::default();
+        for segment in expired {
+            debug_assert!(segment.is_sealed(), "only sealed segments expire");
+            segment
+                .remove_files()
+                .map_err(|error| LogError::io("deleting expired segment", segment.path(), error))?;
+            report.segments_deleted.push(segment.base_counter());
+            report.bytes_deleted += segment.published_len();
+        }
+        Ok(report)
+    }
+
+    /// Syncs everything, writes the index of the active segment and marks the shutdown clean, so
+    /// the next open need not scan the log. Dropping the log does the same, ignoring errors.
+    pub fn close(mut self) -> LogResult<()> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> LogResult<()> {
+        if let Some(background) = self.background.take() {
+            background.stop();
+        }
+        let inner = &*self.inner;
+        let mut writer = inner.writer.lock();
+        if writer.closed {
+            return Ok(());
+        }
+        writer.closed = true;
+        if inner.latched.load(Ordering::Acquire) {
+            return Err(LogError::Latched);
+        }
+        let end = LogPosition {
+            segment_base: writer.active.base_counter(),
+            offset: writer.active.published_len(),
+        };
+        inner.sync_to(end)?;
+        inner.write_index_file(&writer.active);
+        let mut checkpoint = inner.checkpoint.lock();
+        let clean = Checkpoint {
+            durable: end,
+            clean: true,
+            next_counter: writer.next_counter,
+            last_arrival_ms: writer.last_arrival_ms,
+            active_end: end,
+            ..checkpoint.current()
+        };
+        checkpoint
+            .write(clean)
+            .map_err(|error| LogError::io("writing checkpoint", &inner.dir, error))?;
+        if let Some(prepared) = inner.prepared.lock().take() {
+            prepared.discard();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for ShardLog {
+    fn drop(&mut self) {
+        // Errors cannot be reported from drop; a failed clean shutdown only means the next open
+        // runs crash recovery, which is always safe.
+        let _ = self.shutdown();
+    }
+}
+
+impl Inner {
+    /// Appends one validated record with the writer lock held.
+    fn append_locked(
+        &self,
+        writer: &mut Writer,
+        record: &RecordInput<'_>,
+        arrival_ms: u64,
+    ) -> LogResult<SequenceNumber> {
+        if writer.next_counter > SequenceNumber::COUNTER_MAX {
+            return Err(LogError::CountersExhausted);
+        }
+        if writer.next_counter >= writer.counter_lease_limit {
+            self.extend_counter_lease(writer)?;
+        }
+        let fields = FrameFields {
+            counter: writer.next_counter,
+            arrival_ms,
+            partition_key: record.partition_key,
+            explicit_hash_key: record.explicit_hash_key,
+            data: record.data,
+        };
+        let sequence_number =
+            SequenceNumber::new(self.options.identity, fields.counter, arrival_ms / 1000)
+                .map_err(|error| LogError::invalid_record(format!("arrival time: {error}")))?;
+        let frame_len = fields.encoded_len() as u64;
+        if writer.active.published_len() + frame_len > writer.active.capacity_bytes() {
+            self.roll(writer)?;
+        }
+        let segment = &writer.active;
+        let position = segment.published_len();
+        if position + frame_len > segment.capacity_bytes() {
+            return Err(LogError::invalid_record(format!(
+                "a frame of {frame_len} bytes does not fit in a fresh segment"
+            )));
+        }
+        // SAFETY: this thread holds the writer lock, so it is the only writer; the range starts at
+        // the published end and was just checked to lie inside the mapping.
+        let tail = unsafe { segment.unpublished_tail(position, frame_len as usize) };
+        frame::encode(&fields, tail);
+        segment.publish(position + frame_len, fields.counter, arrival_ms);
+        segment.index_if_due(IndexEntry {
+            counter: fields.counter,
+            arrival_ms,
+            position,
+        });
+        writer.next_counter += 1;
+        writer.last_arrival_ms = arrival_ms;
+        if !writer.segment_requested && position * 2 > segment.capacity_bytes() {
+            // Half full: have the next segment preallocated and pre-faulted before it is needed.
+            self.signal.request_segment();
+            writer.segment_requested = true;
+        }
+        Ok(sequence_number)
+    }
+
+    /// Makes a larger counter lease durable before any counter beyond the current one is used.
+    fn extend_counter_lease(&self, writer: &mut Writer) -> LogResult<()> {
+        let limit = writer.next_counter.saturating_add(COUNTER_LEASE);
+        let mut checkpoint = self.checkpoint.lock();
+        let next = Checkpoint {
+            counter_lease_limit: limit,
+            ..checkpoint.current()
+        };
+        if let Err(error) = checkpoint.write(next) {
+            self.latch();
+            return Err(LogError::io(
+                "extending the counter lease",
+                &self.dir,
+                error,
+            ));
+        }
+        writer.counter_lease_limit = limit;
+        Ok(())
+    }
+
+    /// Seals the active segment and puts the next one into service.
+    fn roll(&self, writer: &mut Writer) -> LogResult<()> {
+        let durable = self.options.durability.syncs();
+        let prepared = match self.prepared.lock().take() {
+            Some(prepared) => prepared,
+            None => PreparedSegment::create(&self.dir, self.options.segment_bytes)
+                .map_err(|error| self.fail("preparing a segment", error))?,
+        };
+        let sealed = Arc::clone(&writer.active);
+        sealed
+            .seal(durable)
+            .map_err(|error| self.fail("sealing a segment", error))?;
+        self.write_index_file(&sealed);
+        let created_ms = self.options.clock.now_ms();
+        let next = prepared
+            .activate(
+                &self.dir,
+                self.options.identity,
+                writer.next_counter,
+                created_ms,
+                durable,
+            )
+            .map(Arc::new)
+            .map_err(|error| self.fail("activating a segment", error))?;
+        self.segments.write().push(Arc::clone(&next));
+        writer.active = Arc::clone(&next);
+        if durable {
+            // Everything in the sealed segment, and the new segment's header, is on disk now.
+            let start = LogPosition {
+                segment_base: next.base_counter(),
+                offset: next.published_len(),
+            };
+            self.sync.advance(start);
+            self.write_durable_checkpoint()?;
+        }
+        writer.segment_requested = false;
+        Ok(())
+    }
+
+    /// Writes the sparse index of a segment to its index file. A failure is not fatal: the index is
+    /// a cache and is rebuilt from the log when its file is missing.
+    fn write_index_file(&self, segment: &Segment) {
+        let path = self
+            .dir
+            .join(segment::index_file_name(segment.base_counter()));
+        let _ = index::write_file(&path, segment.index_summary(), &segment.index().entries());
+    }
+
+    /// The end of the published log.
+    fn end_position(&self) -> LogPosition {
+        let segments = self.segments.read();
+        segments
+            .last()
+            .map(|segment| LogPosition {
+                segment_base: segment.base_counter(),
+                offset: segment.published_len(),
+            })
+            .unwrap_or(LogPosition {
+                segment_base: 0,
+                offset: 0,
+            })
+    }
+
+    /// Records the current durable point in the checkpoint.
+    fn write_durable_checkpoint(&self) -> LogResult<()> {
+        let durable = self.sync.durable();
+        let mut checkpoint = self.checkpoint.lock();
+        let current = checkpoint.current();
+        if current.durable >= durable {
+            return Ok(());
+        }
+        let next = Checkpoint { durable, ..current };
+        checkpoint.write(next).map_err(|error| {
+            self.latch();
+            LogError::io("writing checkpoint", &self.dir, error)
+        })
+    }
+
+    fn latch(&self) {
+        self.latched.store(true, Ordering::Release);
+    }
+
+    fn fail(&self, action: &'static str, error: std::io::Error) -> LogError {
+        self.latch();
+        LogError::io(action, &self.dir, error)
+    }
+}

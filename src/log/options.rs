@@ -1,0 +1,141 @@
+//! How a shard log is configured, and what each durability mode promises.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::frame::{DATA_BYTES_MAX, FRAME_BYTES_MAX};
+use super::segment::SEGMENT_HEADER_BYTES;
+use crate::clock::{Clock, SystemClock};
+use crate::error::{LogError, LogResult};
+use crate::sequence::ShardIdentity;
+
+/// When an appended record is on disk.
+///
+/// Every mode survives a crash of the *process*: appends go into a shared file mapping, which the
+/// kernel writes back even if the process is killed. The modes differ on *power loss or kernel
+/// crash*, where only synced bytes survive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Nothing is synced on the append path; the kernel writes pages back when it chooses (typically
+    /// within 30 s). Survives a process crash; a power loss may lose any unsynced suffix of the log
+    /// (never a record in the middle: recovery keeps an exact prefix). [`ShardLog::sync`] and a clean
+    /// close make everything durable.
+    ///
+    /// [`ShardLog::sync`]: super::ShardLog::sync
+    PageCache,
+    /// A background thread syncs the log every interval. A power loss loses at most the records
+    /// appended in the last interval (plus the time one sync takes).
+    Interval(Duration),
+    /// An append returns only after its record is on disk. Appenders waiting at the same time share
+    /// one sync (group commit), so throughput grows with concurrency while each sync costs ~1–3 ms.
+    Sync,
+}
+
+impl Durability {
+    /// Whether segment seals and new segment files are synced (every mode but `PageCache`).
+    pub fn syncs(&self) -> bool {
+        !matches!(self, Durability::PageCache)
+    }
+}
+
+/// Options for opening a shard log.
+#[derive(Debug, Clone)]
+pub struct LogOptions {
+    /// The shard this log stores; recorded in every segment and checked on open.
+    pub identity: ShardIdentity,
+    /// Preallocated size of each segment file, header included.
+    pub segment_bytes: u64,
+    /// Largest data blob accepted by `append` (the stream's max record size; Kinesis' default is 1 MiB).
+    pub record_data_bytes_max: usize,
+    /// When appended records reach the disk.
+    pub durability: Durability,
+    /// Prepare (preallocate and pre-fault) the next segment on a background thread.
+    pub prepare_segments_in_background: bool,
+    /// Where arrival times come from.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Default size of a segment file: 64 MiB.
+pub const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+/// Default largest record data: 1 MiB, as Kinesis.
+pub const DEFAULT_RECORD_DATA_BYTES_MAX: usize = 1024 * 1024;
+/// Largest segment: 4 GiB keeps every offset within a u32 if a later format wants that.
+pub const SEGMENT_BYTES_MAX: u64 = 1 << 32;
+
+impl LogOptions {
+    /// Defaults for `identity`: 64 MiB segments, 1 MiB records, page-cache durability.
+    pub fn new(identity: ShardIdentity) -> LogOptions {
+        LogOptions {
+            identity,
+            segment_bytes: DEFAULT_SEGMENT_BYTES,
+            record_data_bytes_max: DEFAULT_RECORD_DATA_BYTES_MAX,
+            durability: Durability::PageCache,
+            prepare_segments_in_background: true,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Sets the durability mode.
+    pub fn durability(mut self, durability: Durability) -> LogOptions {
+        self.durability = durability;
+        self
+    }
+
+    /// Sets the segment size.
+    pub fn segment_bytes(mut self, segment_bytes: u64) -> LogOptions {
+        self.segment_bytes = segment_bytes;
+        self
+    }
+
+    /// Sets the largest record data size.
+    pub fn record_data_bytes_max(mut self, bytes: usize) -> LogOptions {
+        self.record_data_bytes_max = bytes;
+        self
+    }
+
+    /// Sets the clock.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> LogOptions {
+        self.clock = clock;
+        self
+    }
+
+    /// Sets whether the next segment is prepared on a background thread.
+    pub fn prepare_segments_in_background(mut self, enabled: bool) -> LogOptions {
+        self.prepare_segments_in_background = enabled;
+        self
+    }
+
+    /// The largest frame this log will write.
+    pub(crate) fn frame_bytes_max(&self) -> u64 {
+        (FRAME_BYTES_MAX - DATA_BYTES_MAX + self.record_data_bytes_max) as u64
+    }
+
+    pub(crate) fn validate(&self) -> LogResult<()> {
+        let invalid = |reason: String| Err(LogError::InvalidOptions { reason });
+        if self.record_data_bytes_max > DATA_BYTES_MAX {
+            return invalid(format!(
+                "record_data_bytes_max {} exceeds the format's {DATA_BYTES_MAX}",
+                self.record_data_bytes_max
+            ));
+        }
+        if self.segment_bytes > SEGMENT_BYTES_MAX {
+            return invalid(format!(
+                "segment_bytes {} exceeds {SEGMENT_BYTES_MAX}",
+                self.segment_bytes
+            ));
+        }
+        if self.segment_bytes < SEGMENT_HEADER_BYTES + self.frame_bytes_max() {
+            return invalid(format!(
+                "segment_bytes {} cannot hold a header and one largest record ({} bytes)",
+                self.segment_bytes,
+                SEGMENT_HEADER_BYTES + self.frame_bytes_max()
+            ));
+        }
+        if let Durability::Interval(interval) = self.durability
+            && interval.is_zero()
+        {
+            return invalid("a sync interval must be longer than zero".to_owned());
+        }
+        Ok(())
+    }
+}

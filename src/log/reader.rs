@@ -1,0 +1,254 @@
+//! Reading a shard log: seeking to a starting point, then iterating records in order.
+//!
+//! A reader holds its current segment (an `Arc`), so it keeps working if retention deletes that
+//! segment: it finishes reading it and then continues with the oldest segment after it. Records it
+//! returns are `Bytes` slices of the mapping: zero-copy, and valid for as long as they are held.
+//!
+//! Seeking is O(log n): a binary search over segments (by base counter or by last arrival time),
+//! then over the segment's sparse index, then a scan of at most one index interval of frames.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::Inner;
+use super::frame::{self, DecodedFrame};
+use super::segment::{SEGMENT_HEADER_BYTES, Segment};
+use crate::error::{LogError, LogResult};
+use crate::record::Record;
+use crate::sequence::SequenceNumber;
+
+/// Where a reader starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeekTo {
+    /// At the oldest record still stored (Kinesis `TRIM_HORIZON`).
+    Oldest,
+    /// Just after the newest record: only records appended later are read (Kinesis `LATEST`).
+    Latest,
+    /// At the first record whose sequence number is ≥ this one (Kinesis `AT_SEQUENCE_NUMBER`; the
+    /// number need not name a stored record). It must belong to this shard.
+    AtSequence(SequenceNumber),
+    /// At the first record whose sequence number is > this one (Kinesis `AFTER_SEQUENCE_NUMBER`).
+    AfterSequence(SequenceNumber),
+    /// At the first record that arrived at or after this Unix time in milliseconds
+    /// (Kinesis `AT_TIMESTAMP`); after the newest record if there is none.
+    AtTimestamp(u64),
+}
+
+/// An iterator over a shard log's records, from a starting point onwards.
+pub struct LogReader {
+    inner: Arc<Inner>,
+    segment: Arc<Segment>,
+    /// Byte offset of the next frame in `segment`. Invariant: a frame boundary ≤ published length.
+    offset: u64,
+}
+
+impl LogReader {
+    pub(super) fn new(inner: Arc<Inner>, seek: SeekTo) -> LogResult<LogReader> {
+        let counter_target = |sequence_number: SequenceNumber, after: bool| {
+            if sequence_number.shard() != inner.options.identity {
+                return Err(LogError::WrongShard {
+                    sequence_number,
+                    expected: inner.options.identity,
+                });
+            }
+            Ok(sequence_number.counter().saturating_add(u64::from(after)))
+        };
+        let (segment, offset) = match seek {
+            SeekTo::Oldest => (first_segment(&inner)?, SEGMENT_HEADER_BYTES),
+            SeekTo::Latest => {
+                let segment = last_segment(&inner)?;
+                let end = segment.published_len();
+                (segment, end)
+            }
+            SeekTo::AtSequence(sequence_number) => {
+                seek_counter(&inner, counter_target(sequence_number, false)?)?
+            }
+            SeekTo::AfterSequence(sequence_number) => {
+                seek_counter(&inner, counter_target(sequence_number, true)?)?
+            }
+            SeekTo::AtTimestamp(arrival_ms) => seek_arrival(&inner, arrival_ms)?,
+        };
+        Ok(LogReader {
+            inner,
+            segment,
+            offset,
+        })
+    }
+
+    /// Reads up to `max_records` records into `out` (appending) and returns how many were read.
+    /// Returns 0 when the reader has caught up with the writer.
+    pub fn read_into(&mut self, out: &mut Vec<Record>, max_records: usize) -> LogResult<usize> {
+        let mut read = 0;
+        while read < max_records {
+            // Load `sealed` before the length: if the segment is sealed, the length is final.
+            let sealed = self.segment.is_sealed();
+            let bytes = self.segment.published_bytes();
+            while read < max_records && (self.offset as usize) < bytes.len() {
+                let record = self.decode_at(&bytes)?;
+                out.push(record);
+                read += 1;
+            }
+            if read == max_records || !sealed || !self.advance_segment() {
+                break;
+            }
+        }
+        Ok(read)
+    }
+
+    /// Reads up to `max_records` records.
+    pub fn next_batch(&mut self, max_records: usize) -> LogResult<Vec<Record>> {
+        let mut records = Vec::with_capacity(max_records.min(10_000));
+        self.read_into(&mut records, max_records)?;
+        Ok(records)
+    }
+
+    fn decode_at(&mut self, bytes: &Bytes) -> LogResult<Record> {
+        let start = self.offset as usize;
+        let frame = bytes
+            .get(start..)
+            .ok_or_else(|| self.corrupt("reader offset past the published end"))
+            .and_then(|rest| frame::decode(rest).map_err(|error| self.corrupt(error)))?;
+        let record = self.record_from(bytes, start, &frame)?;
+        self.offset += frame.frame_len as u64;
+        Ok(record)
+    }
+
+    fn record_from(&self, bytes: &Bytes, start: usize, frame: &DecodedFrame) -> LogResult<Record> {
+        let identity = self.inner.options.identity;
+        let sequence_number = SequenceNumber::new(identity, frame.counter, frame.arrival_ms / 1000)
+            .map_err(|error| self.corrupt(error))?;
+        Ok(Record {
+            sequence_number,
+            arrival_ms: frame.arrival_ms,
+            partition_key: bytes
+                .slice(start + frame.partition_key.start..start + frame.partition_key.end),
+            explicit_hash_key: frame.explicit_hash_key,
+            data: bytes.slice(start + frame.data.start..start + frame.data.end),
+        })
+    }
+
+    /// Moves to the oldest segment after the current one; false if there is none yet.
+    fn advance_segment(&mut self) -> bool {
+        let base = self.segment.base_counter();
+        let next = {
+            let segments = self.inner.segments.read();
+            segments
+                .iter()
+                .find(|segment| segment.base_counter() > base)
+                .cloned()
+        };
+        match next {
+            Some(segment) => {
+                self.segment = segment;
+                self.offset = SEGMENT_HEADER_BYTES;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The counter the next record read will have at least (the reader's position).
+    pub fn position(&self) -> (u64, u64) {
+        (self.segment.base_counter(), self.offset)
+    }
+
+    fn corrupt(&self, reason: impl ToString) -> LogError {
+        LogError::corrupt(self.segment.path(), self.offset, reason)
+    }
+}
+
+impl Iterator for LogReader {
+    type Item = LogResult<Record>;
+
+    /// The next record, or `None` when caught up with the writer. For throughput prefer
+    /// [`LogReader::read_into`], which amortizes the per-call work over a batch.
+    fn next(&mut self) -> Option<LogResult<Record>> {
+        let mut one = Vec::with_capacity(1);
+        match self.read_into(&mut one, 1) {
+            Ok(_) => one.pop().map(Ok),
+            Err(error) => Some(Err(error)),
+        }
+    }
+}
+
+fn first_segment(inner: &Inner) -> LogResult<Arc<Segment>> {
+    inner
+        .segments
+        .read()
+        .first()
+        .cloned()
+        .ok_or_else(|| LogError::corrupt(&inner.dir, 0, "the log has no segment"))
+}
+
+fn last_segment(inner: &Inner) -> LogResult<Arc<Segment>> {
+    inner
+        .segments
+        .read()
+        .last()
+        .cloned()
+        .ok_or_else(|| LogError::corrupt(&inner.dir, 0, "the log has no segment"))
+}
+
+/// The position of the first record with counter ≥ `counter`.
+fn seek_counter(inner: &Inner, counter: u64) -> LogResult<(Arc<Segment>, u64)> {
+    let segment = {
+        let segments = inner.segments.read();
+        let containing = segments
+            .partition_point(|segment| segment.base_counter() <= counter)
+            .saturating_sub(1);
+        let Some(segment) = segments.get(containing).cloned() else {
+            return Err(LogError::corrupt(&inner.dir, 0, "the log has no segment"));
+        };
+        segment
+    };
+    if counter < segment.base_counter() {
+        // Older than anything still stored: start at the trim horizon.
+        return Ok((segment, SEGMENT_HEADER_BYTES));
+    }
+    let start = segment
+        .index()
+        .floor_by_counter(counter)
+        .map_or(SEGMENT_HEADER_BYTES, |entry| entry.position);
+    scan_to(segment, start, |frame| frame.counter >= counter)
+}
+
+/// The position of the first record that arrived at or after `arrival_ms`.
+fn seek_arrival(inner: &Inner, arrival_ms: u64) -> LogResult<(Arc<Segment>, u64)> {
+    let segment = {
+        let segments = inner.segments.read();
+        // Last arrivals never decrease along the log; the active segment may still be empty.
+        let found = segments.partition_point(|segment| {
+            segment.last_counter().is_some() && segment.last_arrival_ms() < arrival_ms
+        });
+        let index = found.min(segments.len().saturating_sub(1));
+        let Some(segment) = segments.get(index).cloned() else {
+            return Err(LogError::corrupt(&inner.dir, 0, "the log has no segment"));
+        };
+        segment
+    };
+    let start = segment
+        .index()
+        .floor_by_arrival(arrival_ms)
+        .map_or(SEGMENT_HEADER_BYTES, |entry| entry.position);
+    scan_to(segment, start, |frame| frame.arrival_ms >= arrival_ms)
+}
+
+/// Scans frames from `start` to the first one matching `is_target`. If none does, the position is
+/// the end of the segment: for the last segment that is "after the newest record"; from an older
+/// one the reader moves on to the next segment when it reads.
+fn scan_to(
+    segment: Arc<Segment>,
+    start: u64,
+    is_target: impl Fn(&DecodedFrame) -> bool,
+) -> LogResult<(Arc<Segment>, u64)> {
+    let mut offset = start;
+    loop {
+        match segment.frame_at(offset) {
+            Ok(Some(frame)) if is_target(&frame) => return Ok((segment, offset)),
+            Ok(Some(frame)) => offset += frame.frame_len as u64,
+            Ok(None) => return Ok((segment, offset)),
+            Err(error) => return Err(LogError::corrupt(segment.path(), offset, error)),
+        }
+    }
+}

@@ -1,0 +1,496 @@
+//! Opening a shard log: finding out what is really on disk, and cutting what is not to be trusted.
+//!
+//! The log is the truth; the checkpoint and index files only bound how much of it must be read.
+//!
+//! - **New shard** (no checkpoint, no segments): create the checkpoint and the first segment.
+//! - **After a clean close** (checkpoint says clean): load each segment's index file; a segment
+//!   whose index file is missing or does not match is scanned. No payload is read otherwise.
+//! - **After a crash**: segments wholly below the checkpoint's durable point are trusted through
+//!   their index files (scanned if those are missing). From there on, frames are validated one by
+//!   one: checksum, and counters strictly increasing within the segment's range, arrivals never
+//!   decreasing. At the first frame that fails:
+//!   - before the durable point, the log refuses to open (`Corrupt`): synced data is damaged, and
+//!     skipping it silently would lose acknowledged records;
+//!   - after it, it is a torn tail: the segment is cut there (the rest zeroed), later segments are
+//!     deleted, and the report says what was cut.
+//!
+//!   Then the surviving tail is synced, and the counter resumes at the checkpoint's lease limit, so
+//!   no counter handed out before the crash is ever handed out again.
+//!
+//! Either way, the checkpoint is rewritten as "not clean" (durably) before the first append.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::COUNTER_LEASE;
+use super::checkpoint::{Checkpoint, CheckpointError, CheckpointFile, LogPosition};
+use super::frame;
+use super::index::{self, IndexEntry};
+use super::options::LogOptions;
+use super::segment::{
+    self, PREPARED_FILE_PREFIX, PreparedSegment, SEGMENT_HEADER_BYTES, Segment, SegmentOpenError,
+};
+use crate::error::{LogError, LogResult};
+
+/// What opening a log found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// The log was closed cleanly, so no frame had to be scanned (unless an index file was missing).
+    pub clean_shutdown: bool,
+    /// The log did not exist and was created.
+    pub created: bool,
+    /// Segments in the log after opening.
+    pub segments: usize,
+    /// Frames validated by scanning.
+    pub frames_scanned: u64,
+    /// Bytes of frames validated by scanning.
+    pub bytes_scanned: u64,
+    /// Segments whose index was rebuilt by scanning because its file was missing or in doubt.
+    pub indexes_rebuilt: usize,
+    /// Where a torn tail was cut, if one was.
+    pub truncation: Option<Truncation>,
+    /// Base counters of segments deleted because they came after a cut (or were half-created).
+    pub segments_removed: Vec<u64>,
+    /// The counter the next appended record gets.
+    pub next_counter: u64,
+}
+
+/// A torn tail that recovery cut off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Truncation {
+    /// Base counter of the segment that was cut.
+    pub segment_base: u64,
+    /// Offset of the first invalid frame; the segment now ends here.
+    pub offset: u64,
+    /// Why the frame there was invalid.
+    pub reason: String,
+}
+
+/// The state `ShardLog::open` continues from.
+pub(super) struct Recovered {
+    pub segments: Vec<Arc<Segment>>,
+    pub checkpoint: CheckpointFile,
+    pub next_counter: u64,
+    pub last_arrival_ms: u64,
+    pub report: RecoveryReport,
+}
+
+pub(super) fn recover(dir: &Path, options: &LogOptions) -> LogResult<Recovered> {
+    fs::create_dir_all(dir)
+        .map_err(|error| LogError::io("creating shard directory", dir, error))?;
+    let bases =
+        list_directory(dir).map_err(|error| LogError::io("listing shard directory", dir, error))?;
+    let checkpoint = match CheckpointFile::open(dir) {
+        Ok(checkpoint) => checkpoint,
+        Err(CheckpointError::Io(error)) => {
+            return Err(LogError::io("reading checkpoint", dir, error));
+        }
+        Err(CheckpointError::Damaged) => {
+            return Err(LogError::corrupt(
+                dir.join(super::checkpoint::FILE_NAME),
+                0,
+                "both checkpoint slots are damaged",
+            ));
+        }
+    };
+    let Some(checkpoint) = checkpoint else {
+        if let Some(base) = bases.first() {
+            return Err(LogError::corrupt(
+                dir.join(segment::file_name(*base)),
+                0,
+                "segment files without a checkpoint",
+            ));
+        }
+        return create(dir, options);
+    };
+    let found = checkpoint.current().identity;
+    if found != options.identity {
+        return Err(LogError::ShardMismatch {
+            path: dir.to_owned(),
+            expected: options.identity,
+            found,
+        });
+    }
+    let mut recovery = Recovery {
+        dir,
+        options,
+        checkpoint: checkpoint.current(),
+        report: RecoveryReport::default(),
+        segments: Vec::new(),
+        last_counter: None,
+        last_arrival_ms: 0,
+    };
+    recovery.open_segments(&bases)?;
+    let clean = recovery.checkpoint.clean
+        && recovery.segments.last().map(|s| s.base_counter())
+            == Some(recovery.checkpoint.active_end.segment_base);
+    if clean {
+        recovery.load_clean()?;
+    } else {
+        recovery.load_after_crash()?;
+    }
+    recovery.finish(checkpoint)
+}
+
+/// Creates a new, empty shard log.
+fn create(dir: &Path, options: &LogOptions) -> LogResult<Recovered> {
+    let start = LogPosition {
+        segment_base: 0,
+        offset: SEGMENT_HEADER_BYTES,
+    };
+    let checkpoint = CheckpointFile::create(
+        dir,
+        Checkpoint {
+            generation: 0,
+            identity: options.identity,
+            counter_lease_limit: COUNTER_LEASE,
+            durable: start,
+            clean: false,
+            next_counter: 0,
+            last_arrival_ms: 0,
+            active_end: start,
+        },
+    )
+    .map_err(|error| LogError::io("creating checkpoint", dir, error))?;
+    let first = PreparedSegment::create(dir, options.segment_bytes)
+        .and_then(|prepared| {
+            prepared.activate(dir, options.identity, 0, options.clock.now_ms(), true)
+        })
+        .map_err(|error| LogError::io("creating the first segment", dir, error))?;
+    if let Some(parent) = dir.parent() {
+        // The shard directory itself must survive power loss too.
+        let _ = segment::sync_directory(parent);
+    }
+    Ok(Recovered {
+        segments: vec![Arc::new(first)],
+        checkpoint,
+        next_counter: 0,
+        last_arrival_ms: 0,
+        report: RecoveryReport {
+            created: true,
+            segments: 1,
+            ..RecoveryReport::default()
+        },
+    })
+}
+
+/// Lists segment base counters in order, and deletes leftovers of interrupted work.
+fn list_directory(dir: &Path) -> io::Result<Vec<u64>> {
+    let mut bases = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        if let Some(base) = segment::parse_file_name(name) {
+            bases.push(base);
+        } else if name.starts_with(PREPARED_FILE_PREFIX) || name.ends_with(".idx.tmp") {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    bases.sort_unstable();
+    Ok(bases)
+}
+
+struct Recovery<'a> {
+    dir: &'a Path,
+    options: &'a LogOptions,
+    checkpoint: Checkpoint,
+    report: RecoveryReport,
+    segments: Vec<Arc<Segment>>,
+    /// Counter and arrival of the last frame accepted so far, across segments.
+    last_counter: Option<u64>,
+    last_arrival_ms: u64,
+}
+
+/// How a segment's frames end.
+enum ScanEnd {
+    /// At the end of the file, or where only zeros (never-written space) follow.
+    Clean,
+    /// At an invalid frame followed by non-zero bytes.
+    Invalid { offset: u64, reason: String },
+}
+
+impl Recovery<'_> {
+    fn segment_path(&self, base: u64) -> PathBuf {
+        self.dir.join(segment::file_name(base))
+    }
+
+    fn open_segments(&mut self, bases: &[u64]) -> LogResult<()> {
+        for (i, &base) in bases.iter().enumerate() {
+            let path = self.segment_path(base);
+            match Segment::open(&path, self.options.identity, base) {
+                Ok(segment) => self.segments.push(Arc::new(segment)),
+                Err(SegmentOpenError::Io(error)) => {
+                    return Err(LogError::io("opening segment", &path, error));
+                }
+                Err(SegmentOpenError::Header(error)) => {
+                    // Only the newest segment may be half-created (its header not yet on disk), and
+                    // only if nothing in it was known durable.
+                    let is_last = i + 1 == bases.len();
+                    if is_last && base > self.checkpoint.durable.segment_base {
+                        fs::remove_file(&path)
+                            .map_err(|error| LogError::io("removing segment", &path, error))?;
+                        self.report.segments_removed.push(base);
+                    } else {
+                        return Err(LogError::corrupt(&path, 0, error));
+                    }
+                }
+            }
+        }
+        if self.segments.is_empty() {
+            return Err(LogError::corrupt(self.dir, 0, "no usable segment file"));
+        }
+        Ok(())
+    }
+
+    /// After a clean close: trust index files that match exactly; scan (strictly) where they do not.
+    fn load_clean(&mut self) -> LogResult<()> {
+        self.report.clean_shutdown = true;
+        let count = self.segments.len();
+        for i in 0..count {
+            let Some(segment) = self.segments.get(i).cloned() else {
+                break;
+            };
+            let is_last = i + 1 == count;
+            let used_len = if is_last {
+                self.checkpoint.active_end.offset
+            } else {
+                segment.capacity_bytes()
+            };
+            if !self.load_index_file(&segment, used_len) {
+                let limit = if is_last {
+                    used_len
+                } else {
+                    segment.capacity_bytes()
+                };
+                if let ScanEnd::Invalid { offset, reason } = self.scan(&segment, limit)? {
+                    return Err(LogError::corrupt(segment.path(), offset, reason));
+                }
+                if segment.published_len() != used_len {
+                    return Err(LogError::corrupt(
+                        segment.path(),
+                        segment.published_len(),
+                        "log ends before the length recorded at clean shutdown",
+                    ));
+                }
+            }
+            if !is_last {
+                segment.mark_sealed();
+            }
+        }
+        self.last_arrival_ms = self.last_arrival_ms.max(self.checkpoint.last_arrival_ms);
+        Ok(())
+    }
+
+    /// After a crash: validate from the durable point on, cut a torn tail.
+    fn load_after_crash(&mut self) -> LogResult<()> {
+        let durable = self.checkpoint.durable;
+        let mut i = 0;
+        while let Some(segment) = self.segments.get(i).cloned() {
+            let is_last = i + 1 == self.segments.len();
+            let wholly_durable = !is_last && segment.base_counter() < durable.segment_base;
+            if wholly_durable && self.load_index_file(&segment, segment.capacity_bytes()) {
+                segment.mark_sealed();
+                i += 1;
+                continue;
+            }
+            let end = self.scan(&segment, segment.capacity_bytes())?;
+            let published = segment.published_len();
+            match end {
+                ScanEnd::Clean if !is_last && published < segment.capacity_bytes() => {
+                    // A seal whose trim did not reach the disk: only zeros follow. Trim it now.
+                    segment
+                        .trim_to_published()
+                        .map_err(|error| LogError::io("trimming segment", segment.path(), error))?;
+                }
+                ScanEnd::Clean => {}
+                ScanEnd::Invalid { offset, reason } => {
+                    let position = LogPosition {
+                        segment_base: segment.base_counter(),
+                        offset,
+                    };
+                    if position < durable {
+                        return Err(LogError::corrupt(segment.path(), offset, reason));
+                    }
+                    segment.cut_at(offset).map_err(|error| {
+                        LogError::io("cutting a torn tail", segment.path(), error)
+                    })?;
+                    self.report.truncation = Some(Truncation {
+                        segment_base: segment.base_counter(),
+                        offset,
+                        reason,
+                    });
+                    self.remove_segments_after(i)?;
+                }
+            }
+            if i + 1 < self.segments.len() {
+                segment.mark_sealed();
+            }
+            i += 1;
+        }
+        if let Some(last) = self.segments.last() {
+            if last.published_len() < last.capacity_bytes() && self.report.truncation.is_none() {
+                // Never-synced pages past the end may hold stale frames after a power loss: zero them
+                // so that nothing can ever be found there again.
+                last.cut_at(last.published_len())
+                    .map_err(|error| LogError::io("zeroing the tail", last.path(), error))?;
+            }
+            // What survived is the log now: make it durable before anything is appended after it.
+            last.sync_range(0, last.published_len())
+                .map_err(|error| LogError::io("syncing recovered tail", last.path(), error))?;
+        }
+        Ok(())
+    }
+
+    fn remove_segments_after(&mut self, i: usize) -> LogResult<()> {
+        for removed in self.segments.split_off(i + 1) {
+            removed
+                .remove_files()
+                .map_err(|error| LogError::io("removing segment", removed.path(), error))?;
+            self.report.segments_removed.push(removed.base_counter());
+        }
+        Ok(())
+    }
+
+    /// Loads a segment's index file if it exists and covers exactly `used_len` bytes; publishes the
+    /// segment up to there. False if the file is missing or in doubt.
+    fn load_index_file(&mut self, segment: &Segment, used_len: u64) -> bool {
+        let path = self
+            .dir
+            .join(segment::index_file_name(segment.base_counter()));
+        let Some((summary, entries)) = index::read_file(&path) else {
+            return false;
+        };
+        let first = entries.first();
+        let consistent = summary.base_counter == segment.base_counter()
+            && summary.covered_len == used_len
+            && used_len <= segment.capacity_bytes()
+            && first.is_some_and(|entry| {
+                entry.position == SEGMENT_HEADER_BYTES
+                    && self.last_counter.is_none_or(|last| entry.counter > last)
+                    && entry.arrival_ms >= self.last_arrival_ms
+            });
+        if !consistent {
+            return false;
+        }
+        for entry in entries {
+            segment.index().push(entry);
+        }
+        segment.publish(used_len, summary.last_counter, summary.last_arrival_ms);
+        self.last_counter = Some(summary.last_counter);
+        self.last_arrival_ms = summary.last_arrival_ms;
+        true
+    }
+
+    /// Validates frames from the segment start up to `limit`, publishing and indexing each valid one.
+    fn scan(&mut self, segment: &Segment, limit: u64) -> LogResult<ScanEnd> {
+        self.report.indexes_rebuilt += 1;
+        let mut offset = SEGMENT_HEADER_BYTES;
+        let counter_ceiling = self.next_base_after(segment.base_counter());
+        let limit = limit.min(segment.capacity_bytes());
+        let end = loop {
+            if offset >= limit {
+                break ScanEnd::Clean;
+            }
+            let Some(bytes) = segment.mapped_range(offset, limit) else {
+                break ScanEnd::Clean;
+            };
+            let frame = match frame::decode(bytes) {
+                Ok(frame) => frame,
+                Err(error) => break self.classify_stop(bytes, offset, error.to_string()),
+            };
+            let in_order = frame.counter >= segment.base_counter()
+                && frame.counter < counter_ceiling
+                && self.last_counter.is_none_or(|last| frame.counter > last)
+                && frame.arrival_ms >= self.last_arrival_ms;
+            if !in_order {
+                let reason = format!(
+                    "frame with counter {} (arrival {}) breaks the log's order",
+                    frame.counter, frame.arrival_ms
+                );
+                break self.classify_stop(bytes, offset, reason);
+            }
+            let frame_len = frame.frame_len as u64;
+            segment.publish(offset + frame_len, frame.counter, frame.arrival_ms);
+            segment.index_if_due(IndexEntry {
+                counter: frame.counter,
+                arrival_ms: frame.arrival_ms,
+                position: offset,
+            });
+            self.last_counter = Some(frame.counter);
+            self.last_arrival_ms = frame.arrival_ms;
+            self.report.frames_scanned += 1;
+            self.report.bytes_scanned += frame_len;
+            offset += frame_len;
+        };
+        Ok(end)
+    }
+
+    /// A scan stopped at `offset`: the end of written data if only zeros follow, else invalid.
+    fn classify_stop(&self, rest: &[u8], offset: u64, reason: String) -> ScanEnd {
+        if rest.iter().all(|&byte| byte == 0) {
+            ScanEnd::Clean
+        } else {
+            ScanEnd::Invalid { offset, reason }
+        }
+    }
+
+    /// The base counter of the segment after `base`, which bounds the counters inside it.
+    fn next_base_after(&self, base: u64) -> u64 {
+        self.segments
+            .iter()
+            .map(|segment| segment.base_counter())
+            .find(|&next| next > base)
+            .unwrap_or(u64::MAX)
+    }
+
+    fn finish(mut self, mut checkpoint_file: CheckpointFile) -> LogResult<Recovered> {
+        let clean = self.report.clean_shutdown;
+        let last_counter = self.last_counter;
+        let next_counter = if clean {
+            self.checkpoint.next_counter
+        } else {
+            // Counters below the lease limit may have been handed out before the crash.
+            self.checkpoint.counter_lease_limit
+        };
+        if last_counter.is_some_and(|last| last >= next_counter) {
+            return Err(LogError::corrupt(
+                self.dir.join(super::checkpoint::FILE_NAME),
+                0,
+                format!(
+                    "the log holds counter {} beyond the checkpoint's lease {next_counter}",
+                    last_counter.unwrap_or_default()
+                ),
+            ));
+        }
+        let Some(active) = self.segments.last() else {
+            return Err(LogError::corrupt(self.dir, 0, "no usable segment file"));
+        };
+        let end = LogPosition {
+            segment_base: active.base_counter(),
+            offset: active.published_len(),
+        };
+        let reopened = Checkpoint {
+            counter_lease_limit: next_counter.saturating_add(COUNTER_LEASE),
+            durable: end,
+            clean: false,
+            ..self.checkpoint
+        };
+        checkpoint_file
+            .write(reopened)
+            .map_err(|error| LogError::io("writing checkpoint", self.dir, error))?;
+        self.report.segments = self.segments.len();
+        self.report.next_counter = next_counter;
+        Ok(Recovered {
+            segments: self.segments,
+            checkpoint: checkpoint_file,
+            next_counter,
+            last_arrival_ms: self.last_arrival_ms,
+            report: self.report,
+        })
+    }
+}

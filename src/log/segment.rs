@@ -1,0 +1,513 @@
+//! One segment file: a preallocated, memory-mapped run of frames behind a 64-byte header.
+//!
+//! File name: `<base counter, 20 digits>.seg`, so a directory listing sorts segments in log order and
+//! names the lower bound of the sequence counters inside (every frame's counter is ≥ the base and <
+//! the next segment's base).
+//!
+//! Contract between the single writer and the many readers of a segment:
+//! - `published_len` only grows. Bytes below it are complete, checksummed frames and are never
+//!   modified again while the process has the segment open; readers never look past it.
+//! - The writer copies a frame into the unpublished tail and then publishes the new end with one
+//!   Release store; readers load it with Acquire, so they see whole frames or nothing.
+//! - `sealed` is set (Release) after the last publish. A reader that sees `sealed` and then loads
+//!   `published_len` knows it has the final length and may move on to the next segment.
+//!
+//! The mapping is an `MmapRaw`: no Rust reference ever covers the writer's unpublished tail, so the
+//! writer's copies and the readers' shared slices never alias.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use bytes::Bytes;
+use memmap2::{Advice, MmapOptions, MmapRaw};
+
+use super::frame::{self, DecodedFrame, FrameError};
+use super::index::{IndexEntry, IndexSummary, SparseIndex};
+use crate::sequence::ShardIdentity;
+
+/// Bytes of the segment header; the first frame starts here.
+pub const SEGMENT_HEADER_BYTES: u64 = 64;
+/// File name prefix of segments preallocated but not yet in service; recovery deletes them.
+pub const PREPARED_FILE_PREFIX: &str = "segment.prepared";
+
+const SEGMENT_MAGIC: [u8; 8] = *b"SHLGSEG1";
+const SEGMENT_FORMAT_VERSION: u32 = 1;
+
+/// The file name of the segment whose base counter is `base_counter`.
+pub fn file_name(base_counter: u64) -> String {
+    format!("{base_counter:020}.seg")
+}
+
+/// The index file beside the segment whose base counter is `base_counter`.
+pub fn index_file_name(base_counter: u64) -> String {
+    format!("{base_counter:020}.idx")
+}
+
+/// The base counter named by a segment file name, if it is one.
+pub fn parse_file_name(name: &str) -> Option<u64> {
+    let digits = name.strip_suffix(".seg")?;
+    (digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse().ok())
+        .flatten()
+}
+
+/// Why a segment header was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HeaderError {
+    /// The file is shorter than a header.
+    #[error("file shorter than a segment header")]
+    Short,
+    /// Magic, version or checksum is wrong.
+    #[error("segment header is damaged or of an unknown version")]
+    Damaged,
+    /// The header belongs to another shard.
+    #[error("segment belongs to shard {found:?}")]
+    OtherShard {
+        /// Identity in the header.
+        found: ShardIdentity,
+    },
+    /// The base counter in the header disagrees with the file name.
+    #[error("header base counter {found} disagrees with the file name")]
+    BaseMismatch {
+        /// Base counter in the header.
+        found: u64,
+    },
+}
+
+fn encode_header(identity: ShardIdentity, base_counter: u64, created_ms: u64) -> [u8; 64] {
+    let mut header = [0u8; 64];
+    header[0..8].copy_from_slice(&SEGMENT_MAGIC);
+    header[8..12].copy_from_slice(&SEGMENT_FORMAT_VERSION.to_le_bytes());
+    header[12..16].copy_from_slice(&identity.index.to_le_bytes());
+    header[16..24].copy_from_slice(&identity.created_secs.to_le_bytes());
+    header[24..32].copy_from_slice(&base_counter.to_le_bytes());
+    header[32..40].copy_from_slice(&created_ms.to_le_bytes());
+    let crc = crc32fast::hash(&header[..60]);
+    header[60..64].copy_from_slice(&crc.to_le_bytes());
+    header
+}
+
+/// Checks a segment header against the shard and base counter it must have.
+pub fn check_header(
+    bytes: &[u8],
+    identity: ShardIdentity,
+    base_counter: u64,
+) -> Result<(), HeaderError> {
+    let header = bytes.get(..64).ok_or(HeaderError::Short)?;
+    let stored_crc = frame::u32_at(header, 60);
+    if header.get(0..8) != Some(&SEGMENT_MAGIC[..])
+        || frame::u32_at(header, 8) != SEGMENT_FORMAT_VERSION
+        || crc32fast::hash(header.get(..60).unwrap_or_default()) != stored_crc
+    {
+        return Err(HeaderError::Damaged);
+    }
+    let found = ShardIdentity {
+        index: frame::u32_at(header, 12),
+        created_secs: frame::u64_at(header, 16),
+    };
+    if found != identity {
+        return Err(HeaderError::OtherShard { found });
+    }
+    let found_base = frame::u64_at(header, 24);
+    if found_base != base_counter {
+        return Err(HeaderError::BaseMismatch { found: found_base });
+    }
+    Ok(())
+}
+
+/// A preallocated, mapped and pre-faulted file waiting to become the next segment.
+pub struct PreparedSegment {
+    path: PathBuf,
+    file: File,
+    map: MmapRaw,
+}
+
+impl PreparedSegment {
+    /// Creates `segment.prepared.<n>` in `dir`: reserves `capacity_bytes` of real blocks (so a full disk
+    /// is an error here, not a SIGBUS on a later page fault), maps it, and pre-faults every page for
+    /// writing so appends into it do not stall on faults.
+    pub fn create(dir: &Path, capacity_bytes: u64) -> io::Result<PreparedSegment> {
+        // A process-wide number keeps a background preparation and a fallback one on the append
+        // path from ever sharing a file.
+        static NEXT_PREPARED: AtomicU64 = AtomicU64::new(0);
+        let number = NEXT_PREPARED.fetch_add(1, Ordering::Relaxed);
+        let path = dir.join(format!("{PREPARED_FILE_PREFIX}.{number}"));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)?;
+        reserve_blocks(&file, capacity_bytes)?;
+        let map = MmapOptions::new().map_raw(&file)?;
+        prefault_for_writing(&map);
+        Ok(PreparedSegment { path, file, map })
+    }
+
+    /// Deletes the prepared file instead of using it.
+    pub fn discard(self) {
+        let _ = fs::remove_file(&self.path);
+    }
+
+    /// Puts the prepared file into service as the segment starting at `base_counter`: writes its
+    /// header and renames it to its final name. With `durable`, the header and the directory entry
+    /// are synced before this returns.
+    pub fn activate(
+        self,
+        dir: &Path,
+        identity: ShardIdentity,
+        base_counter: u64,
+        created_ms: u64,
+        durable: bool,
+    ) -> io::Result<Segment> {
+        let header = encode_header(identity, base_counter, created_ms);
+        if self.map.len() < header.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "segment capacity smaller than its header",
+            ));
+        }
+        // SAFETY: the prepared mapping is owned by this function alone (no reader has seen it) and is
+        // at least 64 bytes long, checked above.
+        unsafe {
+            std::ptr::copy_nonoverlapping(header.as_ptr(), self.map.as_mut_ptr(), header.len());
+        }
+        let path = dir.join(file_name(base_counter));
+        fs::rename(&self.path, &path)?;
+        if durable {
+            self.map.flush_range(0, header.len())?;
+            sync_directory(dir)?;
+        }
+        Ok(Segment::from_parts(
+            base_counter,
+            path,
+            self.file,
+            self.map,
+            SEGMENT_HEADER_BYTES,
+            None,
+        ))
+    }
+}
+
+/// Reserves real blocks for the whole file so that writes through the mapping cannot hit a hole.
+fn reserve_blocks(file: &File, len: u64) -> io::Result<()> {
+    let len = libc::off_t::try_from(len)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "segment too large"))?;
+    // SAFETY: plain syscall on a file descriptor we own; no memory is passed.
+    let code = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) };
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::from_raw_os_error(code))
+    }
+}
+
+/// Faults every page of a fresh mapping in for writing, off the append path. Uses
+/// MADV_POPULATE_WRITE (Linux 5.14+) and falls back to touching each page.
+fn prefault_for_writing(map: &MmapRaw) {
+    if map.advise(Advice::PopulateWrite).is_ok() {
+        return;
+    }
+    let page = 4096;
+    let mut offset = 0;
+    while offset < map.len() {
+        // SAFETY: `offset < len`, the mapping is writable and not yet visible to anyone else;
+        // the byte is rewritten with the value it has (zero), so only the fault has an effect.
+        unsafe {
+            let byte = map.as_mut_ptr().add(offset);
+            byte.write_volatile(byte.read_volatile());
+        }
+        offset += page;
+    }
+}
+
+/// Fsyncs a directory so that entries created or renamed in it survive power loss.
+pub fn sync_directory(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// An open segment: its mapping, publication state and sparse index.
+pub struct Segment {
+    base_counter: u64,
+    path: PathBuf,
+    file: File,
+    map: MmapRaw,
+    /// Invariant: only grows; bytes below it are whole frames and immutable. Readers never read past it.
+    published_len: AtomicU64,
+    /// Set, with Release, after the final publish; never cleared.
+    sealed: AtomicBool,
+    /// Counter and arrival of the last published frame (`u64::MAX` counter while empty).
+    last_counter: AtomicU64,
+    last_arrival_ms: AtomicU64,
+    index: SparseIndex,
+}
+
+impl Segment {
+    fn from_parts(
+        base_counter: u64,
+        path: PathBuf,
+        file: File,
+        map: MmapRaw,
+        published_len: u64,
+        last: Option<(u64, u64)>,
+    ) -> Segment {
+        let (last_counter, last_arrival_ms) = last.unwrap_or((u64::MAX, 0));
+        let index = SparseIndex::with_segment_bytes(map.len() as u64);
+        Segment {
+            base_counter,
+            path,
+            file,
+            map,
+            published_len: AtomicU64::new(published_len),
+            sealed: AtomicBool::new(false),
+            last_counter: AtomicU64::new(last_counter),
+            last_arrival_ms: AtomicU64::new(last_arrival_ms),
+            index,
+        }
+    }
+
+    /// Opens an existing segment file for recovery. Its header is checked; nothing but the header
+    /// is published yet (recovery publishes what it validates).
+    pub fn open(
+        path: &Path,
+        identity: ShardIdentity,
+        base_counter: u64,
+    ) -> Result<Segment, SegmentOpenError> {
+        // Every segment is mapped writable: recovery may have to cut any of them, and the last one
+        // is appended to.
+        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        let len = file.metadata()?.len();
+        if len < SEGMENT_HEADER_BYTES {
+            return Err(SegmentOpenError::Header(HeaderError::Short));
+        }
+        let map = MmapOptions::new().map_raw(&file)?;
+        let segment = Segment::from_parts(base_counter, path.to_owned(), file, map, 0, None);
+        check_header(segment.file_bytes(), identity, base_counter)?;
+        segment
+            .published_len
+            .store(SEGMENT_HEADER_BYTES, Ordering::Release);
+        Ok(segment)
+    }
+
+    /// The lower bound of the counters in this segment (its name).
+    pub fn base_counter(&self) -> u64 {
+        self.base_counter
+    }
+
+    /// Path of the segment file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Bytes mapped, which is the most the segment can hold.
+    pub fn capacity_bytes(&self) -> u64 {
+        self.map.len() as u64
+    }
+
+    /// The published length, loaded with Acquire.
+    pub fn published_len(&self) -> u64 {
+        self.published_len.load(Ordering::Acquire)
+    }
+
+    /// Whether the writer has finished with this segment.
+    pub fn is_sealed(&self) -> bool {
+        self.sealed.load(Ordering::Acquire)
+    }
+
+    /// Counter of the last published frame, or `None` while the segment is empty.
+    pub fn last_counter(&self) -> Option<u64> {
+        let counter = self.last_counter.load(Ordering::Acquire);
+        (counter != u64::MAX).then_some(counter)
+    }
+
+    /// Arrival time of the last published frame (0 while empty).
+    pub fn last_arrival_ms(&self) -> u64 {
+        self.last_arrival_ms.load(Ordering::Acquire)
+    }
+
+    /// The sparse index.
+    pub fn index(&self) -> &SparseIndex {
+        &self.index
+    }
+
+    /// The whole mapped file. Only for open and recovery, before the segment is shared.
+    fn file_bytes(&self) -> &[u8] {
+        // SAFETY: called only while this thread owns the segment exclusively (open/recovery), so no
+        // writer is modifying the mapping; the mapping lives as long as `self`.
+        unsafe { std::slice::from_raw_parts(self.map.as_ptr(), self.map.len()) }
+    }
+
+    /// Recovery only: the mapped bytes in `[from, to)`, published or not.
+    pub fn mapped_range(&self, from: u64, to: u64) -> Option<&[u8]> {
+        self.file_bytes().get(from as usize..to as usize)
+    }
+
+    /// Recovery only: shrinks the file to the published length (a seal whose trim was lost).
+    pub fn trim_to_published(&self) -> io::Result<()> {
+        self.file.set_len(self.published_len())?;
+        self.file.sync_all()
+    }
+
+    /// The published bytes (header included). They are immutable for as long as `self` lives.
+    pub fn published(&self) -> &[u8] {
+        let len = self.published_len() as usize;
+        debug_assert!(len <= self.map.len(), "published length within the mapping");
+        // SAFETY: bytes below `published_len` are never modified after publication (see the module
+        // contract), `len` never exceeds the mapping, and the mapping lives as long as `self`.
+        unsafe { std::slice::from_raw_parts(self.map.as_ptr(), len.min(self.map.len())) }
+    }
+
+    /// The published bytes as a `Bytes` that keeps this segment (and so its mapping) alive: records
+    /// sliced from it stay valid even if the segment is deleted by retention meanwhile.
+    pub fn published_bytes(self: &Arc<Self>) -> Bytes {
+        let len = self.published_len() as usize;
+        Bytes::from_owner(PublishedView {
+            segment: Arc::clone(self),
+            len,
+        })
+    }
+
+    /// Decodes the frame at `offset`, which must lie in the published region.
+    pub fn frame_at(&self, offset: u64) -> Result<Option<DecodedFrame>, FrameError> {
+        let published = self.published();
+        let Some(rest) = published.get(offset as usize..) else {
+            return Ok(None);
+        };
+        if rest.is_empty() {
+            return Ok(None);
+        }
+        frame::decode(rest).map(Some)
+    }
+
+    /// The writable, unpublished tail `[offset, offset + len)`.
+    ///
+    /// # Safety
+    /// Only the shard's single writer may call this, with `offset >= published_len()` and
+    /// `offset + len <= capacity_bytes()`, and it must not hold two overlapping tails at once.
+    #[allow(clippy::mut_from_ref)] // the unsafe contract gives the writer exclusive use of the tail
+    pub unsafe fn unpublished_tail(&self, offset: u64, len: usize) -> &mut [u8] {
+        debug_assert!(
+            offset >= self.published_len(),
+            "writes go past the published end"
+        );
+        debug_assert!(
+            offset as usize + len <= self.map.len(),
+            "writes stay in the mapping"
+        );
+        // SAFETY: the caller upholds the contract above: the range is inside the mapping, beyond the
+        // published end (so no reader has a reference into it) and written by one thread only.
+        unsafe { std::slice::from_raw_parts_mut(self.map.as_mut_ptr().add(offset as usize), len) }
+    }
+
+    /// Publishes frames written up to `new_len`; the last of them has `last_counter`, `last_arrival_ms`.
+    pub fn publish(&self, new_len: u64, last_counter: u64, last_arrival_ms: u64) {
+        debug_assert!(new_len >= self.published_len(), "published_len only grows");
+        debug_assert!(
+            new_len <= self.capacity_bytes(),
+            "published_len within the mapping"
+        );
+        self.last_counter.store(last_counter, Ordering::Release);
+        self.last_arrival_ms
+            .store(last_arrival_ms, Ordering::Release);
+        self.published_len.store(new_len, Ordering::Release);
+    }
+
+    /// Adds an index entry for a published frame if the interval since the last one has passed.
+    pub fn index_if_due(&self, entry: IndexEntry) {
+        if self.index.wants_entry_at(entry.position) {
+            self.index.push(entry);
+        }
+    }
+
+    /// Writes dirty pages in `[from, to)` to disk and waits for them (msync MS_SYNC, which on Linux
+    /// is fdatasync of the range, including the extent metadata a preallocated file needs).
+    pub fn sync_range(&self, from: u64, to: u64) -> io::Result<()> {
+        if to <= from {
+            return Ok(());
+        }
+        self.map.flush_range(from as usize, (to - from) as usize)
+    }
+
+    /// Marks the segment finished and trims the file to its used length. With `durable`, the data
+    /// and the new length are on disk when this returns.
+    pub fn seal(&self, durable: bool) -> io::Result<()> {
+        let used = self.published_len();
+        if durable {
+            self.sync_range(0, used)?;
+        }
+        self.sealed.store(true, Ordering::Release);
+        self.file.set_len(used)?;
+        if durable {
+            self.file.sync_all()?;
+        }
+        Ok(())
+    }
+
+    /// Marks a segment loaded from disk as already sealed (it is not the last one).
+    pub fn mark_sealed(&self) {
+        self.sealed.store(true, Ordering::Release);
+    }
+
+    /// The index summary for the published part.
+    pub fn index_summary(&self) -> IndexSummary {
+        IndexSummary {
+            base_counter: self.base_counter,
+            covered_len: self.published_len(),
+            last_counter: self.last_counter().unwrap_or(0),
+            last_arrival_ms: self.last_arrival_ms(),
+        }
+    }
+
+    /// Recovery only: cuts the segment at `len`, zeroing everything after it so that no stale frame
+    /// can ever be found there again, and syncs the result.
+    pub fn cut_at(&self, len: u64) -> io::Result<()> {
+        debug_assert!(len >= SEGMENT_HEADER_BYTES, "never cut into the header");
+        let file_len = self.file.metadata()?.len();
+        if len < file_len {
+            // Punching a hole and reserving it again leaves zeros and real blocks behind; where the
+            // file system cannot punch, shrinking and growing the file does the same.
+            self.file.set_len(len)?;
+            self.file.set_len(file_len)?;
+            reserve_blocks(&self.file, file_len)?;
+        }
+        self.file.sync_all()
+    }
+
+    /// Deletes the segment file and its index file. Readers holding the segment keep their mapping.
+    pub fn remove_files(&self) -> io::Result<()> {
+        fs::remove_file(&self.path)?;
+        let index_path = self.path.with_extension("idx");
+        match fs::remove_file(index_path) {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Why an existing segment could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum SegmentOpenError {
+    /// The file could not be read or mapped.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// The header is not this shard's, or is damaged.
+    #[error(transparent)]
+    Header(#[from] HeaderError),
+}
+
+/// Owner of a published prefix, for `Bytes::from_owner`.
+struct PublishedView {
+    segment: Arc<Segment>,
+    len: usize,
+}
+
+impl AsRef<[u8]> for PublishedView {
+    fn as_ref(&self) -> &[u8] {
+        self.segment.published().get(..self.len).unwrap_or_default()
+    }
+}
