@@ -33,6 +33,9 @@
 //! See `ARCHITECTURE.md` for the map of the code and `docs/FORMAT.md` for the on-disk format and
 //! the crash-safety argument.
 
+// Library code decodes bytes from disk: every access is bounds-checked and nothing unwraps.
+#![warn(clippy::unwrap_used, clippy::indexing_slicing)]
+
 pub mod clock;
 mod error;
 pub mod log;
