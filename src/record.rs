@@ -1,5 +1,7 @@
 //! Records as producers hand them in and as readers get them back.
 
+use std::ops::Range;
+
 use bytes::Bytes;
 
 use crate::sequence::SequenceNumber;
@@ -27,16 +29,22 @@ impl<'a> RecordInput<'a> {
     }
 }
 
-/// A record read back from a shard. Its byte fields borrow the memory-mapped segment (zero-copy)
-/// and keep the mapping alive, so a record stays valid even after retention deletes its segment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A record read back from a shard.
+///
+/// It is zero-copy: it holds its whole checksummed frame as a `Bytes` slice of the memory-mapped
+/// segment (one reference count per record), which keeps the mapping alive, so a record stays valid
+/// even after retention deletes its segment.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Record {
     pub(crate) sequence_number: SequenceNumber,
     pub(crate) arrival_ms: u64,
-    /// Invariant: valid UTF-8 (checked when the frame was decoded).
-    pub(crate) partition_key: Bytes,
     pub(crate) explicit_hash_key: Option<u128>,
-    pub(crate) data: Bytes,
+    /// The frame's bytes, verified against its checksum when it was read.
+    pub(crate) frame: Bytes,
+    /// Invariant: inside `frame`, and valid UTF-8 (checked when the frame was decoded).
+    pub(crate) partition_key: Range<usize>,
+    /// Invariant: inside `frame`.
+    pub(crate) data: Range<usize>,
 }
 
 impl Record {
@@ -52,8 +60,12 @@ impl Record {
 
     /// The partition key.
     pub fn partition_key(&self) -> &str {
-        // The frame decoder rejects keys that are not UTF-8, so this never falls back in practice.
-        std::str::from_utf8(&self.partition_key).unwrap_or_default()
+        // The frame decoder rejects keys that are not UTF-8, so the fallback is never taken.
+        let bytes = self
+            .frame
+            .get(self.partition_key.clone())
+            .unwrap_or_default();
+        std::str::from_utf8(bytes).unwrap_or_default()
     }
 
     /// The explicit hash key the producer gave, if any.
@@ -61,8 +73,26 @@ impl Record {
         self.explicit_hash_key
     }
 
-    /// The data blob (zero-copy).
-    pub fn data(&self) -> &Bytes {
-        &self.data
+    /// The data blob, borrowed.
+    pub fn data(&self) -> &[u8] {
+        self.frame.get(self.data.clone()).unwrap_or_default()
+    }
+
+    /// The data blob as an owned, zero-copy `Bytes` that shares the segment mapping.
+    pub fn data_bytes(&self) -> Bytes {
+        self.frame.slice(self.data.clone())
+    }
+}
+
+impl std::fmt::Debug for Record {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Record")
+            .field("sequence_number", &self.sequence_number.to_string())
+            .field("arrival_ms", &self.arrival_ms)
+            .field("partition_key", &self.partition_key())
+            .field("explicit_hash_key", &self.explicit_hash_key)
+            .field("data_len", &self.data.len())
+            .finish()
     }
 }

@@ -26,6 +26,8 @@ mod recovery;
 mod segment;
 
 mod options;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -121,10 +121,10 @@ impl LogReader {
         Ok(Record {
             sequence_number,
             arrival_ms: frame.arrival_ms,
-            partition_key: bytes
-                .slice(start + frame.partition_key.start..start + frame.partition_key.end),
             explicit_hash_key: frame.explicit_hash_key,
-            data: bytes.slice(start + frame.data.start..start + frame.data.end),
+            frame: bytes.slice(start..start + frame.frame_len),
+            partition_key: frame.partition_key.clone(),
+            data: frame.data.clone(),
         })
     }
 

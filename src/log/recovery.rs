@@ -359,6 +359,9 @@ impl Recovery<'_> {
     /// Loads a segment's index file if it exists and covers exactly `used_len` bytes; publishes the
     /// segment up to there. False if the file is missing or in doubt.
     fn load_index_file(&mut self, segment: &Segment, used_len: u64) -> bool {
+        if used_len == SEGMENT_HEADER_BYTES {
+            return true; // an empty segment: nothing to index
+        }
         let path = self
             .dir
             .join(segment::index_file_name(segment.base_counter()));
@@ -388,7 +391,9 @@ impl Recovery<'_> {
 
     /// Validates frames from the segment start up to `limit`, publishing and indexing each valid one.
     fn scan(&mut self, segment: &Segment, limit: u64) -> LogResult<ScanEnd> {
-        self.report.indexes_rebuilt += 1;
+        if limit > SEGMENT_HEADER_BYTES {
+            self.report.indexes_rebuilt += 1;
+        }
         let mut offset = SEGMENT_HEADER_BYTES;
         let counter_ceiling = self.next_base_after(segment.base_counter());
         let limit = limit.min(segment.capacity_bytes());
