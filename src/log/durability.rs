@@ -109,6 +109,15 @@ impl Inner {
                 .cloned()
                 .collect()
         };
+        let crosses_into_new_segment = pending
+            .last()
+            .is_some_and(|last| last.base_counter() > from.segment_base);
+        if crosses_into_new_segment {
+            // Segments created since the durable point must not vanish with their directory entry
+            // (in the durable modes the roll already synced it; then this is one cheap extra fsync).
+            super::segment::sync_directory(&self.dir)
+                .map_err(|error| LogError::io("syncing shard directory", &self.dir, error))?;
+        }
         let mut reached = from;
         for segment in pending {
             let end = segment.published_len();

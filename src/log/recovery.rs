@@ -113,6 +113,12 @@ pub(super) fn recover(dir: &Path, options: &LogOptions) -> LogResult<Recovered> 
             found,
         });
     }
+    let mut bases = bases;
+    if bases.is_empty() && checkpoint.current().durable == EMPTY_LOG_END {
+        // The creation of this shard was interrupted after its checkpoint: finish it.
+        drop(create_first_segment(dir, options)?);
+        bases.push(0);
+    }
     let mut recovery = Recovery {
         dir,
         options,
@@ -134,37 +140,37 @@ pub(super) fn recover(dir: &Path, options: &LogOptions) -> LogResult<Recovered> 
     recovery.finish(checkpoint)
 }
 
-/// Creates a new, empty shard log.
+/// The durable point of a shard with no records: just after the first segment's header.
+const EMPTY_LOG_END: LogPosition = LogPosition {
+    segment_base: 0,
+    offset: SEGMENT_HEADER_BYTES,
+};
+
+/// Creates a new, empty shard log: the checkpoint first, then the first segment. A crash between
+/// the two leaves a checkpoint without segments, which the next open completes.
 fn create(dir: &Path, options: &LogOptions) -> LogResult<Recovered> {
-    let start = LogPosition {
-        segment_base: 0,
-        offset: SEGMENT_HEADER_BYTES,
-    };
     let checkpoint = CheckpointFile::create(
         dir,
         Checkpoint {
             generation: 0,
             identity: options.identity,
             counter_lease_limit: COUNTER_LEASE,
-            durable: start,
+            durable: EMPTY_LOG_END,
             clean: false,
             next_counter: 0,
             last_arrival_ms: 0,
-            active_end: start,
+            active_end: EMPTY_LOG_END,
         },
     )
     .map_err(|error| LogError::io("creating checkpoint", dir, error))?;
-    let first = PreparedSegment::create(dir, options.segment_bytes)
-        .and_then(|prepared| {
-            prepared.activate(dir, options.identity, 0, options.clock.now_ms(), true)
-        })
-        .map_err(|error| LogError::io("creating the first segment", dir, error))?;
+    let first = create_first_segment(dir, options)?;
     if let Some(parent) = dir.parent() {
         // The shard directory itself must survive power loss too.
         let _ = segment::sync_directory(parent);
     }
+    let segments = vec![Arc::new(first)];
     Ok(Recovered {
-        segments: vec![Arc::new(first)],
+        segments,
         checkpoint,
         next_counter: 0,
         last_arrival_ms: 0,
@@ -174,6 +180,14 @@ fn create(dir: &Path, options: &LogOptions) -> LogResult<Recovered> {
             ..RecoveryReport::default()
         },
     })
+}
+
+fn create_first_segment(dir: &Path, options: &LogOptions) -> LogResult<Segment> {
+    PreparedSegment::create(dir, options.segment_bytes)
+        .and_then(|prepared| {
+            prepared.activate(dir, options.identity, 0, options.clock.now_ms(), true)
+        })
+        .map_err(|error| LogError::io("creating the first segment", dir, error))
 }
 
 /// Lists segment base counters in order, and deletes leftovers of interrupted work.

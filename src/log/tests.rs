@@ -390,3 +390,18 @@ fn a_closed_or_invalidly_configured_log_says_so() {
         Err(LogError::ShardMismatch { .. })
     ));
 }
+
+#[test]
+fn a_shard_whose_creation_was_interrupted_opens_as_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(START_MS));
+    drop(open(dir.path(), &clock));
+    // As if the process died after writing the checkpoint and before the first segment.
+    std::fs::remove_file(dir.path().join(segment::file_name(0))).unwrap();
+    let log = open(dir.path(), &clock);
+    assert_eq!(
+        log.append(RecordInput::new("k", b"v")).unwrap().counter(),
+        0
+    );
+    assert_eq!(read_all(&log, SeekTo::Oldest).len(), 1);
+}
