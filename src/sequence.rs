@@ -372,6 +372,27 @@ impl SequenceNumber {
         })
     }
 
+    /// Builds a sequence number from fields the caller has already range-checked (the log checks the
+    /// shard identity when it opens, and counter and arrival time when it writes or decodes a frame).
+    pub(crate) fn from_checked_parts(
+        shard: ShardIdentity,
+        counter: u64,
+        arrival_secs: u64,
+    ) -> Self {
+        debug_assert!(
+            shard.created_secs <= Self::SECONDS_MAX,
+            "creation time checked"
+        );
+        debug_assert!(counter <= Self::COUNTER_MAX, "counter checked");
+        debug_assert!(arrival_secs <= Self::SECONDS_MAX, "arrival time checked");
+        Self {
+            shard_created_secs: shard.created_secs,
+            shard_index: shard.index,
+            counter,
+            arrival_secs,
+        }
+    }
+
     /// A shard's `StartingSequenceNumber`: counter 0, arrival time equal to
     /// the shard's creation time.
     ///

@@ -13,6 +13,7 @@
 //! write torn by power loss leaves the other, older slot intact (the double-buffer redb and Iggy use).
 //! A slot is written with `pwrite` and made durable with `fdatasync` before the writer relies on it.
 
+use super::checksum;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -80,7 +81,7 @@ impl Checkpoint {
         slot[16..20].copy_from_slice(&self.identity.index.to_le_bytes());
         let flags = if self.clean { FLAG_CLEAN } else { 0 };
         slot[20..24].copy_from_slice(&flags.to_le_bytes());
-        let crc = crc32fast::hash(&slot[..SLOT_BYTES - 4]);
+        let crc = checksum::crc32(&slot[..SLOT_BYTES - 4]);
         slot[SLOT_BYTES - 4..].copy_from_slice(&crc.to_le_bytes());
         slot
     }
@@ -89,7 +90,7 @@ impl Checkpoint {
         let body = slot.get(..SLOT_BYTES - 4)?;
         if slot.len() != SLOT_BYTES
             || body.get(..8)? != MAGIC
-            || crc32fast::hash(body) != u32_at(slot, SLOT_BYTES - 4)
+            || checksum::crc32(body) != u32_at(slot, SLOT_BYTES - 4)
         {
             return None;
         }

@@ -27,6 +27,8 @@
 //! but valid-looking frames (from before a crash-truncation) are rejected one level up, by the
 //! scanner's sequence-continuity check, not here.
 
+use super::checksum;
+use crate::sequence::SequenceNumber;
 use std::ops::Range;
 
 /// Bytes of the fixed frame header.
@@ -46,7 +48,9 @@ const FORMAT_VERSION: u8 = 1;
 const FLAG_EXPLICIT_HASH_KEY: u8 = 0b0000_0001;
 const FLAGS_KNOWN: u8 = FLAG_EXPLICIT_HASH_KEY;
 /// Sequence counters are 63-bit (the top bit of the Kinesis counter field is always 0).
-const COUNTER_MAX: u64 = (1 << 63) - 1;
+const COUNTER_MAX: u64 = SequenceNumber::COUNTER_MAX;
+/// The latest arrival time a sequence number can encode (its seconds field is 36 bits wide).
+pub const ARRIVAL_MS_MAX: u64 = SequenceNumber::SECONDS_MAX * 1000 + 999;
 
 /// Why a run of bytes is not a valid frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -157,6 +161,10 @@ pub fn encode(fields: &FrameFields<'_>, destination: &mut [u8]) -> usize {
         fields.counter <= COUNTER_MAX,
         "counter validated by the caller"
     );
+    assert!(
+        fields.arrival_ms <= ARRIVAL_MS_MAX,
+        "arrival time validated by the caller"
+    );
     let (frame, _) = destination.split_at_mut(frame_len);
     let (header, body) = frame.split_at_mut(HEADER_BYTES);
 
@@ -187,32 +195,33 @@ pub fn encode(fields: &FrameFields<'_>, destination: &mut [u8]) -> usize {
     data_bytes.copy_from_slice(fields.data);
 
     let (crc_field, covered) = frame.split_at_mut(4);
-    crc_field.copy_from_slice(&crc32fast::hash(covered).to_le_bytes());
+    crc_field.copy_from_slice(&checksum::crc32(covered).to_le_bytes());
     frame_len
 }
 
 /// Decodes and fully validates the frame at the front of `bytes` (which may continue past it).
 pub fn decode(bytes: &[u8]) -> Result<DecodedFrame, FrameError> {
-    let header = bytes.get(..HEADER_BYTES).ok_or(FrameError::Truncated {
+    let header: &[u8; HEADER_BYTES] = bytes.first_chunk().ok_or(FrameError::Truncated {
         needed: HEADER_BYTES,
         available: bytes.len(),
     })?;
-    if header.get(4..6) != Some(&MAGIC[..]) {
+    // Fixed offsets into a fixed-size array: checked at compile time, no run-time bounds checks.
+    if [header[4], header[5]] != MAGIC {
         return Err(FrameError::BadMagic);
     }
-    let version = byte_at(header, 6);
+    let version = header[6];
     if version != FORMAT_VERSION {
         return Err(FrameError::UnsupportedVersion(version));
     }
-    let flags = byte_at(header, 7);
-    if flags & !FLAGS_KNOWN != 0 || u16_at(header, 30) != 0 {
+    let flags = header[7];
+    if flags & !FLAGS_KNOWN != 0 || [header[30], header[31]] != [0, 0] {
         return Err(FrameError::ReservedBitsSet);
     }
-    let frame_len = u32_at(header, 8) as usize;
-    let counter = u64_at(header, 12);
-    let arrival_ms = u64_at(header, 20);
-    let key_len = usize::from(u16_at(header, 28));
-    let data_len = u32_at(header, 32) as usize;
+    let frame_len = u32::from_le_bytes([header[8], header[9], header[10], header[11]]) as usize;
+    let counter = u64::from_le_bytes(array_at::<8>(header, 12));
+    let arrival_ms = u64::from_le_bytes(array_at::<8>(header, 20));
+    let key_len = usize::from(u16::from_le_bytes([header[28], header[29]]));
+    let data_len = u32::from_le_bytes([header[32], header[33], header[34], header[35]]) as usize;
     if key_len == 0 || key_len > PARTITION_KEY_BYTES_MAX {
         return Err(FrameError::OutOfRange("partition key length"));
     }
@@ -221,6 +230,9 @@ pub fn decode(bytes: &[u8]) -> Result<DecodedFrame, FrameError> {
     }
     if counter > COUNTER_MAX {
         return Err(FrameError::OutOfRange("sequence counter"));
+    }
+    if arrival_ms > ARRIVAL_MS_MAX {
+        return Err(FrameError::OutOfRange("arrival time"));
     }
     let hash_key_bytes = if flags & FLAG_EXPLICIT_HASH_KEY != 0 {
         HASH_KEY_BYTES
@@ -235,8 +247,8 @@ pub fn decode(bytes: &[u8]) -> Result<DecodedFrame, FrameError> {
         needed: frame_len,
         available: bytes.len(),
     })?;
-    let stored = u32_at(frame, 0);
-    let computed = crc32fast::hash(frame.get(4..).unwrap_or_default());
+    let stored = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
+    let computed = checksum::crc32(frame.get(4..).unwrap_or_default());
     if stored != computed {
         return Err(FrameError::ChecksumMismatch { stored, computed });
     }
@@ -244,7 +256,8 @@ pub fn decode(bytes: &[u8]) -> Result<DecodedFrame, FrameError> {
     let key_start = HEADER_BYTES + hash_key_bytes;
     let partition_key = key_start..key_start + key_len;
     let key = frame.get(partition_key.clone()).unwrap_or_default();
-    if std::str::from_utf8(key).is_err() {
+    // Keys are nearly always ASCII; `is_ascii` checks a word at a time, `from_utf8` is the fallback.
+    if !key.is_ascii() && std::str::from_utf8(key).is_err() {
         return Err(FrameError::PartitionKeyNotUtf8);
     }
     let explicit_hash_key = (hash_key_bytes != 0).then(|| {
@@ -264,19 +277,18 @@ pub fn decode(bytes: &[u8]) -> Result<DecodedFrame, FrameError> {
     })
 }
 
-// The helpers below read fixed-width fields from a header whose length the caller has checked;
-// `get` keeps them panic-free even so, reading a missing field as zero (which then fails validation).
-fn byte_at(bytes: &[u8], offset: usize) -> u8 {
-    bytes.get(offset).copied().unwrap_or(0)
+/// `N` bytes of a frame header from `offset`, which the caller keeps inside the header.
+fn array_at<const N: usize>(header: &[u8; HEADER_BYTES], offset: usize) -> [u8; N] {
+    let mut field = [0u8; N];
+    if let Some(bytes) = header.get(offset..offset + N) {
+        field.copy_from_slice(bytes);
+    }
+    field
 }
 
-fn u16_at(bytes: &[u8], offset: usize) -> u16 {
-    let mut le = [0u8; 2];
-    if let Some(field) = bytes.get(offset..offset + 2) {
-        le.copy_from_slice(field);
-    }
-    u16::from_le_bytes(le)
-}
+// The helpers below read fixed-width fields of other on-disk structures (segment header, index,
+// checkpoint); `get` keeps them panic-free, reading a missing field as zero, which then fails
+// the structure's own validation.
 
 pub(crate) fn u32_at(bytes: &[u8], offset: usize) -> u32 {
     let mut le = [0u8; 4];

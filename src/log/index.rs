@@ -13,6 +13,7 @@
 //! writer can append while any number of readers search it without a lock: an entry's fields are
 //! stored before `len` is bumped with Release, and readers load `len` with Acquire.
 
+use super::checksum;
 use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
@@ -170,7 +171,7 @@ pub fn write_file(path: &Path, summary: IndexSummary, entries: &[IndexEntry]) ->
         bytes.extend_from_slice(&entry.arrival_ms.to_le_bytes());
         bytes.extend_from_slice(&entry.position.to_le_bytes());
     }
-    let crc = crc32fast::hash(&bytes);
+    let crc = checksum::crc32(&bytes);
     bytes.extend_from_slice(&crc.to_le_bytes());
 
     let temporary = path.with_extension("idx.tmp");
@@ -186,7 +187,7 @@ pub fn read_file(path: &Path) -> Option<(IndexSummary, Vec<IndexEntry>)> {
     let bytes = fs::read(path).ok()?;
     let body_len = bytes.len().checked_sub(4)?;
     let (body, crc) = bytes.split_at(body_len);
-    if crc32fast::hash(body).to_le_bytes() != crc || body.get(..8)? != FILE_MAGIC {
+    if checksum::crc32(body).to_le_bytes() != crc || body.get(..8)? != FILE_MAGIC {
         return None;
     }
     let summary = IndexSummary {

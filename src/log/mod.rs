@@ -18,6 +18,7 @@
 //! and the background thread), `reader` (iterating and seeking).
 
 mod checkpoint;
+mod checksum;
 mod durability;
 pub mod frame;
 mod index;
@@ -184,6 +185,11 @@ impl ShardLog {
                 return Err(LogError::Latched);
             }
             let arrival_ms = inner.options.clock.now_ms().max(writer.last_arrival_ms);
+            if arrival_ms > frame::ARRIVAL_MS_MAX {
+                return Err(LogError::invalid_record(format!(
+                    "the clock reads {arrival_ms} ms, past what a sequence number can encode"
+                )));
+            }
             for record in records {
                 let assigned = inner.append_locked(&mut writer, record, arrival_ms)?;
                 on_assigned(assigned);
@@ -354,9 +360,12 @@ impl Inner {
             explicit_hash_key: record.explicit_hash_key,
             data: record.data,
         };
-        let sequence_number =
-            SequenceNumber::new(self.options.identity, fields.counter, arrival_ms / 1000)
-                .map_err(|error| LogError::invalid_record(format!("arrival time: {error}")))?;
+        // The identity was checked at open, the counter above, the arrival time per batch.
+        let sequence_number = SequenceNumber::from_checked_parts(
+            self.options.identity,
+            fields.counter,
+            arrival_ms / 1000,
+        );
         let frame_len = fields.encoded_len() as u64;
         if writer.active.published_len() + frame_len > writer.active.capacity_bytes() {
             self.roll(writer)?;

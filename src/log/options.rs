@@ -7,7 +7,7 @@ use super::frame::{DATA_BYTES_MAX, FRAME_BYTES_MAX};
 use super::segment::SEGMENT_HEADER_BYTES;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{LogError, LogResult};
-use crate::sequence::ShardIdentity;
+use crate::sequence::{SequenceNumber, ShardIdentity};
 
 /// When an appended record is on disk.
 ///
@@ -112,6 +112,9 @@ impl LogOptions {
 
     pub(crate) fn validate(&self) -> LogResult<()> {
         let invalid = |reason: String| Err(LogError::InvalidOptions { reason });
+        if let Err(error) = SequenceNumber::starting(self.identity) {
+            return invalid(format!("shard identity: {error}"));
+        }
         if self.record_data_bytes_max > DATA_BYTES_MAX {
             return invalid(format!(
                 "record_data_bytes_max {} exceeds the format's {DATA_BYTES_MAX}",

@@ -9,8 +9,6 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
-
 use super::Inner;
 use super::frame::{self, DecodedFrame};
 use super::segment::{SEGMENT_HEADER_BYTES, Segment};
@@ -79,14 +77,34 @@ impl LogReader {
     /// Reads up to `max_records` records into `out` (appending) and returns how many were read.
     /// Returns 0 when the reader has caught up with the writer.
     pub fn read_into(&mut self, out: &mut Vec<Record>, max_records: usize) -> LogResult<usize> {
+        let identity = self.inner.options.identity;
         let mut read = 0;
         while read < max_records {
             // Load `sealed` before the length: if the segment is sealed, the length is final.
             let sealed = self.segment.is_sealed();
             let bytes = self.segment.published_bytes();
-            while read < max_records && (self.offset as usize) < bytes.len() {
-                let record = self.decode_at(&bytes)?;
-                out.push(record);
+            out.reserve((max_records - read).min(4096));
+            while read < max_records {
+                let start = self.offset as usize;
+                let Some(rest) = bytes.get(start..).filter(|rest| !rest.is_empty()) else {
+                    break;
+                };
+                let frame = frame::decode(rest).map_err(|error| self.corrupt(error))?;
+                // Decoding checked the counter and arrival ranges; the identity was checked at open.
+                let sequence_number = SequenceNumber::from_checked_parts(
+                    identity,
+                    frame.counter,
+                    frame.arrival_ms / 1000,
+                );
+                out.push(Record {
+                    sequence_number,
+                    arrival_ms: frame.arrival_ms,
+                    explicit_hash_key: frame.explicit_hash_key,
+                    frame: bytes.slice(start..start + frame.frame_len),
+                    partition_key: frame.partition_key,
+                    data: frame.data,
+                });
+                self.offset += frame.frame_len as u64;
                 read += 1;
             }
             if read == max_records || !sealed || !self.advance_segment() {
@@ -98,34 +116,9 @@ impl LogReader {
 
     /// Reads up to `max_records` records.
     pub fn next_batch(&mut self, max_records: usize) -> LogResult<Vec<Record>> {
-        let mut records = Vec::with_capacity(max_records.min(10_000));
+        let mut records = Vec::new();
         self.read_into(&mut records, max_records)?;
         Ok(records)
-    }
-
-    fn decode_at(&mut self, bytes: &Bytes) -> LogResult<Record> {
-        let start = self.offset as usize;
-        let frame = bytes
-            .get(start..)
-            .ok_or_else(|| self.corrupt("reader offset past the published end"))
-            .and_then(|rest| frame::decode(rest).map_err(|error| self.corrupt(error)))?;
-        let record = self.record_from(bytes, start, &frame)?;
-        self.offset += frame.frame_len as u64;
-        Ok(record)
-    }
-
-    fn record_from(&self, bytes: &Bytes, start: usize, frame: &DecodedFrame) -> LogResult<Record> {
-        let identity = self.inner.options.identity;
-        let sequence_number = SequenceNumber::new(identity, frame.counter, frame.arrival_ms / 1000)
-            .map_err(|error| self.corrupt(error))?;
-        Ok(Record {
-            sequence_number,
-            arrival_ms: frame.arrival_ms,
-            explicit_hash_key: frame.explicit_hash_key,
-            frame: bytes.slice(start..start + frame.frame_len),
-            partition_key: frame.partition_key.clone(),
-            data: frame.data.clone(),
-        })
     }
 
     /// Moves to the oldest segment after the current one; false if there is none yet.

@@ -15,6 +15,7 @@
 //! The mapping is an `MmapRaw`: no Rust reference ever covers the writer's unpublished tail, so the
 //! writer's copies and the readers' shared slices never alias.
 
+use super::checksum;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::io::AsRawFd;
@@ -87,7 +88,7 @@ fn encode_header(identity: ShardIdentity, base_counter: u64, created_ms: u64) ->
     header[16..24].copy_from_slice(&identity.created_secs.to_le_bytes());
     header[24..32].copy_from_slice(&base_counter.to_le_bytes());
     header[32..40].copy_from_slice(&created_ms.to_le_bytes());
-    let crc = crc32fast::hash(&header[..60]);
+    let crc = checksum::crc32(&header[..60]);
     header[60..64].copy_from_slice(&crc.to_le_bytes());
     header
 }
@@ -102,7 +103,7 @@ pub fn check_header(
     let stored_crc = frame::u32_at(header, 60);
     if header.get(0..8) != Some(&SEGMENT_MAGIC[..])
         || frame::u32_at(header, 8) != SEGMENT_FORMAT_VERSION
-        || crc32fast::hash(header.get(..60).unwrap_or_default()) != stored_crc
+        || checksum::crc32(header.get(..60).unwrap_or_default()) != stored_crc
     {
         return Err(HeaderError::Damaged);
     }
