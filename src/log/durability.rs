@@ -101,6 +101,14 @@ impl Inner {
 
     /// Syncs every published byte at or after `from` and returns the position reached.
     fn sync_from(&self, from: LogPosition) -> LogResult<LogPosition> {
+        #[cfg(test)]
+        if self
+            .fail_next_sync
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            let injected = std::io::Error::other("injected sync failure");
+            return Err(LogError::io("syncing segment", &self.dir, injected));
+        }
         let pending: Vec<_> = {
             let segments = self.segments.read();
             segments

@@ -85,6 +85,9 @@ pub(crate) struct Inner {
     /// The next segment, prepared in the background.
     prepared: Mutex<Option<PreparedSegment>>,
     signal: Signal,
+    /// Fault injection for unit tests: the next sync fails.
+    #[cfg(test)]
+    fail_next_sync: AtomicBool,
 }
 
 /// What only the appending thread touches.
@@ -137,6 +140,8 @@ impl ShardLog {
             latched: AtomicBool::new(false),
             prepared: Mutex::new(None),
             signal: Signal::new(),
+            #[cfg(test)]
+            fail_next_sync: AtomicBool::new(false),
             dir,
             options,
         });

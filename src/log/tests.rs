@@ -405,3 +405,35 @@ fn a_shard_whose_creation_was_interrupted_opens_as_new() {
     );
     assert_eq!(read_all(&log, SeekTo::Oldest).len(), 1);
 }
+
+#[test]
+fn a_failed_sync_latches_the_log_until_it_is_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(START_MS));
+    let sync_options = options(&clock).durability(Durability::Sync);
+    let (log, _) = ShardLog::open(dir.path(), sync_options.clone()).unwrap();
+    let kept = log.append(RecordInput::new("k", b"durable")).unwrap();
+
+    log.inner.fail_next_sync.store(true, Ordering::SeqCst);
+    assert!(matches!(
+        log.append(RecordInput::new("k", b"unknown fate")),
+        Err(LogError::Io { .. })
+    ));
+    // The failed sync is not retried as if nothing happened: the log refuses further appends.
+    assert!(matches!(
+        log.append(RecordInput::new("k", b"refused")),
+        Err(LogError::Latched)
+    ));
+    assert!(matches!(log.sync(), Err(LogError::Latched)));
+    // Reads still work.
+    assert_eq!(read_all(&log, SeekTo::Oldest)[0].sequence_number(), kept);
+    assert!(matches!(log.close(), Err(LogError::Latched)));
+
+    // Reopening recovers (as after a crash) and accepts appends again.
+    let (log, report) = ShardLog::open(dir.path(), sync_options).unwrap();
+    assert!(!report.clean_shutdown);
+    let records = read_all(&log, SeekTo::Oldest);
+    assert_eq!(records[0].data(), b"durable");
+    let next = log.append(RecordInput::new("k", b"again")).unwrap();
+    assert!(next > records.last().unwrap().sequence_number());
+}
