@@ -45,8 +45,8 @@ pub mod sequence;
 pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use crate::error::{LogError, LogResult};
 pub use crate::log::{
-    Durability, LogOptions, LogReader, RecoveryReport, RetentionReport, SeekTo, ShardLog,
-    Truncation,
+    Durability, LogOptions, LogPosition, LogReader, RecoveryReport, RetentionReport, SeekTo,
+    ShardLog, Truncation,
 };
 pub use crate::record::{Record, RecordInput};
 pub use crate::sequence::{SequenceNumber, SequenceNumberError, ShardIdentity};

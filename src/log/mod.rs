@@ -6,7 +6,7 @@
 //!   00000000000000000000.seg      sealed segment: frames with counters in [0, 81920)
 //!   00000000000000000000.idx      its sparse index (a cache)
 //!   00000000000000081920.seg      the active segment, preallocated and memory-mapped
-//!   segment.prepared              the next segment, preallocated and pre-faulted in the background
+//!   segment.prepared.<n>          the next segment, preallocated and pre-faulted in the background
 //! ```
 //!
 //! One writer (appends are serialized by a mutex) and any number of readers. Readers never take the
@@ -22,11 +22,10 @@ mod checksum;
 mod durability;
 pub mod frame;
 mod index;
+mod options;
 mod reader;
 mod recovery;
 mod segment;
-
-mod options;
 #[cfg(test)]
 mod tests;
 

@@ -9,9 +9,9 @@
 
 use std::sync::Arc;
 
-use super::Inner;
 use super::frame::{self, DecodedFrame};
 use super::segment::{SEGMENT_HEADER_BYTES, Segment};
+use super::{Inner, LogPosition};
 use crate::error::{LogError, LogResult};
 use crate::record::Record;
 use crate::sequence::SequenceNumber;
@@ -141,9 +141,12 @@ impl LogReader {
         }
     }
 
-    /// The counter the next record read will have at least (the reader's position).
-    pub fn position(&self) -> (u64, u64) {
-        (self.segment.base_counter(), self.offset)
+    /// Where the next record will be read from.
+    pub fn position(&self) -> LogPosition {
+        LogPosition {
+            segment_base: self.segment.base_counter(),
+            offset: self.offset,
+        }
     }
 
     fn corrupt(&self, reason: impl ToString) -> LogError {
