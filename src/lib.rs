@@ -41,6 +41,7 @@ mod error;
 pub mod log;
 mod record;
 pub mod sequence;
+pub mod stream;
 
 pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use crate::error::{LogError, LogResult};

@@ -1,0 +1,152 @@
+//! Stream names and shard ids, validated before they are used anywhere (in particular, before a
+//! stream name ever becomes part of a path).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Longest stream name Kinesis allows.
+pub const STREAM_NAME_CHARS_MAX: usize = 128;
+
+/// A valid Kinesis stream name: 1 to 128 characters of `[a-zA-Z0-9_.-]`. Because of that alphabet
+/// and the exclusion of `.` and `..`, it is also a safe single path component.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StreamName(String);
+
+/// Why a stream name or shard id was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NameError {
+    /// The stream name breaks the Kinesis rule.
+    #[error(
+        "invalid stream name {0:?}: it must be 1 to 128 characters of a-z, A-Z, 0-9, '_', '.' and '-'"
+    )]
+    InvalidStreamName(String),
+    /// The shard id is not of the form `shardId-` followed by 12 digits.
+    #[error("invalid shard id {0:?}: expected shardId- followed by 12 digits")]
+    InvalidShardId(String),
+}
+
+impl StreamName {
+    /// Validates `name`.
+    pub fn new(name: &str) -> Result<StreamName, NameError> {
+        let valid_characters = name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'-'));
+        let valid = !name.is_empty()
+            && name.len() <= STREAM_NAME_CHARS_MAX
+            && valid_characters
+            && name != "."
+            && name != "..";
+        if valid {
+            Ok(StreamName(name.to_owned()))
+        } else {
+            Err(NameError::InvalidStreamName(name.to_owned()))
+        }
+    }
+
+    /// The name as a string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for StreamName {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+impl FromStr for StreamName {
+    type Err = NameError;
+
+    fn from_str(name: &str) -> Result<StreamName, NameError> {
+        StreamName::new(name)
+    }
+}
+
+/// A shard id, `shardId-` and the shard's index as 12 zero-padded digits. Indexes come from a
+/// stream-wide counter, so a split of shard 0 in a two-shard stream creates shards 2 and 3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ShardId(u32);
+
+impl ShardId {
+    /// The id of the shard with index `index`.
+    pub fn new(index: u32) -> ShardId {
+        ShardId(index)
+    }
+
+    /// The shard's index.
+    pub fn index(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for ShardId {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "shardId-{:012}", self.0)
+    }
+}
+
+impl FromStr for ShardId {
+    type Err = NameError;
+
+    fn from_str(text: &str) -> Result<ShardId, NameError> {
+        text.strip_prefix("shardId-")
+            .filter(|digits| digits.len() == 12 && digits.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|digits| digits.parse::<u32>().ok())
+            .map(ShardId)
+            .ok_or_else(|| NameError::InvalidShardId(text.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_names_follow_the_kinesis_rule() {
+        for good in ["data-analysis-stream", "a", "A.b_c-9", &"x".repeat(128)] {
+            assert_eq!(StreamName::new(good).unwrap().as_str(), good);
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "../etc",
+            "a b",
+            "ü",
+            "a\0",
+            &"x".repeat(129),
+        ] {
+            assert_eq!(
+                StreamName::new(bad),
+                Err(NameError::InvalidStreamName(bad.to_owned()))
+            );
+        }
+    }
+
+    #[test]
+    fn shard_ids_print_and_parse_as_kinesis_does() {
+        assert_eq!(ShardId::new(0).to_string(), "shardId-000000000000");
+        assert_eq!(ShardId::new(3).to_string(), "shardId-000000000003");
+        assert_eq!("shardId-000000000042".parse(), Ok(ShardId::new(42)));
+        assert_eq!(
+            "shardId-4294967295"
+                .parse::<ShardId>()
+                .map(ShardId::index)
+                .ok(),
+            None,
+            "fewer than 12 digits"
+        );
+        for bad in [
+            "",
+            "shardId-",
+            "shardId-00000000000x",
+            "shardid-000000000000",
+            "shardId-999999999999",
+        ] {
+            assert!(bad.parse::<ShardId>().is_err(), "{bad}");
+        }
+    }
+}
