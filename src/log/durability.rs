@@ -273,3 +273,52 @@ fn periodic_sync(inner: &Inner) {
     }
     let _ = inner.write_durable_checkpoint();
 }
+
+/// Wakes readers blocked in `LogReader::wait_for_records` when records are published.
+///
+/// Appenders pay one fence and one atomic load per append call when nobody waits. The fence pairs
+/// with the waiter's: either the appender sees the waiter registered and wakes it, or the waiter,
+/// re-checking after registering, sees the new records (no lost wake-up).
+pub(crate) struct AppendNotifier {
+    waiters: std::sync::atomic::AtomicUsize,
+    lock: Mutex<()>,
+    appended: Condvar,
+}
+
+impl AppendNotifier {
+    pub(crate) fn new() -> AppendNotifier {
+        AppendNotifier {
+            waiters: std::sync::atomic::AtomicUsize::new(0),
+            lock: Mutex::new(()),
+            appended: Condvar::new(),
+        }
+    }
+
+    /// Called by the writer after publishing records.
+    pub(crate) fn notify(&self) {
+        use std::sync::atomic::{Ordering, fence};
+        fence(Ordering::SeqCst);
+        if self.waiters.load(Ordering::SeqCst) > 0 {
+            let _guard = self.lock.lock();
+            self.appended.notify_all();
+        }
+    }
+
+    /// Blocks until `has_records()` is true or `deadline` passes; returns `has_records()`.
+    pub(crate) fn wait_until(&self, deadline: Instant, has_records: impl Fn() -> bool) -> bool {
+        use std::sync::atomic::{Ordering, fence};
+        let mut guard = self.lock.lock();
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        let found = loop {
+            if has_records() {
+                break true;
+            }
+            if self.appended.wait_until(&mut guard, deadline).timed_out() {
+                break has_records();
+            }
+        };
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+        found
+    }
+}

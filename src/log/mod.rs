@@ -42,7 +42,7 @@ pub use self::reader::{LogReader, SeekTo};
 pub use self::recovery::{RecoveryReport, Truncation};
 
 use self::checkpoint::{Checkpoint, CheckpointFile};
-use self::durability::{Background, Signal, SyncProgress};
+use self::durability::{AppendNotifier, Background, Signal, SyncProgress};
 use self::frame::{FrameFields, PARTITION_KEY_BYTES_MAX};
 use self::index::IndexEntry;
 use self::segment::{PreparedSegment, Segment};
@@ -84,6 +84,7 @@ pub(crate) struct Inner {
     /// The next segment, prepared in the background.
     prepared: Mutex<Option<PreparedSegment>>,
     signal: Signal,
+    appended: AppendNotifier,
     /// Fault injection for unit tests: the next sync fails.
     #[cfg(test)]
     fail_next_sync: AtomicBool,
@@ -139,6 +140,7 @@ impl ShardLog {
             latched: AtomicBool::new(false),
             prepared: Mutex::new(None),
             signal: Signal::new(),
+            appended: AppendNotifier::new(),
             #[cfg(test)]
             fail_next_sync: AtomicBool::new(false),
             dir,
@@ -203,6 +205,7 @@ impl ShardLog {
                 offset: writer.active.published_len(),
             }
         };
+        inner.appended.notify();
         if inner.options.durability == Durability::Sync {
             inner.sync_to(end)?;
         }

@@ -121,6 +121,30 @@ impl LogReader {
         Ok(records)
     }
 
+    /// Whether a record is ready to be read (the reader is behind the writer).
+    pub fn has_records(&self) -> bool {
+        let sealed = self.segment.is_sealed();
+        if self.offset < self.segment.published_len() {
+            return true;
+        }
+        sealed && {
+            let base = self.segment.base_counter();
+            let segments = self.inner.segments.read();
+            segments.iter().any(|segment| {
+                segment.base_counter() > base && segment.published_len() > SEGMENT_HEADER_BYTES
+            })
+        }
+    }
+
+    /// Blocks until a record is ready or `timeout` passes; returns whether one is ready. Appenders
+    /// wake waiting readers directly: this is a notification, not a polling loop.
+    pub fn wait_for_records(&self, timeout: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        self.inner
+            .appended
+            .wait_until(deadline, || self.has_records())
+    }
+
     /// Moves to the oldest segment after the current one; false if there is none yet.
     fn advance_segment(&mut self) -> bool {
         let base = self.segment.base_counter();

@@ -437,3 +437,22 @@ fn a_failed_sync_latches_the_log_until_it_is_reopened() {
     let next = log.append(RecordInput::new("k", b"again")).unwrap();
     assert!(next > records.last().unwrap().sequence_number());
 }
+
+#[test]
+fn a_waiting_reader_is_woken_by_an_append() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(START_MS));
+    let log = Arc::new(open(dir.path(), &clock));
+    let reader = log.reader(SeekTo::Latest).unwrap();
+    assert!(!reader.wait_for_records(std::time::Duration::from_millis(20)));
+
+    let waiter = std::thread::spawn(move || {
+        let woken = reader.wait_for_records(std::time::Duration::from_secs(30));
+        (woken, reader)
+    });
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    log.append(RecordInput::new("k", b"wake up")).unwrap();
+    let (woken, mut reader) = waiter.join().unwrap();
+    assert!(woken);
+    assert_eq!(reader.next_batch(10).unwrap()[0].data(), b"wake up");
+}
