@@ -37,13 +37,16 @@
 #![warn(clippy::unwrap_used, clippy::indexing_slicing)]
 
 pub mod clock;
+pub mod engine;
 mod error;
+mod hex;
 pub mod log;
 mod record;
 pub mod sequence;
 pub mod stream;
 
 pub use crate::clock::{Clock, ManualClock, SystemClock};
+pub use crate::engine::{CreateStream, Engine, EngineOptions, StreamList};
 pub use crate::error::{LogError, LogResult};
 pub use crate::log::{
     Durability, LogOptions, LogPosition, LogReader, RecoveryReport, RetentionReport, SeekTo,
@@ -51,3 +54,8 @@ pub use crate::log::{
 };
 pub use crate::record::{Record, RecordInput};
 pub use crate::sequence::{SequenceNumber, SequenceNumberError, ShardIdentity};
+pub use crate::stream::{
+    GetRecordsOutput, PutRecordInput, PutRecordOutput, PutRecordsOutput, PutRecordsResult,
+    RecordBatch, ShardId, ShardReader, StartingPosition, Stream, StreamError, StreamMode,
+    StreamName, StreamResult, StreamStatus,
+};

@@ -37,7 +37,7 @@ use parking_lot::{Mutex, RwLock};
 
 pub use self::checkpoint::LogPosition;
 pub use self::frame::FrameError;
-pub use self::options::{Durability, LogOptions};
+pub use self::options::{DEFAULT_SEGMENT_BYTES, Durability, LogOptions};
 pub use self::reader::{LogReader, SeekTo};
 pub use self::recovery::{RecoveryReport, Truncation};
 
@@ -173,7 +173,10 @@ impl ShardLog {
         Ok(assigned)
     }
 
-    fn append_each(
+    /// Appends `records` in order, calling `on_assigned` with each sequence number as the record is
+    /// published. On an error after some records were appended, those stay appended (and were
+    /// reported); the rest are not.
+    pub(crate) fn append_each(
         &self,
         records: &[RecordInput<'_>],
         mut on_assigned: impl FnMut(SequenceNumber),

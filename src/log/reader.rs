@@ -77,8 +77,20 @@ impl LogReader {
     /// Reads up to `max_records` records into `out` (appending) and returns how many were read.
     /// Returns 0 when the reader has caught up with the writer.
     pub fn read_into(&mut self, out: &mut Vec<Record>, max_records: usize) -> LogResult<usize> {
+        self.read_into_bounded(out, max_records, usize::MAX)
+    }
+
+    /// Like [`LogReader::read_into`], but stops before the data of the records read would exceed
+    /// `max_data_bytes` (at least one record is read if any is ready).
+    pub fn read_into_bounded(
+        &mut self,
+        out: &mut Vec<Record>,
+        max_records: usize,
+        max_data_bytes: usize,
+    ) -> LogResult<usize> {
         let identity = self.inner.options.identity;
         let mut read = 0;
+        let mut data_bytes = 0usize;
         while read < max_records {
             // Load `sealed` before the length: if the segment is sealed, the length is final.
             let sealed = self.segment.is_sealed();
@@ -90,6 +102,10 @@ impl LogReader {
                     break;
                 };
                 let frame = frame::decode(rest).map_err(|error| self.corrupt(error))?;
+                data_bytes = data_bytes.saturating_add(frame.data.len());
+                if read > 0 && data_bytes > max_data_bytes {
+                    return Ok(read);
+                }
                 // Decoding checked the counter and arrival ranges; the identity was checked at open.
                 let sequence_number = SequenceNumber::from_checked_parts(
                     identity,

@@ -1,0 +1,86 @@
+//! Errors of the stream layer, one variant per Kinesis exception.
+//!
+//! Each variant carries the message text AWS uses where it is known (see
+//! `shared/reference/kinesis-semantics.md` §7.5), so the server can answer exactly as Kinesis would,
+//! and [`StreamError::kinesis_error_code`] gives the exception name for the wire.
+
+use crate::error::LogError;
+
+/// An error from a stream operation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// `ResourceNotFoundException`: the stream or shard does not exist (or is not ready).
+    #[error("{message}")]
+    ResourceNotFound {
+        /// The AWS message.
+        message: String,
+    },
+    /// `ResourceInUseException`: the stream exists already, or is in the wrong state.
+    #[error("{message}")]
+    ResourceInUse {
+        /// The AWS message.
+        message: String,
+    },
+    /// `InvalidArgumentException`: an argument is well-formed but not acceptable.
+    #[error("{message}")]
+    InvalidArgument {
+        /// The AWS message.
+        message: String,
+    },
+    /// `ValidationException`: an argument breaks a constraint of the API model.
+    #[error("{message}")]
+    Validation {
+        /// The AWS message.
+        message: String,
+    },
+    /// `LimitExceededException`: a configured limit would be exceeded.
+    #[error("{message}")]
+    LimitExceeded {
+        /// The AWS message.
+        message: String,
+    },
+    /// `ExpiredIteratorException`: the shard iterator is older than five minutes.
+    #[error("{message}")]
+    ExpiredIterator {
+        /// The AWS message.
+        message: String,
+    },
+    /// `InternalFailure`: the storage failed; the cause is attached.
+    #[error("internal failure: {0}")]
+    Storage(#[from] LogError),
+}
+
+impl StreamError {
+    /// The Kinesis exception name for the wire (`__type`).
+    pub fn kinesis_error_code(&self) -> &'static str {
+        match self {
+            StreamError::ResourceNotFound { .. } => "ResourceNotFoundException",
+            StreamError::ResourceInUse { .. } => "ResourceInUseException",
+            StreamError::InvalidArgument { .. } => "InvalidArgumentException",
+            StreamError::Validation { .. } => "ValidationException",
+            StreamError::LimitExceeded { .. } => "LimitExceededException",
+            StreamError::ExpiredIterator { .. } => "ExpiredIteratorException",
+            StreamError::Storage(_) => "InternalFailure",
+        }
+    }
+
+    pub(crate) fn invalid_argument(message: impl Into<String>) -> StreamError {
+        StreamError::InvalidArgument {
+            message: message.into(),
+        }
+    }
+
+    /// A `ValidationException` in the AWS front end's format, for one failed constraint.
+    pub(crate) fn validation(value: &str, field: &str, rule: &str) -> StreamError {
+        StreamError::Validation {
+            message: format!(
+                "1 validation error detected: Value '{value}' at '{field}' failed to satisfy \
+                 constraint: Member must {rule}"
+            ),
+        }
+    }
+}
+
+/// Shorthand for results of stream operations.
+pub type StreamResult<T> = Result<T, StreamError>;

@@ -1,0 +1,395 @@
+//! A stream's metadata and its durable file, `stream.meta`.
+//!
+//! The file is small, human-readable text, one `key value` line each, ending with a CRC-32 line
+//! over everything before it:
+//!
+//! ```text
+//! shardlog-stream 1
+//! name data-analysis-stream
+//! created_ms 1700000000000
+//! active_from_ms 1700000000000
+//! status ACTIVE
+//! mode ON_DEMAND
+//! retention_hours 24
+//! max_record_size_kib 1024
+//! next_shard_index 4
+//! shard 0 1700000000 0 85070591730234615865843651857942052863 - - -
+//! tag 656e76 70726f64
+//! crc 1a2b3c4d
+//! ```
+//!
+//! A shard line is `shard <index> <created secs> <starting hash key> <ending hash key> <parent>
+//! <adjacent parent> <closed secs>`, `-` for none. Tag keys and values are hex-encoded UTF-8, so any
+//! character Kinesis allows survives. It is replaced atomically: written to a temporary file,
+//! fsynced, renamed over the old one, and the directory fsynced.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::io::Write as _;
+use std::path::Path;
+
+use super::hash_key::HashKeyRange;
+use super::names::{ShardId, StreamName};
+use crate::sequence::ShardIdentity;
+
+/// File name of a stream's metadata inside its directory.
+pub const FILE_NAME: &str = "stream.meta";
+
+/// How a stream's capacity is managed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StreamMode {
+    /// Capacity follows traffic; a new stream starts with 4 shards.
+    OnDemand,
+    /// The user sets the shard count.
+    Provisioned,
+}
+
+impl StreamMode {
+    /// The Kinesis spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamMode::OnDemand => "ON_DEMAND",
+            StreamMode::Provisioned => "PROVISIONED",
+        }
+    }
+
+    fn parse(text: &str) -> Option<StreamMode> {
+        match text {
+            "ON_DEMAND" => Some(StreamMode::OnDemand),
+            "PROVISIONED" => Some(StreamMode::Provisioned),
+            _ => None,
+        }
+    }
+}
+
+/// Where a stream is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StreamStatus {
+    /// Being created; not yet readable or writable.
+    Creating,
+    /// Ready.
+    Active,
+    /// Being changed (resharding, mode switch); still readable and writable.
+    Updating,
+    /// Being deleted.
+    Deleting,
+}
+
+impl StreamStatus {
+    /// The Kinesis spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamStatus::Creating => "CREATING",
+            StreamStatus::Active => "ACTIVE",
+            StreamStatus::Updating => "UPDATING",
+            StreamStatus::Deleting => "DELETING",
+        }
+    }
+
+    fn parse(text: &str) -> Option<StreamStatus> {
+        match text {
+            "CREATING" => Some(StreamStatus::Creating),
+            "ACTIVE" => Some(StreamStatus::Active),
+            "UPDATING" => Some(StreamStatus::Updating),
+            "DELETING" => Some(StreamStatus::Deleting),
+            _ => None,
+        }
+    }
+}
+
+/// One shard as the catalog records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardMeta {
+    /// The shard's index (its id is `shardId-<index, 12 digits>`).
+    pub index: u32,
+    /// Creation time in Unix seconds; unique per engine, so with the index it identifies the shard
+    /// in sequence numbers across all streams.
+    pub created_secs: u64,
+    /// The hash keys the shard owns.
+    pub hash_key_range: HashKeyRange,
+    /// The shard it was split or merged from.
+    pub parent: Option<u32>,
+    /// The other shard of a merge.
+    pub adjacent_parent: Option<u32>,
+    /// When the shard was closed by a split or merge (Unix seconds); open while `None`.
+    pub closed_secs: Option<u64>,
+}
+
+impl ShardMeta {
+    /// The shard's id.
+    pub fn id(&self) -> ShardId {
+        ShardId::new(self.index)
+    }
+
+    /// The identity its sequence numbers encode.
+    pub fn identity(&self) -> ShardIdentity {
+        ShardIdentity {
+            index: self.index,
+            created_secs: self.created_secs,
+        }
+    }
+}
+
+/// Everything durable about a stream except its records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamMeta {
+    /// The stream's name.
+    pub name: StreamName,
+    /// Creation time, Unix milliseconds.
+    pub created_ms: u64,
+    /// The stream is `CREATING` until this time, then `status` applies.
+    pub active_from_ms: u64,
+    /// Status once created.
+    pub status: StreamStatus,
+    /// Capacity mode.
+    pub mode: StreamMode,
+    /// How long records are kept, in hours (24–8760).
+    pub retention_hours: u32,
+    /// Largest record (data plus partition key), in KiB (1024–10240).
+    pub max_record_size_kib: u32,
+    /// Index the next new shard gets (a stream-wide counter).
+    pub next_shard_index: u32,
+    /// Every shard that has not expired, open or closed.
+    pub shards: Vec<ShardMeta>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+impl StreamMeta {
+    /// The status at `now_ms`.
+    pub fn status_at(&self, now_ms: u64) -> StreamStatus {
+        if now_ms < self.active_from_ms {
+            StreamStatus::Creating
+        } else {
+            self.status
+        }
+    }
+
+    fn encode(&self) -> String {
+        let mut text = String::new();
+        let optional = |value: Option<u64>| value.map_or("-".to_owned(), |v| v.to_string());
+        // Writing to a String cannot fail.
+        let _ = writeln!(text, "shardlog-stream 1");
+        let _ = writeln!(text, "name {}", self.name);
+        let _ = writeln!(text, "created_ms {}", self.created_ms);
+        let _ = writeln!(text, "active_from_ms {}", self.active_from_ms);
+        let _ = writeln!(text, "status {}", self.status.as_str());
+        let _ = writeln!(text, "mode {}", self.mode.as_str());
+        let _ = writeln!(text, "retention_hours {}", self.retention_hours);
+        let _ = writeln!(text, "max_record_size_kib {}", self.max_record_size_kib);
+        let _ = writeln!(text, "next_shard_index {}", self.next_shard_index);
+        for shard in &self.shards {
+            let _ = writeln!(
+                text,
+                "shard {} {} {} {} {} {} {}",
+                shard.index,
+                shard.created_secs,
+                shard.hash_key_range.starting,
+                shard.hash_key_range.ending,
+                optional(shard.parent.map(u64::from)),
+                optional(shard.adjacent_parent.map(u64::from)),
+                optional(shard.closed_secs),
+            );
+        }
+        for (key, value) in &self.tags {
+            let _ = writeln!(
+                text,
+                "tag {} {}",
+                crate::hex::encode(key.as_bytes()),
+                crate::hex::encode(value.as_bytes())
+            );
+        }
+        let crc = crc32fast::hash(text.as_bytes());
+        let _ = writeln!(text, "crc {crc:08x}");
+        text
+    }
+
+    fn decode(text: &str) -> Result<StreamMeta, String> {
+        let body_end = text
+            .trim_end_matches('\n')
+            .rfind('\n')
+            .map(|i| i + 1)
+            .ok_or("no checksum line")?;
+        let (body, crc_line) = text.split_at(body_end);
+        let stored = crc_line
+            .trim_end()
+            .strip_prefix("crc ")
+            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+            .ok_or("bad checksum line")?;
+        if crc32fast::hash(body.as_bytes()) != stored {
+            return Err("checksum mismatch".to_owned());
+        }
+        let mut lines = body.lines();
+        if lines.next() != Some("shardlog-stream 1") {
+            return Err("unknown format".to_owned());
+        }
+        let mut fields: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut shards = Vec::new();
+        let mut tags = BTreeMap::new();
+        for line in lines {
+            let (key, value) = line.split_once(' ').ok_or("malformed line")?;
+            match key {
+                "shard" => shards.push(parse_shard(value).ok_or("malformed shard line")?),
+                "tag" => {
+                    let (key, value) = value.split_once(' ').ok_or("malformed tag line")?;
+                    tags.insert(unhex_utf8(key)?, unhex_utf8(value)?);
+                }
+                _ => {
+                    fields.insert(key, value);
+                }
+            }
+        }
+        let field = |name: &str| fields.get(name).copied().ok_or(format!("missing {name}"));
+        let number = |name: &str| {
+            field(name).and_then(|value| value.parse::<u64>().map_err(|_| format!("bad {name}")))
+        };
+        let small = |name: &str| {
+            number(name).and_then(|value| u32::try_from(value).map_err(|_| format!("bad {name}")))
+        };
+        Ok(StreamMeta {
+            name: StreamName::new(field("name")?).map_err(|error| error.to_string())?,
+            created_ms: number("created_ms")?,
+            active_from_ms: number("active_from_ms")?,
+            status: StreamStatus::parse(field("status")?).ok_or("bad status")?,
+            mode: StreamMode::parse(field("mode")?).ok_or("bad mode")?,
+            retention_hours: small("retention_hours")?,
+            max_record_size_kib: small("max_record_size_kib")?,
+            next_shard_index: small("next_shard_index")?,
+            shards,
+            tags,
+        })
+    }
+
+    /// Writes the metadata durably and atomically into `dir` (temp file, fsync, rename, fsync dir).
+    pub fn store(&self, dir: &Path) -> std::io::Result<()> {
+        let temporary = dir.join(format!("{FILE_NAME}.tmp"));
+        let mut file = fs::File::create(&temporary)?;
+        file.write_all(self.encode().as_bytes())?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&temporary, dir.join(FILE_NAME))?;
+        fs::File::open(dir)?.sync_all()
+    }
+
+    /// Reads the metadata in `dir`. The error says what is wrong with the file.
+    pub fn load(dir: &Path) -> Result<StreamMeta, String> {
+        let path = dir.join(FILE_NAME);
+        let text =
+            fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()))?;
+        StreamMeta::decode(&text).map_err(|reason| format!("{}: {reason}", path.display()))
+    }
+}
+
+fn parse_shard(value: &str) -> Option<ShardMeta> {
+    let parts: Vec<&str> = value.split(' ').collect();
+    let [index, created, starting, ending, parent, adjacent, closed] = parts.as_slice() else {
+        return None;
+    };
+    let optional = |text: &str| -> Option<Option<u64>> {
+        if text == "-" {
+            Some(None)
+        } else {
+            text.parse().ok().map(Some)
+        }
+    };
+    let optional_index = |text: &str| -> Option<Option<u32>> {
+        optional(text)?.map_or(Some(None), |value| u32::try_from(value).ok().map(Some))
+    };
+    Some(ShardMeta {
+        index: index.parse().ok()?,
+        created_secs: created.parse().ok()?,
+        hash_key_range: HashKeyRange {
+            starting: starting.parse().ok()?,
+            ending: ending.parse().ok()?,
+        },
+        parent: optional_index(parent)?,
+        adjacent_parent: optional_index(adjacent)?,
+        closed_secs: optional(closed)?,
+    })
+}
+
+fn unhex_utf8(text: &str) -> Result<String, String> {
+    let bytes = crate::hex::decode(text).ok_or("bad hex")?;
+    String::from_utf8(bytes).map_err(|_| "tag is not UTF-8".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> StreamMeta {
+        StreamMeta {
+            name: StreamName::new("data-analysis-stream").unwrap(),
+            created_ms: 1_700_000_000_123,
+            active_from_ms: 1_700_000_000_623,
+            status: StreamStatus::Active,
+            mode: StreamMode::OnDemand,
+            retention_hours: 24,
+            max_record_size_kib: 1024,
+            next_shard_index: 3,
+            shards: vec![
+                ShardMeta {
+                    index: 0,
+                    created_secs: 1_700_000_000,
+                    hash_key_range: HashKeyRange::ALL,
+                    parent: None,
+                    adjacent_parent: None,
+                    closed_secs: Some(1_700_000_100),
+                },
+                ShardMeta {
+                    index: 2,
+                    created_secs: 1_700_000_101,
+                    hash_key_range: HashKeyRange {
+                        starting: 5,
+                        ending: u128::MAX,
+                    },
+                    parent: Some(0),
+                    adjacent_parent: Some(1),
+                    closed_secs: None,
+                },
+            ],
+            tags: [
+                ("env".to_owned(), "prod cluster ü".to_owned()),
+                (String::new(), String::new()),
+            ]
+            .into_iter()
+            .collect(),
+        }
+    }
+
+    #[test]
+    fn metadata_round_trips_through_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        sample().store(dir.path()).unwrap();
+        assert_eq!(StreamMeta::load(dir.path()), Ok(sample()));
+        assert!(!dir.path().join("stream.meta.tmp").exists());
+    }
+
+    #[test]
+    fn damaged_metadata_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        sample().store(dir.path()).unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let text = fs::read_to_string(&path).unwrap();
+        fs::write(
+            &path,
+            text.replace("retention_hours 24", "retention_hours 25"),
+        )
+        .unwrap();
+        assert!(
+            StreamMeta::load(dir.path())
+                .unwrap_err()
+                .contains("checksum")
+        );
+        fs::write(&path, "").unwrap();
+        assert!(StreamMeta::load(dir.path()).is_err());
+    }
+
+    #[test]
+    fn status_is_creating_until_the_activation_time() {
+        let meta = sample();
+        assert_eq!(meta.status_at(1_700_000_000_622), StreamStatus::Creating);
+        assert_eq!(meta.status_at(1_700_000_000_623), StreamStatus::Active);
+    }
+}

@@ -1,0 +1,286 @@
+//! PutRecord and PutRecords: validation, routing and appending.
+//!
+//! Validation follows Kinesis: a record's partition key is 1–256 Unicode characters, its data plus
+//! partition key fit the stream's maximum record size, and a PutRecords call has 1–500 entries of at
+//! most 10 MiB in total. Any validation error fails the whole call, before anything is written.
+//! After validation, PutRecords groups entries by shard (keeping their order) and appends each group
+//! with one lock acquisition; a storage failure on one shard fails only that shard's entries, as
+//! `InternalFailure` per record (the producer retries them; delivery is at-least-once).
+
+use std::sync::Arc;
+
+use super::hash_key::{HashKey, hash_key_of};
+use super::names::ShardId;
+use super::{Shard, Stream, StreamError, StreamResult, max_record_bytes};
+use crate::record::RecordInput;
+use crate::sequence::SequenceNumber;
+
+/// Longest partition key, in Unicode characters.
+pub const PARTITION_KEY_CHARS_MAX: usize = 256;
+/// Most entries in one PutRecords call.
+pub const PUT_RECORDS_ENTRIES_MAX: usize = 500;
+/// Most bytes (data plus partition keys) in one PutRecords call.
+pub const PUT_RECORDS_BYTES_MAX: usize = 10 * 1024 * 1024;
+
+/// One record to put.
+#[derive(Debug, Clone, Copy)]
+pub struct PutRecordInput<'a> {
+    /// Decides the shard (through its MD5) unless an explicit hash key is given.
+    pub partition_key: &'a str,
+    /// The data blob.
+    pub data: &'a [u8],
+    /// Routes the record to the shard owning this hash key instead.
+    pub explicit_hash_key: Option<HashKey>,
+    /// The sequence number of the producer's previous record (Kinesis `SequenceNumberForOrdering`):
+    /// this record's number is guaranteed to be larger.
+    pub sequence_number_for_ordering: Option<SequenceNumber>,
+}
+
+impl<'a> PutRecordInput<'a> {
+    /// A record with a partition key and data.
+    pub fn new(partition_key: &'a str, data: &'a [u8]) -> PutRecordInput<'a> {
+        PutRecordInput {
+            partition_key,
+            data,
+            explicit_hash_key: None,
+            sequence_number_for_ordering: None,
+        }
+    }
+}
+
+/// Where a record was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PutRecordOutput {
+    /// The shard it went to.
+    pub shard_id: ShardId,
+    /// Its sequence number.
+    pub sequence_number: SequenceNumber,
+}
+
+/// One entry of a PutRecords call.
+pub type PutRecordsEntry<'a> = PutRecordInput<'a>;
+
+/// The outcome of one PutRecords entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PutRecordsResult {
+    /// Stored.
+    Success(PutRecordOutput),
+    /// Not stored; retry it.
+    Failure {
+        /// `ProvisionedThroughputExceededException` or `InternalFailure`.
+        error_code: String,
+        /// The AWS message.
+        error_message: String,
+    },
+}
+
+/// The outcome of a PutRecords call: one result per entry, in request order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutRecordsOutput {
+    /// How many entries failed.
+    pub failed_record_count: usize,
+    /// One result per entry, in request order.
+    pub records: Vec<PutRecordsResult>,
+}
+
+/// Parses an `ExplicitHashKey` as Kinesis does (a decimal in 0..=2^128−1), with its exact errors.
+pub fn parse_explicit_hash_key(text: &str) -> StreamResult<HashKey> {
+    let pattern_ok = text == "0"
+        || (!text.is_empty()
+            && text.len() <= 39
+            && !text.starts_with('0')
+            && text.bytes().all(|byte| byte.is_ascii_digit()));
+    if !pattern_ok {
+        return Err(StreamError::validation(
+            text,
+            "explicitHashKey",
+            "satisfy regular expression pattern: 0|([1-9]\\d{0,38})",
+        ));
+    }
+    text.parse::<u128>().map_err(|_| {
+        StreamError::invalid_argument(format!(
+            "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. \
+             Specified value was {text}"
+        ))
+    })
+}
+
+impl Stream {
+    /// Appends one record to the shard its hash key routes to.
+    pub fn put_record(&self, input: PutRecordInput<'_>) -> StreamResult<PutRecordOutput> {
+        self.check_writable()?;
+        self.validate_record(&input, "")?;
+        let shard = self.route(&input)?;
+        let sequence_number = shard.log.append(RecordInput {
+            partition_key: input.partition_key,
+            explicit_hash_key: input.explicit_hash_key,
+            data: input.data,
+        })?;
+        debug_assert!(
+            input
+                .sequence_number_for_ordering
+                .is_none_or(|previous| previous.shard() != shard.meta.identity()
+                    || previous < sequence_number),
+            "sequence numbers increase within a shard"
+        );
+        Ok(PutRecordOutput {
+            shard_id: shard.id(),
+            sequence_number,
+        })
+    }
+
+    /// Appends up to 500 records, each to the shard its hash key routes to, and reports each
+    /// entry's outcome in request order.
+    pub fn put_records(&self, entries: &[PutRecordsEntry<'_>]) -> StreamResult<PutRecordsOutput> {
+        self.check_writable()?;
+        if entries.is_empty() || entries.len() > PUT_RECORDS_ENTRIES_MAX {
+            let rule = if entries.is_empty() {
+                "have length greater than or equal to 1"
+            } else {
+                "have length less than or equal to 500"
+            };
+            return Err(StreamError::validation(
+                &format!("{} records", entries.len()),
+                "records",
+                rule,
+            ));
+        }
+        let mut total_bytes = 0usize;
+        for (position, entry) in entries.iter().enumerate() {
+            self.validate_record(entry, &format!("records.{}.", position + 1))?;
+            total_bytes += entry.data.len() + entry.partition_key.len();
+        }
+        if total_bytes > PUT_RECORDS_BYTES_MAX {
+            return Err(StreamError::invalid_argument(format!(
+                "Records size {total_bytes} bytes exceeds the PutRecords limit of \
+                 {PUT_RECORDS_BYTES_MAX} bytes"
+            )));
+        }
+
+        // Group entry positions by shard, keeping request order inside each group.
+        let mut groups: Vec<(Arc<Shard>, Vec<usize>)> = Vec::new();
+        for (position, entry) in entries.iter().enumerate() {
+            let shard = self.route(entry)?;
+            match groups
+                .iter_mut()
+                .find(|(group, _)| Arc::ptr_eq(group, &shard))
+            {
+                Some((_, positions)) => positions.push(position),
+                None => groups.push((shard, vec![position])),
+            }
+        }
+        let mut results: Vec<Option<PutRecordsResult>> = vec![None; entries.len()];
+        for (shard, positions) in groups {
+            let inputs: Vec<RecordInput<'_>> = positions
+                .iter()
+                .filter_map(|&position| entries.get(position))
+                .map(|entry| RecordInput {
+                    partition_key: entry.partition_key,
+                    explicit_hash_key: entry.explicit_hash_key,
+                    data: entry.data,
+                })
+                .collect();
+            let mut appended = positions.iter();
+            let outcome = shard.log.append_each(&inputs, |sequence_number| {
+                if let Some(result) = appended.next().and_then(|&p| results.get_mut(p)) {
+                    *result = Some(PutRecordsResult::Success(PutRecordOutput {
+                        shard_id: shard.id(),
+                        sequence_number,
+                    }));
+                }
+            });
+            if outcome.is_err() {
+                // The group's fate is unknown (a failed sync may follow successful copies): report
+                // every entry as failed so the producer retries; Kinesis is at-least-once anyway.
+                for &position in &positions {
+                    if let Some(result) = results.get_mut(position) {
+                        *result = Some(internal_failure());
+                    }
+                }
+            }
+        }
+        let records: Vec<PutRecordsResult> = results
+            .into_iter()
+            .map(|result| result.unwrap_or_else(internal_failure))
+            .collect();
+        let failed_record_count = records
+            .iter()
+            .filter(|result| matches!(result, PutRecordsResult::Failure { .. }))
+            .count();
+        Ok(PutRecordsOutput {
+            failed_record_count,
+            records,
+        })
+    }
+
+    /// Checks one record against Kinesis' rules. `path` prefixes field names in messages
+    /// (`records.3.` inside PutRecords).
+    fn validate_record(&self, input: &PutRecordInput<'_>, path: &str) -> StreamResult<()> {
+        let key_chars = input.partition_key.chars().count();
+        if key_chars == 0 {
+            return Err(StreamError::validation(
+                input.partition_key,
+                &format!("{path}partitionKey"),
+                "have length greater than or equal to 1",
+            ));
+        }
+        if key_chars > PARTITION_KEY_CHARS_MAX {
+            return Err(StreamError::validation(
+                input.partition_key,
+                &format!("{path}partitionKey"),
+                "have length less than or equal to 256",
+            ));
+        }
+        let record_bytes_max = max_record_bytes(self.meta.read().max_record_size_kib);
+        let record_bytes = input.data.len() + input.partition_key.len();
+        if record_bytes > record_bytes_max {
+            let shown = format!(
+                "java.nio.HeapByteBuffer[pos=0 lim={len} cap={len}]",
+                len = input.data.len()
+            );
+            return Err(StreamError::validation(
+                &shown,
+                &format!("{path}data"),
+                &format!(
+                    "have length less than or equal to {}",
+                    record_bytes_max.saturating_sub(input.partition_key.len())
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The open shard that owns the record's hash key.
+    fn route(&self, input: &PutRecordInput<'_>) -> StreamResult<Arc<Shard>> {
+        let key = input
+            .explicit_hash_key
+            .unwrap_or_else(|| hash_key_of(input.partition_key));
+        self.shards.read().route(key).cloned().ok_or_else(|| {
+            // Open shards always cover the whole space; a gap is a damaged catalog.
+            StreamError::Storage(crate::error::LogError::corrupt(
+                self.dir.join("stream.meta"),
+                0,
+                format!("no open shard owns hash key {key}"),
+            ))
+        })
+    }
+
+    /// Checks a `SequenceNumberForOrdering` given as text, with Kinesis' error for a bad one.
+    pub fn parse_sequence_number_for_ordering(&self, text: &str) -> StreamResult<SequenceNumber> {
+        text.parse::<SequenceNumber>().map_err(|_| {
+            StreamError::invalid_argument(format!(
+                "ExclusiveMinimumSequenceNumber {text} used in PutRecord on stream {} under \
+                 account {} is invalid.",
+                self.meta.read().name,
+                self.context.account_id
+            ))
+        })
+    }
+}
+
+fn internal_failure() -> PutRecordsResult {
+    PutRecordsResult::Failure {
+        error_code: "InternalFailure".to_owned(),
+        error_message: "Internal Service Failure".to_owned(),
+    }
+}

@@ -1,0 +1,307 @@
+//! Reading a shard: the typed reader for library users, and GetShardIterator / GetRecords with
+//! opaque tokens for the server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::iterator::{ITERATOR_TTL_MS, IteratorToken, StartingPosition};
+use super::names::ShardId;
+use super::{Shard, Stream, StreamError, StreamResult};
+use crate::log::{LogReader, SeekTo};
+use crate::record::Record;
+use crate::sequence::SequenceNumber;
+
+/// Most records one GetRecords call returns.
+pub const GET_RECORDS_LIMIT_MAX: usize = 10_000;
+/// Most bytes of data one GetRecords call returns.
+pub const GET_RECORDS_BYTES_MAX: usize = 10 * 1024 * 1024;
+
+/// Records read from a shard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordBatch {
+    /// The records, in sequence-number order.
+    pub records: Vec<Record>,
+    /// How far behind the newest record the reader is: now minus the arrival of the last record
+    /// returned, or 0 when it has read everything.
+    pub millis_behind_latest: u64,
+}
+
+/// The answer to GetRecords.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetRecordsOutput {
+    /// The records and how far behind the reader is.
+    pub batch: RecordBatch,
+    /// Where to continue; `None` only when the shard is closed and fully read.
+    pub next_shard_iterator: Option<String>,
+}
+
+/// A reader of one shard, from a starting position onwards.
+pub struct ShardReader {
+    stream: Arc<Stream>,
+    shard: Arc<Shard>,
+    reader: LogReader,
+}
+
+impl ShardReader {
+    /// The shard being read.
+    pub fn shard_id(&self) -> ShardId {
+        self.shard.id()
+    }
+
+    /// Reads up to `limit` records (at most 10 000 and 10 MiB of data, as GetRecords).
+    pub fn next_batch(&mut self, limit: usize) -> StreamResult<RecordBatch> {
+        let limit = limit.clamp(1, GET_RECORDS_LIMIT_MAX);
+        let mut records = Vec::new();
+        read_bounded(&mut self.reader, &mut records, limit)?;
+        let millis_behind_latest = self.stream.millis_behind(&self.reader, &records);
+        Ok(RecordBatch {
+            records,
+            millis_behind_latest,
+        })
+    }
+
+    /// Blocks until a record is ready or `timeout` passes; returns whether one is ready.
+    /// Appends wake waiting readers directly (the embedded analogue of a push subscription).
+    pub fn wait_for_records(&self, timeout: Duration) -> bool {
+        self.reader.wait_for_records(timeout)
+    }
+}
+
+/// Reads up to `limit` records whose data adds up to at most [`GET_RECORDS_BYTES_MAX`].
+fn read_bounded(reader: &mut LogReader, out: &mut Vec<Record>, limit: usize) -> StreamResult<()> {
+    let mut bytes = 0usize;
+    // Read in slices so that the byte cap is honoured without reading far past it.
+    while out.len() < limit {
+        let before = out.len();
+        let want = (limit - before).min(500);
+        if reader.read_into_bounded(out, want, GET_RECORDS_BYTES_MAX - bytes)? == 0 {
+            break;
+        }
+        bytes += out
+            .get(before..)
+            .unwrap_or_default()
+            .iter()
+            .map(|record| record.data().len())
+            .sum::<usize>();
+        if bytes >= GET_RECORDS_BYTES_MAX {
+            break;
+        }
+    }
+    Ok(())
+}
+
+impl Stream {
+    /// A typed reader of shard `shard_id` from `position`.
+    pub fn reader(
+        self: &Arc<Self>,
+        shard_id: ShardId,
+        position: StartingPosition,
+    ) -> StreamResult<ShardReader> {
+        self.check_writable()?;
+        let shard = self.shard(shard_id)?;
+        let seek = self.seek_for(&shard, position)?;
+        let reader = shard.log.reader(seek)?;
+        Ok(ShardReader {
+            stream: Arc::clone(self),
+            shard,
+            reader,
+        })
+    }
+
+    /// Issues a shard iterator token (Kinesis GetShardIterator).
+    pub fn shard_iterator(
+        &self,
+        shard_id: ShardId,
+        position: StartingPosition,
+    ) -> StreamResult<String> {
+        self.check_writable()?;
+        let shard = self.shard(shard_id)?;
+        let counter = match self.seek_for(&shard, position)? {
+            SeekTo::Oldest => 0,
+            SeekTo::Latest => next_counter(&shard),
+            SeekTo::AtSequence(number) => number.counter(),
+            SeekTo::AfterSequence(number) => number.counter().saturating_add(1),
+            SeekTo::AtTimestamp(arrival_ms) => {
+                let mut reader = shard.log.reader(SeekTo::AtTimestamp(arrival_ms))?;
+                match reader.next_batch(1)?.first() {
+                    Some(record) => record.sequence_number().counter(),
+                    None => next_counter(&shard),
+                }
+            }
+        };
+        Ok(self.token(&shard, counter))
+    }
+
+    /// Reads records at a token issued by [`Stream::shard_iterator`] (Kinesis GetRecords).
+    pub fn get_records(
+        &self,
+        token: &IteratorToken,
+        limit: usize,
+    ) -> StreamResult<GetRecordsOutput> {
+        let now_ms = self.context.clock.now_ms();
+        if now_ms.saturating_sub(token.issued_ms) > ITERATOR_TTL_MS {
+            return Err(StreamError::ExpiredIterator {
+                message: format!(
+                    "Iterator expired. The iterator was created at time {} while right now it is {} \
+                     which is further in the future than the tolerated delay of {ITERATOR_TTL_MS} \
+                     milliseconds.",
+                    java_date(token.issued_ms),
+                    java_date(now_ms)
+                ),
+            });
+        }
+        self.check_writable()?;
+        let shard = self
+            .shard_by_identity(token.shard)
+            .ok_or_else(|| StreamError::invalid_argument("Invalid ShardIterator."))?;
+        let start = SequenceNumber::from_checked_parts(
+            token.shard,
+            token.counter.min(SequenceNumber::COUNTER_MAX),
+            0,
+        );
+        let mut reader = shard.log.reader(SeekTo::AtSequence(start))?;
+        let mut records = Vec::new();
+        read_bounded(
+            &mut reader,
+            &mut records,
+            limit.clamp(1, GET_RECORDS_LIMIT_MAX),
+        )?;
+        let next_counter = records.last().map_or(token.counter, |record| {
+            record.sequence_number().counter() + 1
+        });
+        let millis_behind_latest = self.millis_behind(&reader, &records);
+        Ok(GetRecordsOutput {
+            next_shard_iterator: Some(self.token(&shard, next_counter)),
+            batch: RecordBatch {
+                records,
+                millis_behind_latest,
+            },
+        })
+    }
+
+    fn token(&self, shard: &Shard, counter: u64) -> String {
+        IteratorToken {
+            stream_name: self.meta.read().name.as_str().to_owned(),
+            shard: shard.meta.identity(),
+            counter,
+            issued_ms: self.context.clock.now_ms(),
+        }
+        .encode(&self.context.iterator_key)
+    }
+
+    fn millis_behind(&self, reader: &LogReader, records: &[Record]) -> u64 {
+        if !reader.has_records() {
+            return 0;
+        }
+        let now_ms = self.context.clock.now_ms();
+        records
+            .last()
+            .map_or(0, |record| now_ms.saturating_sub(record.arrival_ms()))
+    }
+
+    /// Translates a starting position into a log seek, checking it the way Kinesis does.
+    fn seek_for(&self, shard: &Shard, position: StartingPosition) -> StreamResult<SeekTo> {
+        Ok(match position {
+            StartingPosition::TrimHorizon => SeekTo::Oldest,
+            StartingPosition::Latest => SeekTo::Latest,
+            StartingPosition::AtSequenceNumber(number) => {
+                SeekTo::AtSequence(self.check_sequence_number(shard, number)?)
+            }
+            StartingPosition::AfterSequenceNumber(number) => {
+                SeekTo::AfterSequence(self.check_sequence_number(shard, number)?)
+            }
+            StartingPosition::AtTimestamp(arrival_ms) => {
+                let now_ms = self.context.clock.now_ms();
+                if arrival_ms > now_ms {
+                    return Err(StreamError::invalid_argument(format!(
+                        "The timestampInMillis parameter cannot be greater than the \
+                         currentTimestampInMillis. timestampInMillis: {arrival_ms}, \
+                         currentTimestampInMillis: {now_ms}"
+                    )));
+                }
+                SeekTo::AtTimestamp(arrival_ms)
+            }
+        })
+    }
+
+    /// A sequence number must come from this very shard.
+    fn check_sequence_number(
+        &self,
+        shard: &Shard,
+        number: SequenceNumber,
+    ) -> StreamResult<SequenceNumber> {
+        if number.shard() == shard.meta.identity() {
+            return Ok(number);
+        }
+        if let Some(owner) = self.shard_by_identity(number.shard()) {
+            return Err(StreamError::invalid_argument(format!(
+                "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call to a \
+                 shard with {}",
+                owner.id(),
+                shard.id()
+            )));
+        }
+        Err(StreamError::invalid_argument(format!(
+            "StartingSequenceNumber {number} used in GetShardIterator on shard {} in stream {} \
+             under account {} is invalid because it did not come from this stream.",
+            shard.id(),
+            self.meta.read().name,
+            self.context.account_id
+        )))
+    }
+}
+
+/// The counter the next record appended to `shard` will have at least.
+fn next_counter(shard: &Shard) -> u64 {
+    shard.log.last_counter().map_or(0, |last| last + 1)
+}
+
+/// A Unix time in ms as Java's `Date.toString()` prints it in UTC, as Kinesis' messages do:
+/// `Thu Jan 22 01:22:02 UTC 2015`.
+fn java_date(unix_ms: u64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = unix_ms / 1000;
+    let days = secs / 86_400;
+    let (hour, minute, second) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let weekday = DAYS.get((days % 7) as usize).copied().unwrap_or("Thu");
+    let month_name = MONTHS
+        .get(usize::try_from(month - 1).unwrap_or(0))
+        .copied()
+        .unwrap_or("Jan");
+    format!("{weekday} {month_name} {day:02} {hour:02}:{minute:02}:{second:02} UTC {year}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates_print_as_java_does() {
+        // 2015-01-22 01:22:02 UTC, the example in Kinesis' expired-iterator message.
+        assert_eq!(
+            super::java_date(1_421_889_722_000),
+            "Thu Jan 22 01:22:02 UTC 2015"
+        );
+        assert_eq!(super::java_date(0), "Thu Jan 01 00:00:00 UTC 1970");
+        assert_eq!(
+            super::java_date(951_782_400_000),
+            "Tue Feb 29 00:00:00 UTC 2000"
+        );
+    }
+}
