@@ -56,6 +56,6 @@ pub use crate::record::{Record, RecordInput};
 pub use crate::sequence::{SequenceNumber, SequenceNumberError, ShardIdentity};
 pub use crate::stream::{
     GetRecordsOutput, PutRecordInput, PutRecordOutput, PutRecordsOutput, PutRecordsResult,
-    RecordBatch, ShardId, ShardReader, StartingPosition, Stream, StreamError, StreamMode,
-    StreamName, StreamResult, StreamStatus,
+    RecordBatch, ShardDescription, ShardId, ShardReader, StartingPosition, Stream,
+    StreamDescription, StreamError, StreamMode, StreamName, StreamResult, StreamStatus,
 };

@@ -6,6 +6,7 @@
 //! different shards proceed in parallel. Validation follows Kinesis exactly and fails with the
 //! exception Kinesis uses (see [`StreamError`]).
 
+mod describe;
 mod error;
 pub mod hash_key;
 pub mod iterator;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
+pub use self::describe::{ShardDescription, StreamDescription};
 pub use self::error::{StreamError, StreamResult};
 pub use self::hash_key::{HashKey, HashKeyRange, hash_key_of};
 pub use self::iterator::{ITERATOR_TTL_MS, StartingPosition};
