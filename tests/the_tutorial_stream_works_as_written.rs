@@ -4,8 +4,7 @@
 
 use shardlog::stream::hash_key_of;
 use shardlog::{
-    CreateStream, Engine, EngineOptions, PutRecordInput, StartingPosition, StreamMode,
-    StreamStatus,
+    CreateStream, Engine, EngineOptions, PutRecordInput, StartingPosition, StreamMode, StreamStatus,
 };
 
 #[test]
@@ -51,7 +50,14 @@ fn the_tutorial_stream_works_as_written() {
     assert_eq!(record.sequence_number(), put.sequence_number);
     assert_eq!(output.batch.millis_behind_latest, 0);
     let next = output.next_shard_iterator.unwrap();
-    assert!(engine.get_records(&next, 25).unwrap().batch.records.is_empty());
+    assert!(
+        engine
+            .get_records(&next, 25)
+            .unwrap()
+            .batch
+            .records
+            .is_empty()
+    );
 
     drop(stream);
     drop(engine);
@@ -59,9 +65,18 @@ fn the_tutorial_stream_works_as_written() {
     let stream = engine.stream("data-analysis-stream").unwrap();
     assert_eq!(stream.meta(), meta);
     let mut reader = stream
-        .reader(put.shard_id, StartingPosition::AtSequenceNumber(put.sequence_number))
+        .reader(
+            put.shard_id,
+            StartingPosition::AtSequenceNumber(put.sequence_number),
+        )
         .unwrap();
-    assert_eq!(reader.next_batch(10).unwrap().records[0].data(), b"Hello, Kinesis!");
+    assert_eq!(
+        reader.next_batch(10).unwrap().records[0].data(),
+        b"Hello, Kinesis!"
+    );
     // The token issued before the restart still works (same engine key, within five minutes).
-    assert_eq!(engine.get_records(&token, 25).unwrap().batch.records.len(), 1);
+    assert_eq!(
+        engine.get_records(&token, 25).unwrap().batch.records.len(),
+        1
+    );
 }
