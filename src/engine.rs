@@ -153,6 +153,12 @@ impl Engine {
             else {
                 continue; // not a stream directory (a deletion in progress, say)
             };
+            if !stream_dir.join(crate::stream::META_FILE_NAME).exists() {
+                // Creation was interrupted before the catalog entry was written: no shard log
+                // exists before it is, so nothing is lost by finishing the job as a deletion.
+                remove_stream_dir(&streams_dir, &stream_dir)?;
+                continue;
+            }
             let meta = StreamMeta::load(&stream_dir)
                 .map_err(|reason| LogError::corrupt(&stream_dir, 0, reason))?;
             if meta.status == StreamStatus::Deleting {

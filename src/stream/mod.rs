@@ -24,7 +24,9 @@ pub use self::describe::{ShardDescription, StreamDescription};
 pub use self::error::{StreamError, StreamResult};
 pub use self::hash_key::{HashKey, HashKeyRange, hash_key_of};
 pub use self::iterator::{ITERATOR_TTL_MS, StartingPosition};
-pub use self::meta::{ShardMeta, StreamMeta, StreamMode, StreamStatus};
+pub use self::meta::{
+    FILE_NAME as META_FILE_NAME, ShardMeta, StreamMeta, StreamMode, StreamStatus,
+};
 pub use self::names::{NameError, ShardId, StreamName};
 pub use self::put::{
     PutRecordInput, PutRecordOutput, PutRecordsEntry, PutRecordsOutput, PutRecordsResult,
