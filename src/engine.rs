@@ -292,8 +292,7 @@ impl Engine {
     pub fn delete_stream(&self, name: &str) -> StreamResult<()> {
         let _catalog = self.catalog.lock();
         let stream = self.stream(name)?;
-        let mut meta = stream.meta();
-        meta.status = StreamStatus::Deleting;
+        let meta = stream.mark_deleting();
         let streams_dir = self.dir.join("streams");
         // Mark it first: if the process dies midway, open finishes the deletion.
         meta.store(stream.dir())

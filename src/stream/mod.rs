@@ -17,6 +17,7 @@ mod reader;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::RwLock;
 
@@ -136,6 +137,10 @@ pub struct Stream {
     dir: PathBuf,
     meta: RwLock<StreamMeta>,
     shards: RwLock<ShardTable>,
+    /// Set once the stream has been seen ACTIVE or UPDATING, so the write path need not read the
+    /// clock and the metadata on every record. Invariant: cleared by any change to a status that
+    /// refuses writes (only deletion, today).
+    writable: AtomicBool,
 }
 
 /// The directory of a shard's log inside its stream's directory.
@@ -176,6 +181,7 @@ impl Stream {
             dir,
             meta: RwLock::new(meta),
             shards: RwLock::new(ShardTable::new(shards)),
+            writable: AtomicBool::new(false),
         })
     }
 
@@ -246,12 +252,26 @@ impl Stream {
     /// Fails unless the stream accepts reads and writes now (ACTIVE or UPDATING), with the error
     /// Kinesis gives for a stream that is still being created or is being deleted.
     fn check_writable(&self) -> StreamResult<()> {
+        if self.writable.load(Ordering::Acquire) {
+            return Ok(());
+        }
         match self.status() {
-            StreamStatus::Active | StreamStatus::Updating => Ok(()),
+            StreamStatus::Active | StreamStatus::Updating => {
+                self.writable.store(true, Ordering::Release);
+                Ok(())
+            }
             StreamStatus::Creating | StreamStatus::Deleting => {
                 Err(self.context.not_found(self.meta.read().name.as_str()))
             }
         }
+    }
+
+    /// Marks the stream as being deleted: reads and writes fail from now on.
+    pub(crate) fn mark_deleting(&self) -> StreamMeta {
+        let mut meta = self.meta.write();
+        meta.status = StreamStatus::Deleting;
+        self.writable.store(false, Ordering::Release);
+        meta.clone()
     }
 
     /// Makes every record appended so far durable, whatever the durability mode.

@@ -216,7 +216,13 @@ impl Stream {
     /// Checks one record against Kinesis' rules. `path` prefixes field names in messages
     /// (`records.3.` inside PutRecords).
     fn validate_record(&self, input: &PutRecordInput<'_>, path: &str) -> StreamResult<()> {
-        let key_chars = input.partition_key.chars().count();
+        // A key of at most 256 bytes has at most 256 characters: count only longer ones.
+        let key_bytes = input.partition_key.len();
+        let key_chars = if key_bytes <= PARTITION_KEY_CHARS_MAX {
+            key_bytes
+        } else {
+            input.partition_key.chars().count()
+        };
         if key_chars == 0 {
             return Err(StreamError::validation(
                 input.partition_key,
