@@ -24,6 +24,8 @@ use crate::sequence::ShardIdentity;
 
 /// Name of the checkpoint file inside a shard directory.
 pub const FILE_NAME: &str = "checkpoint";
+/// Name under which a new checkpoint file is prepared before it is renamed into place.
+pub const TEMPORARY_FILE_NAME: &str = "checkpoint.tmp";
 const SLOT_BYTES: usize = 512;
 const MAGIC: [u8; 8] = *b"SHLGCKP1";
 const FLAG_CLEAN: u32 = 1;
@@ -161,14 +163,17 @@ impl CheckpointFile {
         Ok(Some(CheckpointFile { file, current }))
     }
 
-    /// Creates the checkpoint file of a new shard, durably (file and directory entry).
+    /// Creates the checkpoint file of a new shard, durably (file and directory entry). It is
+    /// prepared under a temporary name and renamed into place, so a crash never leaves a checkpoint
+    /// file without a valid slot.
     pub fn create(dir: &Path, initial: Checkpoint) -> io::Result<CheckpointFile> {
-        let path = dir.join(FILE_NAME);
+        let temporary = dir.join(TEMPORARY_FILE_NAME);
         let file = OpenOptions::new()
             .read(true)
             .write(true)
-            .create_new(true)
-            .open(&path)?;
+            .create(true)
+            .truncate(true)
+            .open(&temporary)?;
         file.set_len((SLOT_BYTES * 2) as u64)?;
         let mut checkpoint_file = CheckpointFile {
             file,
@@ -178,6 +183,7 @@ impl CheckpointFile {
             },
         };
         checkpoint_file.write(initial)?;
+        std::fs::rename(&temporary, dir.join(FILE_NAME))?;
         super::segment::sync_directory(dir)?;
         Ok(checkpoint_file)
     }

@@ -265,6 +265,9 @@ fn prepare_next_segment(inner: &Inner) {
 }
 
 fn periodic_sync(inner: &Inner) {
+    if inner.latched.load(std::sync::atomic::Ordering::Acquire) {
+        return; // nothing is retried after a failure; appends report it
+    }
     if inner.options.durability != Durability::Sync {
         let end = inner.end_position();
         if inner.sync_to(end).is_err() {

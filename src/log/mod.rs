@@ -234,6 +234,9 @@ impl ShardLog {
 
     /// Makes every record appended so far durable, whatever the durability mode.
     pub fn sync(&self) -> LogResult<()> {
+        if self.inner.latched.load(Ordering::Acquire) {
+            return Err(LogError::Latched);
+        }
         let end = self.inner.end_position();
         self.inner.sync_to(end)?;
         self.inner.write_durable_checkpoint()
@@ -451,6 +454,7 @@ impl Inner {
             )
             .map(Arc::new)
             .map_err(|error| self.fail("activating a segment", error))?;
+        next.set_arrival_floor(writer.last_arrival_ms);
         self.segments.write().push(Arc::clone(&next));
         writer.active = Arc::clone(&next);
         if durable {
@@ -492,6 +496,10 @@ impl Inner {
 
     /// Records the current durable point in the checkpoint.
     fn write_durable_checkpoint(&self) -> LogResult<()> {
+        // After a failed write or sync nothing may be retried as if it had not happened.
+        if self.latched.load(Ordering::Acquire) {
+            return Err(LogError::Latched);
+        }
         let durable = self.sync.durable();
         let mut checkpoint = self.checkpoint.lock();
         let current = checkpoint.current();

@@ -253,10 +253,9 @@ fn seek_counter(inner: &Inner, counter: u64) -> LogResult<(Arc<Segment>, u64)> {
 fn seek_arrival(inner: &Inner, arrival_ms: u64) -> LogResult<(Arc<Segment>, u64)> {
     let segment = {
         let segments = inner.segments.read();
-        // Last arrivals never decrease along the log; the active segment may still be empty.
-        let found = segments.partition_point(|segment| {
-            segment.last_counter().is_some() && segment.last_arrival_ms() < arrival_ms
-        });
+        // Last arrivals never decrease along the log (an empty segment carries the previous
+        // segment's last arrival as a floor), so this predicate holds on a prefix.
+        let found = segments.partition_point(|segment| segment.last_arrival_ms() < arrival_ms);
         let index = found.min(segments.len().saturating_sub(1));
         let Some(segment) = segments.get(index).cloned() else {
             return Err(LogError::corrupt(&inner.dir, 0, "the log has no segment"));

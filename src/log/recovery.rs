@@ -201,7 +201,10 @@ fn list_directory(dir: &Path) -> io::Result<Vec<u64>> {
         };
         if let Some(base) = segment::parse_file_name(name) {
             bases.push(base);
-        } else if name.starts_with(PREPARED_FILE_PREFIX) || name.ends_with(".idx.tmp") {
+        } else if name.starts_with(PREPARED_FILE_PREFIX)
+            || name.ends_with(".idx.tmp")
+            || name == super::checkpoint::TEMPORARY_FILE_NAME
+        {
             fs::remove_file(entry.path())?;
         }
     }
@@ -242,16 +245,20 @@ impl Recovery<'_> {
                     return Err(LogError::io("opening segment", &path, error));
                 }
                 Err(SegmentOpenError::Header(error)) => {
-                    // Only the newest segment may be half-created (its header not yet on disk), and
-                    // only if nothing in it was known durable.
-                    let is_last = i + 1 == bases.len();
-                    if is_last && base > self.checkpoint.durable.segment_base {
-                        fs::remove_file(&path)
-                            .map_err(|error| LogError::io("removing segment", &path, error))?;
-                        self.report.segments_removed.push(base);
-                    } else {
+                    // A segment created after the durable point may have lost its header with the
+                    // power (PageCache mode syncs neither): the log ends before it, like a torn
+                    // tail. At or below the durable point the header was synced: that is damage.
+                    if base <= self.checkpoint.durable.segment_base {
                         return Err(LogError::corrupt(&path, 0, error));
                     }
+                    for &removed in bases.get(i..).unwrap_or_default() {
+                        let removed_path = self.segment_path(removed);
+                        segment::remove_files_at(&removed_path).map_err(|error| {
+                            LogError::io("removing segment", &removed_path, error)
+                        })?;
+                        self.report.segments_removed.push(removed);
+                    }
+                    break;
                 }
             }
         }
@@ -305,59 +312,112 @@ impl Recovery<'_> {
         let durable = self.checkpoint.durable;
         let mut i = 0;
         while let Some(segment) = self.segments.get(i).cloned() {
+            let base = segment.base_counter();
             let is_last = i + 1 == self.segments.len();
-            let wholly_durable = !is_last && segment.base_counter() < durable.segment_base;
-            if wholly_durable && self.load_index_file(&segment, segment.capacity_bytes()) {
+            let file_end = segment.capacity_bytes();
+            if is_last && base < durable.segment_base {
+                return Err(LogError::corrupt(
+                    self.segment_path(durable.segment_base),
+                    0,
+                    "the segment holding the durable point is missing",
+                ));
+            }
+            let wholly_durable = base < durable.segment_base;
+            if wholly_durable && self.load_index_file(&segment, file_end) {
                 segment.mark_sealed();
                 i += 1;
                 continue;
             }
-            let end = self.scan(&segment, segment.capacity_bytes())?;
-            let published = segment.published_len();
-            match end {
-                ScanEnd::Clean if !is_last && published < segment.capacity_bytes() => {
-                    // A seal whose trim did not reach the disk: only zeros follow. Trim it now.
+            let torn = match self.scan(&segment, file_end)? {
+                ScanEnd::Invalid { reason, .. } => Some(reason),
+                ScanEnd::Clean if is_last || segment.published_len() == file_end => None,
+                ScanEnd::Clean if self.index_file_confirms_end(&segment) => {
+                    // A seal whose trim did not reach the disk: the index file written at the seal
+                    // says the data ends here, and only zeros follow. Trim it now.
                     segment
                         .trim_to_published()
                         .map_err(|error| LogError::io("trimming segment", segment.path(), error))?;
+                    None
                 }
-                ScanEnd::Clean => {}
-                ScanEnd::Invalid { offset, reason } => {
-                    let position = LogPosition {
-                        segment_base: segment.base_counter(),
-                        offset,
-                    };
-                    if position < durable {
-                        return Err(LogError::corrupt(segment.path(), offset, reason));
-                    }
-                    segment.cut_at(offset).map_err(|error| {
-                        LogError::io("cutting a torn tail", segment.path(), error)
-                    })?;
-                    self.report.truncation = Some(Truncation {
-                        segment_base: segment.base_counter(),
-                        offset,
-                        reason,
-                    });
-                    self.remove_segments_after(i)?;
-                }
+                ScanEnd::Clean => Some("zeros before the end of a sealed segment".to_owned()),
+            };
+            let stop = segment.published_len();
+            // Everything below the durable point was synced: ending early there is damage, never a
+            // torn tail, whether the bytes read back garbled or as zeros.
+            let short_of_durable = if wholly_durable {
+                torn.is_some() || stop < file_end
+            } else {
+                base == durable.segment_base && stop < durable.offset
+            };
+            if short_of_durable {
+                let reason = torn.unwrap_or_else(|| "synced records read back as zeros".to_owned());
+                return Err(LogError::corrupt(segment.path(), stop, reason));
+            }
+            if let Some(reason) = torn {
+                segment
+                    .cut_at(stop)
+                    .map_err(|error| LogError::io("cutting a torn tail", segment.path(), error))?;
+                self.report.truncation = Some(Truncation {
+                    segment_base: base,
+                    offset: stop,
+                    reason,
+                });
+                self.remove_segments_after(i)?;
             }
             if i + 1 < self.segments.len() {
                 segment.mark_sealed();
+                if !wholly_durable {
+                    self.write_index_file(&segment);
+                }
             }
             i += 1;
         }
-        if let Some(last) = self.segments.last() {
-            if last.published_len() < last.capacity_bytes() && self.report.truncation.is_none() {
-                // Never-synced pages past the end may hold stale frames after a power loss: zero them
-                // so that nothing can ever be found there again.
-                last.cut_at(last.published_len())
-                    .map_err(|error| LogError::io("zeroing the tail", last.path(), error))?;
-            }
-            // What survived is the log now: make it durable before anything is appended after it.
-            last.sync_range(0, last.published_len())
-                .map_err(|error| LogError::io("syncing recovered tail", last.path(), error))?;
+        self.make_recovered_log_durable(durable)
+    }
+
+    /// Zeroes the never-written tail of the last segment and syncs everything after the old durable
+    /// point (and the directory), so that the checkpoint may call the whole recovered log durable.
+    fn make_recovered_log_durable(&self, durable: LogPosition) -> LogResult<()> {
+        if let Some(last) = self.segments.last()
+            && last.published_len() < last.capacity_bytes()
+            && self.report.truncation.is_none()
+        {
+            // Never-synced pages past the end may hold stale frames after a power loss: zero them
+            // so that nothing can ever be found there again.
+            last.cut_at(last.published_len())
+                .map_err(|error| LogError::io("zeroing the tail", last.path(), error))?;
         }
-        Ok(())
+        for segment in &self.segments {
+            if segment.base_counter() >= durable.segment_base {
+                segment
+                    .sync_range(0, segment.published_len())
+                    .map_err(|error| {
+                        LogError::io("syncing recovered log", segment.path(), error)
+                    })?;
+            }
+        }
+        segment::sync_directory(self.dir)
+            .map_err(|error| LogError::io("syncing shard directory", self.dir, error))
+    }
+
+    /// Whether the segment's index file (written when it was sealed) says its data ends exactly
+    /// where the scan stopped.
+    fn index_file_confirms_end(&self, segment: &Segment) -> bool {
+        let path = self
+            .dir
+            .join(segment::index_file_name(segment.base_counter()));
+        index::read_file(&path).is_some_and(|(summary, _)| {
+            summary.covered_len == segment.published_len()
+                && Some(summary.last_counter) == segment.last_counter()
+        })
+    }
+
+    /// Saves the index rebuilt by a scan, so the next clean open need not scan again.
+    fn write_index_file(&self, segment: &Segment) {
+        let path = self
+            .dir
+            .join(segment::index_file_name(segment.base_counter()));
+        let _ = index::write_file(&path, segment.index_summary(), &segment.index().entries());
     }
 
     fn remove_segments_after(&mut self, i: usize) -> LogResult<()> {
@@ -468,6 +528,11 @@ impl Recovery<'_> {
     }
 
     fn finish(mut self, mut checkpoint_file: CheckpointFile) -> LogResult<Recovered> {
+        let mut arrival_floor_ms = 0;
+        for segment in &self.segments {
+            segment.set_arrival_floor(arrival_floor_ms);
+            arrival_floor_ms = segment.last_arrival_ms();
+        }
         let clean = self.report.clean_shutdown;
         let last_counter = self.last_counter;
         let next_counter = if clean {

@@ -329,7 +329,7 @@ impl Segment {
         (counter != u64::MAX).then_some(counter)
     }
 
-    /// Arrival time of the last published frame (0 while empty).
+    /// Arrival time of the last published frame; while empty, a lower bound for its first.
     pub fn last_arrival_ms(&self) -> u64 {
         self.last_arrival_ms.load(Ordering::Acquire)
     }
@@ -484,12 +484,25 @@ impl Segment {
 
     /// Deletes the segment file and its index file. Readers holding the segment keep their mapping.
     pub fn remove_files(&self) -> io::Result<()> {
-        fs::remove_file(&self.path)?;
-        let index_path = self.path.with_extension("idx");
-        match fs::remove_file(index_path) {
-            Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
-            _ => Ok(()),
+        remove_files_at(&self.path)
+    }
+
+    /// Recovery only: for an empty segment, the arrival time its first record will have at least
+    /// (the previous segment's last arrival), so that last arrivals never decrease along the log
+    /// and seeking by time can binary-search segments, empty ones included.
+    pub fn set_arrival_floor(&self, arrival_ms: u64) {
+        if self.last_counter().is_none() {
+            self.last_arrival_ms.store(arrival_ms, Ordering::Release);
         }
+    }
+}
+
+/// Deletes the segment file at `path` and its index file.
+pub fn remove_files_at(path: &Path) -> io::Result<()> {
+    fs::remove_file(path)?;
+    match fs::remove_file(path.with_extension("idx")) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+        _ => Ok(()),
     }
 }
 
