@@ -195,12 +195,14 @@ impl Engine {
     /// Creates a stream (Kinesis CreateStream).
     pub fn create_stream(&self, request: CreateStream) -> StreamResult<Arc<Stream>> {
         let name = StreamName::new(&request.name).map_err(|_| {
-            StreamError::validation(
-                &request.name,
-                "streamName",
-                "satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
-            )
+            let rule = match request.name.chars().count() {
+                0 => "have length greater than or equal to 1",
+                129.. => "have length less than or equal to 128",
+                _ => "satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+            };
+            StreamError::validation(&request.name, "streamName", rule)
         })?;
+        validate_tags(&request.tags)?;
         let shard_count = match (request.mode, request.shard_count) {
             (StreamMode::OnDemand, None) => ON_DEMAND_INITIAL_SHARDS,
             (_, Some(count)) if count >= 1 => count,
@@ -334,6 +336,43 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// Most tags on a stream.
+pub const TAGS_MAX: usize = 50;
+/// Longest tag key, in characters (at least 1).
+pub const TAG_KEY_CHARS_MAX: usize = 128;
+/// Longest tag value, in characters.
+pub const TAG_VALUE_CHARS_MAX: usize = 256;
+
+/// Checks tags against Kinesis' limits: at most 50, keys of 1–128 and values of 0–256 characters.
+fn validate_tags(tags: &BTreeMap<String, String>) -> StreamResult<()> {
+    if tags.len() > TAGS_MAX {
+        return Err(StreamError::validation(
+            &format!("{} tags", tags.len()),
+            "tags",
+            "have length less than or equal to 50",
+        ));
+    }
+    for (key, value) in tags {
+        let key_chars = key.chars().count();
+        if key_chars == 0 || key_chars > TAG_KEY_CHARS_MAX {
+            let rule = if key_chars == 0 {
+                "have length greater than or equal to 1"
+            } else {
+                "have length less than or equal to 128"
+            };
+            return Err(StreamError::validation(key, "tags.key", rule));
+        }
+        if value.chars().count() > TAG_VALUE_CHARS_MAX {
+            return Err(StreamError::validation(
+                value,
+                "tags.value",
+                "have length less than or equal to 256",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Deletes a stream directory: renamed out of `streams/` first (atomic), then removed.

@@ -50,6 +50,11 @@ use crate::error::{LogError, LogResult};
 use crate::record::RecordInput;
 use crate::sequence::SequenceNumber;
 
+/// The counter of a shard's first record. Counter 0 is never handed out: it belongs to the shard's
+/// `StartingSequenceNumber`, which names the position before the first record, so reading
+/// "after the starting sequence number" starts at the first record.
+pub const FIRST_COUNTER: u64 = 1;
+
 /// How many sequence counters one durable lease covers. A crash wastes at most this many counters;
 /// the writer pays one checkpoint fsync per this many records.
 const COUNTER_LEASE: u64 = 1 << 24;
@@ -255,6 +260,12 @@ impl ShardLog {
             .iter()
             .rev()
             .find_map(|segment| segment.last_counter())
+    }
+
+    /// The counter the next appended record will get at least: every counter below it may have
+    /// been handed out, none at or above it has.
+    pub fn next_counter(&self) -> u64 {
+        self.inner.writer.lock().next_counter
     }
 
     /// The shard directory.

@@ -24,7 +24,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::COUNTER_LEASE;
 use super::checkpoint::{Checkpoint, CheckpointError, CheckpointFile, LogPosition};
 use super::frame;
 use super::index::{self, IndexEntry};
@@ -32,6 +31,7 @@ use super::options::LogOptions;
 use super::segment::{
     self, PREPARED_FILE_PREFIX, PreparedSegment, SEGMENT_HEADER_BYTES, Segment, SegmentOpenError,
 };
+use super::{COUNTER_LEASE, FIRST_COUNTER};
 use crate::error::{LogError, LogResult};
 
 /// What opening a log found and did.
@@ -157,7 +157,7 @@ fn create(dir: &Path, options: &LogOptions) -> LogResult<Recovered> {
             counter_lease_limit: COUNTER_LEASE,
             durable: EMPTY_LOG_END,
             clean: false,
-            next_counter: 0,
+            next_counter: FIRST_COUNTER,
             last_arrival_ms: 0,
             active_end: EMPTY_LOG_END,
         },
@@ -172,11 +172,12 @@ fn create(dir: &Path, options: &LogOptions) -> LogResult<Recovered> {
     Ok(Recovered {
         segments,
         checkpoint,
-        next_counter: 0,
+        next_counter: FIRST_COUNTER,
         last_arrival_ms: 0,
         report: RecoveryReport {
             created: true,
             segments: 1,
+            next_counter: FIRST_COUNTER,
             ..RecoveryReport::default()
         },
     })

@@ -32,7 +32,8 @@ pub struct PutRecordInput<'a> {
     /// Routes the record to the shard owning this hash key instead.
     pub explicit_hash_key: Option<HashKey>,
     /// The sequence number of the producer's previous record (Kinesis `SequenceNumberForOrdering`):
-    /// this record's number is guaranteed to be larger.
+    /// this record's number is guaranteed to be larger. PutRecords ignores it, as Kinesis'
+    /// PutRecords has no such field.
     pub sequence_number_for_ordering: Option<SequenceNumber>,
 }
 
@@ -111,18 +112,21 @@ impl Stream {
         self.check_writable()?;
         self.validate_record(&input, "")?;
         let shard = self.route(&input)?;
+        if let Some(previous) = input.sequence_number_for_ordering {
+            // Within a shard every new number is larger than every number handed out before, so
+            // the guarantee holds by construction; a number of this shard that was never handed
+            // out cannot be honoured without burning counters, and is refused as Kinesis does.
+            if previous.shard() == shard.meta.identity()
+                && previous.counter() >= shard.log.next_counter()
+            {
+                return Err(self.invalid_exclusive_minimum(&previous.to_string()));
+            }
+        }
         let sequence_number = shard.log.append(RecordInput {
             partition_key: input.partition_key,
             explicit_hash_key: input.explicit_hash_key,
             data: input.data,
         })?;
-        debug_assert!(
-            input
-                .sequence_number_for_ordering
-                .is_none_or(|previous| previous.shard() != shard.meta.identity()
-                    || previous < sequence_number),
-            "sequence numbers increase within a shard"
-        );
         Ok(PutRecordOutput {
             shard_id: shard.id(),
             sequence_number,
@@ -273,14 +277,17 @@ impl Stream {
 
     /// Checks a `SequenceNumberForOrdering` given as text, with Kinesis' error for a bad one.
     pub fn parse_sequence_number_for_ordering(&self, text: &str) -> StreamResult<SequenceNumber> {
-        text.parse::<SequenceNumber>().map_err(|_| {
-            StreamError::invalid_argument(format!(
-                "ExclusiveMinimumSequenceNumber {text} used in PutRecord on stream {} under \
-                 account {} is invalid.",
-                self.meta.read().name,
-                self.context.account_id
-            ))
-        })
+        text.parse::<SequenceNumber>()
+            .map_err(|_| self.invalid_exclusive_minimum(text))
+    }
+
+    fn invalid_exclusive_minimum(&self, text: &str) -> StreamError {
+        StreamError::invalid_argument(format!(
+            "ExclusiveMinimumSequenceNumber {text} used in PutRecord on stream {} under account {} \
+             is invalid.",
+            self.meta.read().name,
+            self.context.account_id
+        ))
     }
 }
 

@@ -67,26 +67,10 @@ impl ShardReader {
     }
 }
 
-/// Reads up to `limit` records whose data adds up to at most [`GET_RECORDS_BYTES_MAX`].
+/// Reads up to `limit` records whose data adds up to at most [`GET_RECORDS_BYTES_MAX`] (a single
+/// record larger than that is still returned alone, as it could not be read otherwise).
 fn read_bounded(reader: &mut LogReader, out: &mut Vec<Record>, limit: usize) -> StreamResult<()> {
-    let mut bytes = 0usize;
-    // Read in slices so that the byte cap is honoured without reading far past it.
-    while out.len() < limit {
-        let before = out.len();
-        let want = (limit - before).min(500);
-        if reader.read_into_bounded(out, want, GET_RECORDS_BYTES_MAX - bytes)? == 0 {
-            break;
-        }
-        bytes += out
-            .get(before..)
-            .unwrap_or_default()
-            .iter()
-            .map(|record| record.data().len())
-            .sum::<usize>();
-        if bytes >= GET_RECORDS_BYTES_MAX {
-            break;
-        }
-    }
+    reader.read_into_bounded(out, limit, GET_RECORDS_BYTES_MAX)?;
     Ok(())
 }
 
@@ -138,6 +122,14 @@ impl Stream {
         token: &IteratorToken,
         limit: usize,
     ) -> StreamResult<GetRecordsOutput> {
+        if !(1..=GET_RECORDS_LIMIT_MAX).contains(&limit) {
+            let rule = if limit == 0 {
+                "have value greater than or equal to 1"
+            } else {
+                "have value less than or equal to 10000"
+            };
+            return Err(StreamError::validation(&limit.to_string(), "limit", rule));
+        }
         let now_ms = self.context.clock.now_ms();
         if now_ms.saturating_sub(token.issued_ms) > ITERATOR_TTL_MS {
             return Err(StreamError::ExpiredIterator {
@@ -161,11 +153,7 @@ impl Stream {
         );
         let mut reader = shard.log.reader(SeekTo::AtSequence(start))?;
         let mut records = Vec::new();
-        read_bounded(
-            &mut reader,
-            &mut records,
-            limit.clamp(1, GET_RECORDS_LIMIT_MAX),
-        )?;
+        read_bounded(&mut reader, &mut records, limit)?;
         let next_counter = records.last().map_or(token.counter, |record| {
             record.sequence_number().counter() + 1
         });
@@ -253,7 +241,7 @@ impl Stream {
 
 /// The counter the next record appended to `shard` will have at least.
 fn next_counter(shard: &Shard) -> u64 {
-    shard.log.last_counter().map_or(0, |last| last + 1)
+    shard.log.next_counter()
 }
 
 /// A Unix time in ms as Java's `Date.toString()` prints it in UTC, as Kinesis' messages do:

@@ -1,0 +1,169 @@
+//! Helpers shared by the stream-layer integration tests (`stream_*`, `streams_*`, `engine_*`,
+//! `put_*`, `get_*`, `shard_iterator_*`): engine options with a manual clock, reading whole shards
+//! through the typed reader or through tokens, and checking errors by Kinesis code and message.
+
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use shardlog::stream::{ShardMeta, StreamMeta};
+use shardlog::{
+    Clock, Engine, EngineOptions, ManualClock, Record, ShardId, StartingPosition, Stream,
+    StreamResult,
+};
+
+/// Where the manual clocks start: Tue Nov 14 22:13:20 UTC 2023, in Unix milliseconds.
+pub const START_MS: u64 = 1_700_000_000_000;
+
+/// The account every test engine uses (the library default).
+pub const ACCOUNT: &str = "000000000000";
+
+/// A manual clock at [`START_MS`].
+pub fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(START_MS))
+}
+
+/// Engine options for tests: small segments and the given manual clock.
+pub fn options(clock: &Arc<ManualClock>) -> EngineOptions {
+    EngineOptions {
+        segment_bytes: 1 << 20,
+        clock: Arc::clone(clock) as Arc<dyn Clock>,
+        ..EngineOptions::default()
+    }
+}
+
+/// Opens an engine, panicking with the error if it cannot be opened.
+pub fn open(dir: &Path, options: &EngineOptions) -> Engine {
+    match Engine::open(dir, options.clone()) {
+        Ok(engine) => engine,
+        Err(error) => panic!("opening the engine in {} failed: {error}", dir.display()),
+    }
+}
+
+/// Deterministic bytes (a splitmix64 stream of `seed`), so that data proves which record it is.
+pub fn payload(seed: u64, len: usize) -> Vec<u8> {
+    let mut state = seed ^ (len as u64).rotate_left(32);
+    let mut bytes = Vec::with_capacity(len + 8);
+    while bytes.len() < len {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        bytes.extend_from_slice(&z.to_le_bytes());
+    }
+    bytes.truncate(len);
+    bytes
+}
+
+/// The shards of `stream` in index order.
+pub fn shard_ids(stream: &Stream) -> Vec<ShardId> {
+    stream.meta().shards.iter().map(ShardMeta::id).collect()
+}
+
+/// The catalog entry of the open shard whose range holds `hash_key`, found by a linear scan of the
+/// stream's metadata (independent of the engine's routing table).
+pub fn owner_of(meta: &StreamMeta, hash_key: u128) -> ShardMeta {
+    let owners: Vec<&ShardMeta> = meta
+        .shards
+        .iter()
+        .filter(|shard| shard.closed_secs.is_none() && shard.hash_key_range.contains(hash_key))
+        .collect();
+    assert_eq!(owners.len(), 1, "exactly one open shard owns {hash_key}");
+    owners[0].clone()
+}
+
+/// Everything from `position` to the end of the shard, through the typed reader, `limit` records
+/// per batch.
+pub fn read_typed(
+    stream: &Arc<Stream>,
+    shard: ShardId,
+    position: StartingPosition,
+    limit: usize,
+) -> Vec<Record> {
+    let mut reader = stream
+        .reader(shard, position)
+        .unwrap_or_else(|error| panic!("reader for {shard} at {position:?} failed: {error}"));
+    let mut records = Vec::new();
+    loop {
+        let batch = reader.next_batch(limit).unwrap();
+        assert!(batch.records.len() <= limit, "a batch honours its limit");
+        if batch.records.is_empty() {
+            assert_eq!(batch.millis_behind_latest, 0, "an empty batch is caught up");
+            return records;
+        }
+        records.extend(batch.records);
+    }
+}
+
+/// Everything from `token` to the end of the shard, through GetRecords, `limit` records per call.
+/// Returns the records and the next iterator after the last (empty) batch.
+pub fn read_tokens(
+    engine: &Engine,
+    token: &str,
+    limit: usize,
+) -> StreamResult<(Vec<Record>, String)> {
+    let mut token = token.to_owned();
+    let mut records = Vec::new();
+    loop {
+        let output = engine.get_records(&token, limit)?;
+        assert!(
+            output.batch.records.len() <= limit,
+            "GetRecords honours its limit"
+        );
+        let next = output
+            .next_shard_iterator
+            .expect("an open shard always has a next iterator");
+        if output.batch.records.is_empty() {
+            assert_eq!(
+                output.batch.millis_behind_latest, 0,
+                "an empty batch is caught up"
+            );
+            return Ok((records, next));
+        }
+        records.extend(output.batch.records);
+        token = next;
+    }
+}
+
+/// Everything in the shard from `position`, through a token and GetRecords.
+pub fn read_via_token(
+    engine: &Engine,
+    stream: &Stream,
+    shard: ShardId,
+    position: StartingPosition,
+    limit: usize,
+) -> Vec<Record> {
+    let token = stream
+        .shard_iterator(shard, position)
+        .unwrap_or_else(|error| panic!("iterator for {shard} at {position:?} failed: {error}"));
+    read_tokens(engine, &token, limit).unwrap().0
+}
+
+/// Fails unless `result` is an error with Kinesis code `code`; returns its message.
+#[track_caller]
+pub fn error_of<T>(result: StreamResult<T>, code: &str) -> String {
+    match result {
+        Ok(_) => panic!("expected {code}, got Ok(<{}>)", std::any::type_name::<T>()),
+        Err(error) => {
+            assert_eq!(error.kinesis_error_code(), code, "wrong error: {error}");
+            error.to_string()
+        }
+    }
+}
+
+/// Fails unless `result` is an error with Kinesis code `code` and exactly `message`.
+#[track_caller]
+pub fn assert_error<T>(result: StreamResult<T>, code: &str, message: &str) {
+    assert_eq!(error_of(result, code), message);
+}
+
+/// The message of a one-constraint `ValidationException`, in the AWS front end's format.
+pub fn validation_message(value: &str, field: &str, rule: &str) -> String {
+    format!(
+        "1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: \
+         Member must {rule}"
+    )
+}
