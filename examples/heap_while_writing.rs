@@ -50,7 +50,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = args
         .next()
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("shardlog-heap-{}", std::process::id())));
+        .unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("shardlog-heap-{}", std::process::id()))
+        });
 
     let engine = Engine::open(&dir, EngineOptions::default())?;
     let stream = engine.create_stream(CreateStream::on_demand("heap-check"))?;

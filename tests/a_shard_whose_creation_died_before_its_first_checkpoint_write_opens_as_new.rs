@@ -22,7 +22,10 @@ fn check(checkpoint: &[u8], context: &str) {
         }
     };
     assert!(read_all(&log).is_empty(), "{context}");
-    assert!(!dir.path().join("checkpoint.tmp").exists(), "{context}: leftover removed");
+    assert!(
+        !dir.path().join("checkpoint.tmp").exists(),
+        "{context}: leftover removed"
+    );
     let appended = append_many(&log, &clock, 0..3, |_| 10);
     log.close().unwrap();
     let (log, report) = open(dir.path(), &options);
