@@ -60,14 +60,7 @@ impl Stream {
         limit: Option<usize>,
     ) -> StreamResult<StreamDescription> {
         let limit = limit.unwrap_or(DESCRIBE_SHARDS_LIMIT_MAX);
-        if !(1..=DESCRIBE_SHARDS_LIMIT_MAX).contains(&limit) {
-            let rule = if limit == 0 {
-                "have value greater than or equal to 1"
-            } else {
-                "have value less than or equal to 100"
-            };
-            return Err(StreamError::validation(&limit.to_string(), "limit", rule));
-        }
+        StreamError::check_limit(limit, DESCRIBE_SHARDS_LIMIT_MAX)?;
         let meta = self.meta();
         let mut after = meta
             .shards

@@ -71,6 +71,18 @@ impl StreamError {
         }
     }
 
+    /// Checks a request's `Limit` against 1..=`max`, with the front end's ValidationException.
+    pub(crate) fn check_limit(limit: usize, max: usize) -> StreamResult<()> {
+        let rule = if limit == 0 {
+            "have value greater than or equal to 1".to_owned()
+        } else if limit > max {
+            format!("have value less than or equal to {max}")
+        } else {
+            return Ok(());
+        };
+        Err(StreamError::validation(&limit.to_string(), "limit", &rule))
+    }
+
     /// A `ValidationException` in the AWS front end's format, for one failed constraint.
     pub(crate) fn validation(value: &str, field: &str, rule: &str) -> StreamError {
         StreamError::Validation {

@@ -122,14 +122,7 @@ impl Stream {
         token: &IteratorToken,
         limit: usize,
     ) -> StreamResult<GetRecordsOutput> {
-        if !(1..=GET_RECORDS_LIMIT_MAX).contains(&limit) {
-            let rule = if limit == 0 {
-                "have value greater than or equal to 1"
-            } else {
-                "have value less than or equal to 10000"
-            };
-            return Err(StreamError::validation(&limit.to_string(), "limit", rule));
-        }
+        StreamError::check_limit(limit, GET_RECORDS_LIMIT_MAX)?;
         let now_ms = self.context.clock.now_ms();
         if now_ms.saturating_sub(token.issued_ms) > ITERATOR_TTL_MS {
             return Err(StreamError::ExpiredIterator {
