@@ -449,11 +449,29 @@ impl Inner {
             None => PreparedSegment::create(&self.dir, self.options.segment_bytes)
                 .map_err(|error| self.fail("preparing a segment", error))?,
         };
-        let sealed = Arc::clone(&writer.active);
-        sealed
-            .seal(durable)
-            .map_err(|error| self.fail("sealing a segment", error))?;
-        self.write_index_file(&sealed);
+        let retired = Arc::clone(&writer.active);
+        // An empty active segment that cannot take the next record (a shorter file from older
+        // options) has the very base the new segment gets: the new one replaces it, under the same
+        // name, instead of following it. The rename swaps the files atomically, and both have a
+        // valid header for that base, so the durable point stays true on disk.
+        let replacing =
+            retired.last_counter().is_none() && retired.base_counter() == writer.next_counter;
+        if replacing {
+            retired.mark_sealed(); // readers move on, to its replacement
+        } else {
+            let path = self.dir.join(segment::file_name(writer.next_counter));
+            if path.exists() {
+                let error = std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "a segment with the next base counter exists already",
+                );
+                return Err(self.fail("activating a segment", error));
+            }
+            retired
+                .seal(durable)
+                .map_err(|error| self.fail("sealing a segment", error))?;
+            self.write_index_file(&retired);
+        }
         let created_ms = self.options.clock.now_ms();
         let next = prepared
             .activate(
@@ -466,7 +484,13 @@ impl Inner {
             .map(Arc::new)
             .map_err(|error| self.fail("activating a segment", error))?;
         next.set_arrival_floor(writer.last_arrival_ms);
-        self.segments.write().push(Arc::clone(&next));
+        {
+            let mut segments = self.segments.write();
+            if replacing {
+                segments.retain(|segment| !Arc::ptr_eq(segment, &retired));
+            }
+            segments.push(Arc::clone(&next));
+        }
         writer.active = Arc::clone(&next);
         if durable {
             // Everything in the sealed segment, and the new segment's header, is on disk now.

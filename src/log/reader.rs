@@ -39,6 +39,8 @@ pub struct LogReader {
     segment: Arc<Segment>,
     /// Byte offset of the next frame in `segment`. Invariant: a frame boundary ≤ published length.
     offset: u64,
+    /// Counter and arrival of the last record returned: the next must come strictly after.
+    previous: Option<(u64, u64)>,
 }
 
 impl LogReader {
@@ -71,6 +73,7 @@ impl LogReader {
             inner,
             segment,
             offset,
+            previous: None,
         })
     }
 
@@ -102,6 +105,24 @@ impl LogReader {
                     break;
                 };
                 let frame = frame::decode(rest).map_err(|error| self.corrupt(error))?;
+                // The same order rules recovery checks: a checksummed frame in the wrong place (a
+                // misdirected or stale write under a trusted index) is corruption, not a record.
+                // `last_counter` is stored before the length that published this frame, so it is
+                // at least this frame's counter.
+                let in_order = frame.counter >= self.segment.base_counter()
+                    && self
+                        .segment
+                        .last_counter()
+                        .is_some_and(|last| frame.counter <= last)
+                    && self.previous.is_none_or(|(counter, arrival_ms)| {
+                        frame.counter > counter && frame.arrival_ms >= arrival_ms
+                    });
+                if !in_order {
+                    return Err(self.corrupt(format!(
+                        "frame with counter {} (arrival {}) breaks the log's order",
+                        frame.counter, frame.arrival_ms
+                    )));
+                }
                 data_bytes = data_bytes.saturating_add(frame.data.len());
                 if read > 0 && data_bytes > max_data_bytes {
                     return Ok(read);
@@ -121,6 +142,7 @@ impl LogReader {
                     data: frame.data,
                 });
                 self.offset += frame.frame_len as u64;
+                self.previous = Some((frame.counter, frame.arrival_ms));
                 read += 1;
             }
             if read == max_records || !sealed || !self.advance_segment() {
@@ -144,10 +166,9 @@ impl LogReader {
             return true;
         }
         sealed && {
-            let base = self.segment.base_counter();
             let segments = self.inner.segments.read();
             segments.iter().any(|segment| {
-                segment.base_counter() > base && segment.published_len() > SEGMENT_HEADER_BYTES
+                self.comes_after(segment) && segment.published_len() > SEGMENT_HEADER_BYTES
             })
         }
     }
@@ -161,14 +182,21 @@ impl LogReader {
             .wait_until(deadline, || self.has_records())
     }
 
+    /// Whether `segment` follows the current one in the log: a larger base, or the segment that
+    /// replaced the current (empty) one under the same base.
+    fn comes_after(&self, segment: &Arc<Segment>) -> bool {
+        let base = self.segment.base_counter();
+        segment.base_counter() > base
+            || (segment.base_counter() == base && !Arc::ptr_eq(segment, &self.segment))
+    }
+
     /// Moves to the oldest segment after the current one; false if there is none yet.
     fn advance_segment(&mut self) -> bool {
-        let base = self.segment.base_counter();
         let next = {
             let segments = self.inner.segments.read();
             segments
                 .iter()
-                .find(|segment| segment.base_counter() > base)
+                .find(|segment| self.comes_after(segment))
                 .cloned()
         };
         match next {

@@ -456,3 +456,38 @@ fn a_waiting_reader_is_woken_by_an_append() {
     assert!(woken);
     assert_eq!(reader.next_batch(10).unwrap()[0].data(), b"wake up");
 }
+
+#[test]
+fn a_record_too_big_for_an_empty_active_segment_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(START_MS));
+    let small = options(&clock)
+        .record_data_bytes_max(1024)
+        .segment_bytes(4096);
+    let (log, _) = ShardLog::open(dir.path(), small).unwrap();
+    log.append(RecordInput::new("k", b"old")).unwrap();
+    // Retention of an idle shard leaves a new, empty, 4 KiB active segment.
+    log.delete_segments_older_than(u64::MAX).unwrap();
+    log.close().unwrap();
+
+    // Reopened with larger records: the next one cannot fit the empty 4 KiB segment, and the new
+    // segment gets that segment's base counter.
+    let (log, _) = ShardLog::open(dir.path(), options(&clock)).unwrap();
+    let big = vec![7u8; 8 * 1024];
+    let appended = log.append(RecordInput::new("k", &big)).unwrap();
+    let records = read_all(&log, SeekTo::Oldest);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].sequence_number(), appended);
+    assert_eq!(read_all(&log, SeekTo::AtTimestamp(0)).len(), 1);
+    // Retention with a cutoff before the record arrived keeps it.
+    assert!(
+        log.delete_segments_older_than(1)
+            .unwrap()
+            .segments_deleted
+            .is_empty()
+    );
+    log.close().unwrap();
+
+    let (log, _) = ShardLog::open(dir.path(), options(&clock)).unwrap();
+    assert_eq!(read_all(&log, SeekTo::Oldest)[0].data(), big.as_slice());
+}
