@@ -130,8 +130,8 @@ pub struct PreparedSegment {
 
 impl PreparedSegment {
     /// Creates `segment.prepared.<n>` in `dir`: reserves `capacity_bytes` of real blocks (so a full disk
-    /// is an error here, not a SIGBUS on a later page fault), maps it, and pre-faults every page so
-    /// appends into it do not stall on major faults.
+    /// is an error here, not a SIGBUS on a later page fault), maps it, and pre-faults every page for
+    /// writing so appends into it do not stall on faults.
     pub fn create(dir: &Path, capacity_bytes: u64) -> io::Result<PreparedSegment> {
         // A process-wide number keeps a background preparation and a fallback one on the append
         // path from ever sharing a file.
@@ -146,7 +146,7 @@ impl PreparedSegment {
             .open(&path)?;
         reserve_blocks(&file, capacity_bytes)?;
         let map = MmapOptions::new().map_raw(&file)?;
-        prefault(&map);
+        prefault_for_writing(&map);
         Ok(PreparedSegment { path, file, map })
     }
 
@@ -208,23 +208,26 @@ fn reserve_blocks(file: &File, len: u64) -> io::Result<()> {
     }
 }
 
-/// Faults every page of a fresh mapping into the page cache, off the append path.
+/// Faults every page of a fresh mapping in for writing, off the append path (MADV_POPULATE_WRITE,
+/// Linux 5.14+; touching each page otherwise).
 ///
-/// Read faults (MADV_POPULATE_READ, Linux 5.14+; touching each page otherwise) and not write
-/// faults: a write fault would dirty every page of the preallocated segment, so the kernel would
-/// write the whole file back as zeros and write-protect the pages again, and appends would then
-/// fault *and* be throttled as dirty-page writers. After a read fault the first append to a page
-/// takes only a minor write-protect fault (~0.2 µs per 4 KiB, a few ns per record).
-fn prefault(map: &MmapRaw) {
-    if map.advise(Advice::PopulateRead).is_ok() {
+/// Measured on the project machine (single-record appends of 100 bytes, 64 MiB segments, 0.4 and
+/// 2.5 GB written): write-faulting ahead gives 138–222 ns per append, read-faulting ahead (the
+/// first append to each page then takes a write-protect fault) 198–265 ns. The price: the whole
+/// segment is dirty from the start, so a segment that fills more slowly than the kernel's dirty
+/// expiry (30 s) is written back as zeros first and faulted again.
+fn prefault_for_writing(map: &MmapRaw) {
+    if map.advise(Advice::PopulateWrite).is_ok() {
         return;
     }
     let page = 4096;
     let mut offset = 0;
     while offset < map.len() {
-        // SAFETY: `offset < len` and the mapping is not yet visible to anyone else.
+        // SAFETY: `offset < len`, the mapping is writable and not yet visible to anyone else;
+        // the byte is rewritten with the value it has (zero), so only the fault has an effect.
         unsafe {
-            map.as_ptr().add(offset).read_volatile();
+            let byte = map.as_mut_ptr().add(offset);
+            byte.write_volatile(byte.read_volatile());
         }
         offset += page;
     }
