@@ -249,17 +249,49 @@ fn run(inner: &Inner) {
 }
 
 fn prepare_next_segment(inner: &Inner) {
-    if inner.prepared.lock().is_some() {
-        return;
+    {
+        let mut slot = inner.prepared.lock();
+        if slot.segment.is_some() {
+            return;
+        }
+        slot.in_progress = true;
     }
     // Preparing takes milliseconds: do it without holding the lock. A failure here is not an
     // error yet: the writer will try again on the append path and report it there.
-    if let Ok(prepared) = PreparedSegment::create(&inner.dir, inner.options.segment_bytes) {
-        let mut slot = inner.prepared.lock();
-        if slot.is_none() {
-            *slot = Some(prepared);
-        } else {
-            prepared.discard();
+    let prepared = PreparedSegment::create(&inner.dir, inner.options.segment_bytes).ok();
+    let mut slot = inner.prepared.lock();
+    slot.in_progress = false;
+    match prepared {
+        Some(prepared) if slot.segment.is_none() => slot.segment = Some(prepared),
+        Some(prepared) => prepared.discard(),
+        None => {}
+    }
+    inner.prepared_ready.notify_all();
+}
+
+/// The next segment, as the background thread prepares it.
+#[derive(Default)]
+pub(crate) struct PreparedSlot {
+    /// Ready to be put into service.
+    pub segment: Option<PreparedSegment>,
+    /// The background thread is preparing one right now.
+    pub in_progress: bool,
+}
+
+impl Inner {
+    /// The prepared segment: the one ready, or the one the background thread is preparing (waited
+    /// for: preparing a second one at the same time would only slow both down), or a new one.
+    pub(crate) fn take_prepared_segment(&self) -> std::io::Result<PreparedSegment> {
+        let mut slot = self.prepared.lock();
+        while slot.segment.is_none() && slot.in_progress {
+            self.prepared_ready.wait(&mut slot);
+        }
+        match slot.segment.take() {
+            Some(prepared) => Ok(prepared),
+            None => {
+                drop(slot);
+                PreparedSegment::create(&self.dir, self.options.segment_bytes)
+            }
         }
     }
 }

@@ -42,10 +42,10 @@ pub use self::reader::{LogReader, SeekTo};
 pub use self::recovery::{RecoveryReport, Truncation};
 
 use self::checkpoint::{Checkpoint, CheckpointFile};
-use self::durability::{AppendNotifier, Background, Signal, SyncProgress};
+use self::durability::{AppendNotifier, Background, PreparedSlot, Signal, SyncProgress};
 use self::frame::{FrameFields, PARTITION_KEY_BYTES_MAX};
 use self::index::IndexEntry;
-use self::segment::{PreparedSegment, Segment};
+use self::segment::Segment;
 use crate::error::{LogError, LogResult};
 use crate::record::RecordInput;
 use crate::sequence::SequenceNumber;
@@ -87,7 +87,8 @@ pub(crate) struct Inner {
     /// Set after any failed write or sync; appends fail with `Latched` from then on.
     latched: AtomicBool,
     /// The next segment, prepared in the background.
-    prepared: Mutex<Option<PreparedSegment>>,
+    prepared: Mutex<PreparedSlot>,
+    prepared_ready: parking_lot::Condvar,
     signal: Signal,
     appended: AppendNotifier,
     /// Fault injection for unit tests: the next sync fails.
@@ -143,7 +144,8 @@ impl ShardLog {
             checkpoint: Mutex::new(recovered.checkpoint),
             sync: SyncProgress::new(durable_end),
             latched: AtomicBool::new(false),
-            prepared: Mutex::new(None),
+            prepared: Mutex::new(PreparedSlot::default()),
+            prepared_ready: parking_lot::Condvar::new(),
             signal: Signal::new(),
             appended: AppendNotifier::new(),
             #[cfg(test)]
@@ -348,7 +350,7 @@ impl ShardLog {
         checkpoint
             .write(clean)
             .map_err(|error| LogError::io("writing checkpoint", &inner.dir, error))?;
-        if let Some(prepared) = inner.prepared.lock().take() {
+        if let Some(prepared) = inner.prepared.lock().segment.take() {
             prepared.discard();
         }
         Ok(())
@@ -444,11 +446,9 @@ impl Inner {
     /// Seals the active segment and puts the next one into service.
     fn roll(&self, writer: &mut Writer) -> LogResult<()> {
         let durable = self.options.durability.syncs();
-        let prepared = match self.prepared.lock().take() {
-            Some(prepared) => prepared,
-            None => PreparedSegment::create(&self.dir, self.options.segment_bytes)
-                .map_err(|error| self.fail("preparing a segment", error))?,
-        };
+        let prepared = self
+            .take_prepared_segment()
+            .map_err(|error| self.fail("preparing a segment", error))?;
         let retired = Arc::clone(&writer.active);
         // An empty active segment that cannot take the next record (a shorter file from older
         // options) has the very base the new segment gets: the new one replaces it, under the same
