@@ -1,0 +1,323 @@
+//! Append throughput, single thread, page-cache durability: shardlog beside a raw mmap baseline
+//! (the same frame layout written by hand into an already-faulted mapping) and the commitlog crate.
+//!
+//! How the log is kept bounded without hiding work: each benchmark keeps one log open for all of
+//! its runs (criterion calls the routine once per sample and several times during warm-up). Before
+//! each run, outside the timed region, sealed segments whose records all arrived before the
+//! previous run started are deleted with `delete_segments_older_than`. Every append, including the
+//! ones that seal a segment and put the next one into service, is timed; only opening the log
+//! (which pre-faults the first segment), retention and the final close are not. Segments are
+//! 256 MiB, so a 0.6 s sample of 100-byte records crosses two or three segment rolls; the next one is
+//! prepared on the background thread (the second core), as the log does by default, except in the
+//! `no_background_prepare` case, where the writer creates and pre-faults it inside the roll.
+//!
+//! The `*_hot_no_roll` cases isolate the per-record hot path for comparison with the raw baseline:
+//! a 1 GiB segment, no background thread work, and before any run that would not fit in the active
+//! segment an untimed forced roll (retention expiring everything) installs a fresh pre-faulted one.
+//! (Only a warm-up run can be too large for one segment; it then rolls inside the run.)
+//!
+//! The raw baseline writes the same 36-byte header, key and payload with a CRC32 into a 256 MiB
+//! file-backed mapping that is pre-touched before every run, wrapping around at its end.
+//! The commitlog peer stores the key as message metadata and the payload as the message.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use shardlog::log::frame;
+use shardlog::{LogOptions, RecordInput, ShardLog};
+use tempfile::TempDir;
+
+mod common;
+use common::{MIB, Peer, RawRegion, key, now_ms, payload};
+
+const SEGMENT_BYTES: u64 = 256 * MIB;
+/// Segment of the `append_hot_no_roll` case: large enough that no timed run fills it.
+const HOT_SEGMENT_BYTES: u64 = 1024 * MIB;
+const RAW_REGION_BYTES: usize = 256 * MIB as usize;
+
+/// One log kept open across a benchmark's runs, trimmed between runs (untimed).
+struct Appender {
+    // Field order matters: the log closes before its directory is removed.
+    log: Option<ShardLog>,
+    _dir: TempDir,
+    trim: Trim,
+}
+
+enum Trim {
+    /// Delete sealed segments whose records all arrived before the previous run started.
+    Retention { previous_run_ms: Option<u64> },
+    /// Keep rolls out of the timed region: before a run that would not fit in the active segment,
+    /// expire everything (which seals the active segment and puts a fresh one into service).
+    RollBeforeRun {
+        capacity: u64,
+        frame_bytes: u64,
+        used: u64,
+    },
+}
+
+impl Appender {
+    fn new(options: LogOptions) -> Appender {
+        Appender::with_trim(
+            options,
+            Trim::Retention {
+                previous_run_ms: None,
+            },
+        )
+    }
+
+    /// A log whose timed runs never roll: one large segment, no background preparation.
+    fn hot(segment_bytes: u64, frame_bytes: usize) -> Appender {
+        Appender::with_trim(
+            common::options(segment_bytes).prepare_segments_in_background(false),
+            Trim::RollBeforeRun {
+                capacity: segment_bytes - common::SEGMENT_HEADER_BYTES as u64,
+                frame_bytes: frame_bytes as u64,
+                used: 0,
+            },
+        )
+    }
+
+    fn with_trim(options: LogOptions, trim: Trim) -> Appender {
+        let dir = common::scratch_dir("append");
+        let (log, _) = ShardLog::open(dir.path(), options).expect("open log");
+        Appender {
+            log: Some(log),
+            _dir: dir,
+            trim,
+        }
+    }
+
+    /// Untimed: drops what earlier runs wrote before a run of `records` appends, and returns the log.
+    fn prepare_run(&mut self, records: u64) -> &ShardLog {
+        let log = self.log.as_ref().expect("log is open");
+        match &mut self.trim {
+            Trim::Retention { previous_run_ms } => {
+                if let Some(cutoff) = *previous_run_ms {
+                    log.delete_segments_older_than(cutoff)
+                        .expect("retention between runs");
+                }
+                *previous_run_ms = Some(now_ms());
+            }
+            Trim::RollBeforeRun {
+                capacity,
+                frame_bytes,
+                used,
+            } => {
+                let planned = records * *frame_bytes;
+                if *used + planned > *capacity {
+                    // After a short sleep every record is older than "now": the active segment is
+                    // sealed and deleted with the rest, and a fresh, pre-faulted one takes its place.
+                    std::thread::sleep(Duration::from_millis(2));
+                    log.delete_segments_older_than(now_ms())
+                        .expect("expire everything");
+                    *used = 0;
+                }
+                *used += planned;
+            }
+        }
+        log
+    }
+}
+
+impl Drop for Appender {
+    fn drop(&mut self) {
+        if let Some(log) = self.log.take() {
+            log.close().expect("close log");
+        }
+    }
+}
+
+type Group<'a> = criterion::BenchmarkGroup<'a, criterion::measurement::WallTime>;
+
+fn group_settings(group: &mut Group<'_>) {
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    // Long enough that each of the 10 samples crosses a few segment rolls.
+    group.measurement_time(Duration::from_secs(6));
+}
+
+/// Settings for the `hot_no_roll` cases: every run, warm-up ones included, must fit in one 1 GiB
+/// segment, so warm-up is short (criterion doubles the run length until the warm-up time is spent)
+/// and samples stay well under 1 GiB of records. Call `group_settings` afterwards to restore.
+fn hot_settings(group: &mut Group<'_>, measurement: Duration) {
+    group.warm_up_time(Duration::from_millis(150));
+    group.measurement_time(measurement);
+}
+
+/// Times `iters` single-record appends.
+fn bench_single(appender: &mut Appender, data: &[u8], iters: u64) -> Duration {
+    let log = appender.prepare_run(iters);
+    let start = Instant::now();
+    for i in 0..iters as usize {
+        black_box(log.append(RecordInput::new(key(i), data)).expect("append"));
+    }
+    start.elapsed()
+}
+
+/// Times `iters` calls of `append_batch`.
+fn bench_batch(appender: &mut Appender, batch: &[RecordInput<'_>], iters: u64) -> Duration {
+    let log = appender.prepare_run(iters * batch.len() as u64);
+    let start = Instant::now();
+    for _ in 0..iters {
+        black_box(log.append_batch(batch).expect("append batch"));
+    }
+    start.elapsed()
+}
+
+fn bench_raw(region: &mut RawRegion, data: &[u8], iters: u64) -> Duration {
+    region.touch();
+    let arrival_ms = now_ms();
+    let start = Instant::now();
+    for i in 0..iters as usize {
+        black_box(region.append(arrival_ms, key(i).as_bytes(), data));
+    }
+    start.elapsed()
+}
+
+/// Checks once that the hand-written baseline produces frames shardlog's decoder accepts.
+fn check_raw_layout(data: &[u8]) {
+    let mut region = RawRegion::new(1 << 20);
+    region.append(1_700_000_000_123, b"user-00000", data);
+    let decoded = frame::decode(region.bytes()).expect("raw frame decodes");
+    assert_eq!(decoded.counter, 0);
+    assert_eq!(decoded.arrival_ms, 1_700_000_000_123);
+    assert_eq!(&region.bytes()[decoded.data], data);
+}
+
+fn append_100b(c: &mut Criterion) {
+    let data = payload(100);
+    check_raw_layout(&data);
+    let mut group = c.benchmark_group("append_100B");
+    group_settings(&mut group);
+
+    group.throughput(Throughput::Elements(1));
+    {
+        let mut appender = Appender::new(common::options(SEGMENT_BYTES));
+        group.bench_function("shardlog/append", |b| {
+            b.iter_custom(|iters| bench_single(&mut appender, &data, iters))
+        });
+    }
+    {
+        hot_settings(&mut group, Duration::from_secs(4));
+        let mut appender = Appender::hot(HOT_SEGMENT_BYTES, common::frame_len(key(0), data.len()));
+        group.bench_function("shardlog/append_hot_no_roll", |b| {
+            b.iter_custom(|iters| bench_single(&mut appender, &data, iters))
+        });
+        group_settings(&mut group);
+    }
+    {
+        let mut region = RawRegion::new(RAW_REGION_BYTES);
+        group.bench_function("raw_mmap/append", |b| {
+            b.iter_custom(|iters| bench_raw(&mut region, &data, iters))
+        });
+    }
+    {
+        let mut appender =
+            Appender::new(common::options(SEGMENT_BYTES).prepare_segments_in_background(false));
+        group.bench_function("shardlog/append_no_background_prepare", |b| {
+            b.iter_custom(|iters| bench_single(&mut appender, &data, iters))
+        });
+    }
+    {
+        let mut peer = Peer::new(SEGMENT_BYTES as usize);
+        let mut buf = commitlog::message::MessageBuf::default();
+        group.bench_function("commitlog/append", |b| {
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                for i in 0..iters as usize {
+                    buf.clear();
+                    buf.push_with_metadata(key(i), &data).expect("serialize");
+                    black_box(peer.log.append(&mut buf).expect("commitlog append"));
+                }
+                start.elapsed()
+            })
+        });
+    }
+
+    for size in [100usize, 500] {
+        group.throughput(Throughput::Elements(size as u64));
+        let records = common::batch(size, &data);
+        let mut appender = Appender::new(common::options(SEGMENT_BYTES));
+        group.bench_function(format!("shardlog/append_batch_{size}"), |b| {
+            b.iter_custom(|iters| bench_batch(&mut appender, &records, iters))
+        });
+    }
+    {
+        const SIZE: usize = 100;
+        group.throughput(Throughput::Elements(SIZE as u64));
+        let records = common::batch(SIZE, &data);
+        hot_settings(&mut group, Duration::from_secs(3));
+        let mut appender = Appender::hot(HOT_SEGMENT_BYTES, common::frame_len(key(0), data.len()));
+        group.bench_function(format!("shardlog/append_batch_{SIZE}_hot_no_roll"), |b| {
+            b.iter_custom(|iters| bench_batch(&mut appender, &records, iters))
+        });
+        group_settings(&mut group);
+    }
+    {
+        const SIZE: usize = 100;
+        group.throughput(Throughput::Elements(SIZE as u64));
+        let mut peer = Peer::new(SEGMENT_BYTES as usize);
+        let mut buf = commitlog::message::MessageBuf::default();
+        group.bench_function(format!("commitlog/append_batch_{SIZE}"), |b| {
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    buf.clear();
+                    for i in 0..SIZE {
+                        buf.push_with_metadata(key(i), &data).expect("serialize");
+                    }
+                    black_box(peer.log.append(&mut buf).expect("commitlog append"));
+                }
+                start.elapsed()
+            })
+        });
+    }
+    group.finish();
+}
+
+fn append_1kib(c: &mut Criterion) {
+    let data = payload(1024);
+    let mut group = c.benchmark_group("append_1KiB");
+    group_settings(&mut group);
+
+    group.throughput(Throughput::Bytes(data.len() as u64));
+    {
+        let mut appender = Appender::new(common::options(SEGMENT_BYTES));
+        group.bench_function("shardlog/append", |b| {
+            b.iter_custom(|iters| bench_single(&mut appender, &data, iters))
+        });
+    }
+    {
+        hot_settings(&mut group, Duration::from_secs(1));
+        let mut appender = Appender::hot(HOT_SEGMENT_BYTES, common::frame_len(key(0), data.len()));
+        group.bench_function("shardlog/append_hot_no_roll", |b| {
+            b.iter_custom(|iters| bench_single(&mut appender, &data, iters))
+        });
+        group_settings(&mut group);
+    }
+    {
+        let mut region = RawRegion::new(RAW_REGION_BYTES);
+        group.bench_function("raw_mmap/append", |b| {
+            b.iter_custom(|iters| bench_raw(&mut region, &data, iters))
+        });
+    }
+    {
+        const SIZE: usize = 100;
+        group.throughput(Throughput::Bytes((SIZE * data.len()) as u64));
+        let records = common::batch(SIZE, &data);
+        let mut appender = Appender::new(common::options(SEGMENT_BYTES));
+        group.bench_function(format!("shardlog/append_batch_{SIZE}"), |b| {
+            b.iter_custom(|iters| bench_batch(&mut appender, &records, iters))
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = append_100b, append_1kib
+}
+criterion_main!(benches);
