@@ -33,7 +33,7 @@ pub use self::put::{
     PutRecordInput, PutRecordOutput, PutRecordsEntry, PutRecordsOutput, PutRecordsResult,
     parse_explicit_hash_key,
 };
-pub use self::reader::{GetRecordsOutput, RecordBatch, ShardReader};
+pub use self::reader::{ChildShard, GetRecordsOutput, RecordBatch, ShardReader};
 
 use crate::clock::Clock;
 use crate::log::{Durability, LogOptions, ShardLog};

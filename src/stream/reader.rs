@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::hash_key::HashKeyRange;
 use super::iterator::{ITERATOR_TTL_MS, IteratorToken, StartingPosition};
 use super::names::ShardId;
 use super::{Shard, Stream, StreamError, StreamResult};
@@ -24,6 +25,20 @@ pub struct RecordBatch {
     /// How far behind the newest record the reader is: now minus the arrival of the last record
     /// returned, or 0 when it has read everything.
     pub millis_behind_latest: u64,
+    /// Set when the shard is closed (split or merged) and read to its end: the shards that
+    /// continue it, to read next (Kinesis `ChildShards`). `None` while there is more to read.
+    pub child_shards: Option<Vec<ChildShard>>,
+}
+
+/// A shard that continues a closed one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildShard {
+    /// The child's id.
+    pub shard_id: ShardId,
+    /// Its parents (one for a split, two for a merge).
+    pub parent_shards: Vec<ShardId>,
+    /// The hash keys it owns.
+    pub hash_key_range: HashKeyRange,
 }
 
 /// The answer to GetRecords.
@@ -54,9 +69,11 @@ impl ShardReader {
         let mut records = Vec::new();
         read_bounded(&mut self.reader, &mut records, limit)?;
         let millis_behind_latest = self.stream.millis_behind(&self.reader, &records);
+        let child_shards = self.stream.children_if_finished(&self.shard, &self.reader);
         Ok(RecordBatch {
             records,
             millis_behind_latest,
+            child_shards,
         })
     }
 
@@ -151,13 +168,43 @@ impl Stream {
             record.sequence_number().counter() + 1
         });
         let millis_behind_latest = self.millis_behind(&reader, &records);
+        let child_shards = self.children_if_finished(&shard, &reader);
         Ok(GetRecordsOutput {
-            next_shard_iterator: Some(self.token(&shard, next_counter)),
+            // Null only when the shard is closed and fully read: the consumer's loop terminator.
+            next_shard_iterator: child_shards
+                .is_none()
+                .then(|| self.token(&shard, next_counter)),
             batch: RecordBatch {
                 records,
                 millis_behind_latest,
+                child_shards,
             },
         })
+    }
+
+    /// The children of `shard` if it is closed and `reader` has read all of it.
+    fn children_if_finished(&self, shard: &Shard, reader: &LogReader) -> Option<Vec<ChildShard>> {
+        if shard.meta.closed_secs.is_none() || reader.has_records() {
+            return None;
+        }
+        let meta = self.meta.read();
+        let parent = shard.meta.index;
+        let children = meta
+            .shards
+            .iter()
+            .filter(|child| child.parent == Some(parent) || child.adjacent_parent == Some(parent))
+            .map(|child| ChildShard {
+                shard_id: child.id(),
+                parent_shards: child
+                    .parent
+                    .into_iter()
+                    .chain(child.adjacent_parent)
+                    .map(ShardId::new)
+                    .collect(),
+                hash_key_range: child.hash_key_range,
+            })
+            .collect();
+        Some(children)
     }
 
     fn token(&self, shard: &Shard, counter: u64) -> String {
