@@ -177,6 +177,31 @@ fn bench_raw(region: &mut RawRegion, data: &[u8], iters: u64) -> Duration {
 }
 
 /// Checks once that the hand-written baseline produces frames shardlog's decoder accepts.
+/// Single appends with rolls, single appends on the hot path (measured for `hot_measurement`), and
+/// the raw baseline, for records of `data`: the three cases every record size runs.
+fn single_appends_beside_raw(group: &mut Group<'_>, data: &[u8], hot_measurement: Duration) {
+    {
+        let mut appender = Appender::new(common::options(SEGMENT_BYTES));
+        group.bench_function("shardlog/append", |b| {
+            b.iter_custom(|iters| bench_single(&mut appender, data, iters))
+        });
+    }
+    {
+        hot_settings(group, hot_measurement);
+        let mut appender = Appender::hot(HOT_SEGMENT_BYTES, common::frame_len(key(0), data.len()));
+        group.bench_function("shardlog/append_hot_no_roll", |b| {
+            b.iter_custom(|iters| bench_single(&mut appender, data, iters))
+        });
+        group_settings(group);
+    }
+    {
+        let mut region = RawRegion::new(RAW_REGION_BYTES);
+        group.bench_function("raw_mmap/append", |b| {
+            b.iter_custom(|iters| bench_raw(&mut region, data, iters))
+        });
+    }
+}
+
 fn check_raw_layout(data: &[u8]) {
     let mut region = RawRegion::new(1 << 20);
     region.append(1_700_000_000_123, b"user-00000", data);
@@ -193,26 +218,7 @@ fn append_100b(c: &mut Criterion) {
     group_settings(&mut group);
 
     group.throughput(Throughput::Elements(1));
-    {
-        let mut appender = Appender::new(common::options(SEGMENT_BYTES));
-        group.bench_function("shardlog/append", |b| {
-            b.iter_custom(|iters| bench_single(&mut appender, &data, iters))
-        });
-    }
-    {
-        hot_settings(&mut group, Duration::from_secs(4));
-        let mut appender = Appender::hot(HOT_SEGMENT_BYTES, common::frame_len(key(0), data.len()));
-        group.bench_function("shardlog/append_hot_no_roll", |b| {
-            b.iter_custom(|iters| bench_single(&mut appender, &data, iters))
-        });
-        group_settings(&mut group);
-    }
-    {
-        let mut region = RawRegion::new(RAW_REGION_BYTES);
-        group.bench_function("raw_mmap/append", |b| {
-            b.iter_custom(|iters| bench_raw(&mut region, &data, iters))
-        });
-    }
+    single_appends_beside_raw(&mut group, &data, Duration::from_secs(4));
     {
         let mut appender =
             Appender::new(common::options(SEGMENT_BYTES).prepare_segments_in_background(false));
@@ -283,26 +289,7 @@ fn append_1kib(c: &mut Criterion) {
     group_settings(&mut group);
 
     group.throughput(Throughput::Bytes(data.len() as u64));
-    {
-        let mut appender = Appender::new(common::options(SEGMENT_BYTES));
-        group.bench_function("shardlog/append", |b| {
-            b.iter_custom(|iters| bench_single(&mut appender, &data, iters))
-        });
-    }
-    {
-        hot_settings(&mut group, Duration::from_secs(1));
-        let mut appender = Appender::hot(HOT_SEGMENT_BYTES, common::frame_len(key(0), data.len()));
-        group.bench_function("shardlog/append_hot_no_roll", |b| {
-            b.iter_custom(|iters| bench_single(&mut appender, &data, iters))
-        });
-        group_settings(&mut group);
-    }
-    {
-        let mut region = RawRegion::new(RAW_REGION_BYTES);
-        group.bench_function("raw_mmap/append", |b| {
-            b.iter_custom(|iters| bench_raw(&mut region, &data, iters))
-        });
-    }
+    single_appends_beside_raw(&mut group, &data, Duration::from_secs(1));
     {
         const SIZE: usize = 100;
         group.throughput(Throughput::Bytes((SIZE * data.len()) as u64));

@@ -337,7 +337,7 @@ impl ShardLog {
             offset: writer.active.published_len(),
         };
         inner.sync_to(end)?;
-        inner.write_index_file(&writer.active);
+        writer.active.write_index_file();
         let mut checkpoint = inner.checkpoint.lock();
         let clean = Checkpoint {
             durable: end,
@@ -470,7 +470,7 @@ impl Inner {
             retired
                 .seal(durable)
                 .map_err(|error| self.fail("sealing a segment", error))?;
-            self.write_index_file(&retired);
+            retired.write_index_file();
         }
         let created_ms = self.options.clock.now_ms();
         let next = prepared
@@ -503,15 +503,6 @@ impl Inner {
         }
         writer.segment_requested = false;
         Ok(())
-    }
-
-    /// Writes the sparse index of a segment to its index file. A failure is not fatal: the index is
-    /// a cache and is rebuilt from the log when its file is missing.
-    fn write_index_file(&self, segment: &Segment) {
-        let path = self
-            .dir
-            .join(segment::index_file_name(segment.base_counter()));
-        let _ = index::write_file(&path, segment.index_summary(), &segment.index().entries());
     }
 
     /// The end of the published log.

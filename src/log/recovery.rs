@@ -368,7 +368,8 @@ impl Recovery<'_> {
             if i + 1 < self.segments.len() {
                 segment.mark_sealed();
                 if !wholly_durable {
-                    self.write_index_file(&segment);
+                    // Saved so that the next clean open need not scan it again.
+                    segment.write_index_file();
                 }
             }
             i += 1;
@@ -404,21 +405,10 @@ impl Recovery<'_> {
     /// Whether the segment's index file (written when it was sealed) says its data ends exactly
     /// where the scan stopped.
     fn index_file_confirms_end(&self, segment: &Segment) -> bool {
-        let path = self
-            .dir
-            .join(segment::index_file_name(segment.base_counter()));
-        index::read_file(&path).is_some_and(|(summary, _)| {
+        index::read_file(&segment.index_path()).is_some_and(|(summary, _)| {
             summary.covered_len == segment.published_len()
                 && Some(summary.last_counter) == segment.last_counter()
         })
-    }
-
-    /// Saves the index rebuilt by a scan, so the next clean open need not scan again.
-    fn write_index_file(&self, segment: &Segment) {
-        let path = self
-            .dir
-            .join(segment::index_file_name(segment.base_counter()));
-        let _ = index::write_file(&path, segment.index_summary(), &segment.index().entries());
     }
 
     fn remove_segments_after(&mut self, i: usize) -> LogResult<()> {
@@ -437,10 +427,7 @@ impl Recovery<'_> {
         if used_len == SEGMENT_HEADER_BYTES {
             return true; // an empty segment: nothing to index
         }
-        let path = self
-            .dir
-            .join(segment::index_file_name(segment.base_counter()));
-        let Some((summary, entries)) = index::read_file(&path) else {
+        let Some((summary, entries)) = index::read_file(&segment.index_path()) else {
             return false;
         };
         let first = entries.first();

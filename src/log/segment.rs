@@ -43,11 +43,6 @@ pub fn file_name(base_counter: u64) -> String {
     format!("{base_counter:020}.seg")
 }
 
-/// The index file beside the segment whose base counter is `base_counter`.
-pub fn index_file_name(base_counter: u64) -> String {
-    format!("{base_counter:020}.idx")
-}
-
 /// The base counter named by a segment file name, if it is one.
 pub fn parse_file_name(name: &str) -> Option<u64> {
     let digits = name.strip_suffix(".seg")?;
@@ -460,14 +455,21 @@ impl Segment {
         self.sealed.store(true, Ordering::Release);
     }
 
-    /// The index summary for the published part.
-    pub fn index_summary(&self) -> IndexSummary {
-        IndexSummary {
+    /// The path of this segment's index file (`<base>.idx` beside it).
+    pub fn index_path(&self) -> PathBuf {
+        self.path.with_extension("idx")
+    }
+
+    /// Writes the sparse index of the published part to the index file. A failure is not an
+    /// error: the index is a cache, rebuilt from the log when its file is missing or in doubt.
+    pub fn write_index_file(&self) {
+        let summary = IndexSummary {
             base_counter: self.base_counter,
             covered_len: self.published_len(),
             last_counter: self.last_counter().unwrap_or(0),
             last_arrival_ms: self.last_arrival_ms(),
-        }
+        };
+        let _ = super::index::write_file(&self.index_path(), summary, &self.index.entries());
     }
 
     /// Recovery only: cuts the segment at `len`, zeroing everything after it so that no stale frame
