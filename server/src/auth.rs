@@ -1,0 +1,466 @@
+//! AWS Signature Version 4 on incoming requests.
+//!
+//! Two modes. Without credentials (local development, the default) a request must carry a
+//! well-formed signature (an `Authorization` header with `Credential`, `SignedHeaders` and
+//! `Signature`, and a date), as Kinesis and kinesalite demand, but the signature is not checked.
+//! With `--credentials KEY:SECRET` the signature is recomputed from the request and compared in
+//! constant time; a request that fails is refused before any operation runs, so it has no effect.
+//!
+//! The canonical request follows the SigV4 specification: method, URI path, sorted query string,
+//! the signed headers (lower-cased names, trimmed values with inner runs of spaces folded), the list
+//! of signed header names, and the hex SHA-256 of the body.
+
+use std::collections::HashMap;
+
+use hmac::{Hmac, Mac};
+use http::request::Parts;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// How far a request's date may be from the server's clock when signatures are verified.
+const CLOCK_SKEW_SECS_MAX: i64 = 15 * 60;
+
+/// The credentials the server accepts; empty means "accept any well-formed signature".
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    secrets: HashMap<String, String>,
+}
+
+impl Credentials {
+    /// Accepts these `(access key id, secret access key)` pairs.
+    pub fn new(pairs: impl IntoIterator<Item = (String, String)>) -> Credentials {
+        Credentials {
+            secrets: pairs.into_iter().collect(),
+        }
+    }
+
+    /// Whether signatures are verified.
+    pub fn verifies(&self) -> bool {
+        !self.secrets.is_empty()
+    }
+
+    /// Checks a request's signature. `now_secs` is the server's Unix time.
+    pub fn check(&self, parts: &Parts, body: &[u8], now_secs: i64) -> Result<(), ApiError> {
+        let header = parts
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok());
+        let query_signed = parts
+            .uri
+            .query()
+            .is_some_and(|query| query_pairs(query).any(|(key, _)| key == "X-Amz-Algorithm"));
+        let signature = match (header, query_signed) {
+            (Some(_), true) => {
+                return Err(ApiError::client(
+                    "InvalidSignatureException",
+                    "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as \
+                     HTTP header.",
+                ));
+            }
+            (None, false) => {
+                return Err(ApiError::client(
+                    "MissingAuthenticationTokenException",
+                    "Missing Authentication Token",
+                ));
+            }
+            (Some(header), false) => Signature::from_header(header, parts)?,
+            (None, true) => Signature::from_query(parts.uri.query().unwrap_or_default())?,
+        };
+        if !self.verifies() {
+            return Ok(());
+        }
+        let Some(secret) = self.secrets.get(&signature.access_key) else {
+            return Err(ApiError::client(
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            ));
+        };
+        let Some(request_secs) = parse_amz_date(&signature.date) else {
+            return Err(ApiError::client(
+                "IncompleteSignatureException",
+                format!(
+                    "Date must be in ISO-8601 'basic format'. Got '{}'. See \
+                     http://en.wikipedia.org/wiki/ISO_8601",
+                    signature.date
+                ),
+            ));
+        };
+        if (now_secs - request_secs).abs() > CLOCK_SKEW_SECS_MAX {
+            return Err(ApiError::client(
+                "InvalidSignatureException",
+                format!(
+                    "Signature expired: {} is now earlier than {} ({} - 15 min.)",
+                    signature.date,
+                    format_amz_date(now_secs - CLOCK_SKEW_SECS_MAX),
+                    format_amz_date(now_secs)
+                ),
+            ));
+        }
+        let expected = signature.expected(parts, body, secret);
+        if !constant_time_eq(expected.as_bytes(), signature.signature.as_bytes()) {
+            return Err(ApiError::client(
+                "InvalidSignatureException",
+                "The request signature we calculated does not match the signature you provided. \
+                 Check your AWS Secret Access Key and signing method. Consult the service \
+                 documentation for details.",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The parts of a SigV4 signature, from the header or the query string.
+struct Signature {
+    access_key: String,
+    /// `<date>/<region>/<service>/aws4_request`.
+    scope: String,
+    signed_headers: Vec<String>,
+    signature: String,
+    /// `X-Amz-Date` (`20150830T123600Z`).
+    date: String,
+    /// Whether the query string carries the signature (so it is left out of the canonical query).
+    in_query: bool,
+}
+
+impl Signature {
+    fn from_header(header: &str, parts: &Parts) -> Result<Signature, ApiError> {
+        let mut credential = None;
+        let mut signed_headers = None;
+        let mut signature = None;
+        // `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`
+        for item in header
+            .split([',', ' '])
+            .skip(1)
+            .filter(|item| !item.is_empty())
+        {
+            match item.trim().split_once('=') {
+                Some(("Credential", value)) => credential = Some(value),
+                Some(("SignedHeaders", value)) => signed_headers = Some(value),
+                Some(("Signature", value)) => signature = Some(value),
+                _ => {}
+            }
+        }
+        let date = parts
+            .headers
+            .get("x-amz-date")
+            .or_else(|| parts.headers.get(http::header::DATE))
+            .and_then(|value| value.to_str().ok());
+        let mut message = String::new();
+        for (name, value) in [
+            ("Credential", credential),
+            ("Signature", signature),
+            ("SignedHeaders", signed_headers),
+        ] {
+            if value.is_none_or(str::is_empty) {
+                message.push_str(&format!(
+                    "Authorization header requires '{name}' parameter. "
+                ));
+            }
+        }
+        if date.is_none() {
+            message.push_str(
+                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' \
+                 header. ",
+            );
+        }
+        if !message.is_empty() {
+            message.push_str(&format!("Authorization={header}"));
+            return Err(ApiError::client("IncompleteSignatureException", message));
+        }
+        Signature::build(
+            credential.unwrap_or_default(),
+            signed_headers.unwrap_or_default(),
+            signature.unwrap_or_default(),
+            date.unwrap_or_default(),
+            false,
+        )
+    }
+
+    fn from_query(query: &str) -> Result<Signature, ApiError> {
+        let find = |name: &str| {
+            query_pairs(query)
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value)
+                .filter(|value| !value.is_empty())
+        };
+        let mut message = String::new();
+        for name in [
+            "X-Amz-Algorithm",
+            "X-Amz-Credential",
+            "X-Amz-Signature",
+            "X-Amz-SignedHeaders",
+            "X-Amz-Date",
+        ] {
+            if find(name).is_none() {
+                message.push_str(&format!(
+                    "AWS query-string parameters must include '{name}'. "
+                ));
+            }
+        }
+        if !message.is_empty() {
+            message.push_str("Re-examine the query-string parameters.");
+            return Err(ApiError::client("IncompleteSignatureException", message));
+        }
+        Signature::build(
+            &find("X-Amz-Credential").unwrap_or_default(),
+            &find("X-Amz-SignedHeaders").unwrap_or_default(),
+            &find("X-Amz-Signature").unwrap_or_default(),
+            &find("X-Amz-Date").unwrap_or_default(),
+            true,
+        )
+    }
+
+    fn build(
+        credential: &str,
+        signed_headers: &str,
+        signature: &str,
+        date: &str,
+        in_query: bool,
+    ) -> Result<Signature, ApiError> {
+        let Some((access_key, scope)) = credential.split_once('/') else {
+            return Err(ApiError::client(
+                "IncompleteSignatureException",
+                format!(
+                    "Credential should be scoped to a valid region, not ''. Credential={credential}"
+                ),
+            ));
+        };
+        Ok(Signature {
+            access_key: access_key.to_owned(),
+            scope: scope.to_owned(),
+            signed_headers: signed_headers
+                .split(';')
+                .map(str::to_ascii_lowercase)
+                .collect(),
+            signature: signature.to_owned(),
+            date: date.to_owned(),
+            in_query,
+        })
+    }
+
+    /// The signature the request should carry if it was signed with `secret`.
+    fn expected(&self, parts: &Parts, body: &[u8], secret: &str) -> String {
+        let canonical_request = self.canonical_request(parts, body);
+        let string_to_sign = format!(
+            "AWS4-HMAC-SHA256\n{}\n{}\n{}",
+            self.date,
+            self.scope,
+            hex(&Sha256::digest(canonical_request.as_bytes()))
+        );
+        let mut key = format!("AWS4{secret}").into_bytes();
+        for part in self.scope.split('/') {
+            key = hmac(&key, part.as_bytes()).to_vec();
+        }
+        hex(&hmac(&key, string_to_sign.as_bytes()))
+    }
+
+    fn canonical_request(&self, parts: &Parts, body: &[u8]) -> String {
+        let path = match parts.uri.path() {
+            "" => "/",
+            path => path,
+        };
+        let mut query: Vec<(String, String)> = parts
+            .uri
+            .query()
+            .map(|query| {
+                query_pairs(query)
+                    .filter(|(key, _)| !(self.in_query && key == "X-Amz-Signature"))
+                    .map(|(key, value)| (uri_encode(&key), uri_encode(&value)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        query.sort();
+        let query = query
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut headers = String::new();
+        for name in &self.signed_headers {
+            let values: Vec<String> = parts
+                .headers
+                .get_all(name.as_str())
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .map(fold_spaces)
+                .collect();
+            let value = if values.is_empty() && name == "host" {
+                // HTTP/2 carries the host as the :authority pseudo-header.
+                parts
+                    .uri
+                    .authority()
+                    .map(|authority| authority.as_str().to_owned())
+                    .unwrap_or_default()
+            } else {
+                values.join(",")
+            };
+            headers.push_str(&format!("{name}:{value}\n"));
+        }
+        let payload_hash = if self.in_query {
+            "UNSIGNED-PAYLOAD".to_owned()
+        } else {
+            hex(&Sha256::digest(body))
+        };
+        format!(
+            "{}\n{path}\n{query}\n{headers}\n{}\n{payload_hash}",
+            parts.method,
+            self.signed_headers.join(";")
+        )
+    }
+}
+
+/// `key=value` pairs of a query string, percent-decoded.
+fn query_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(key), percent_decode(value))
+        })
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        let decoded = (byte == b'%')
+            .then(|| text.get(at + 1..at + 3))
+            .flatten()
+            .and_then(|digits| u8::from_str_radix(digits, 16).ok());
+        match decoded {
+            Some(value) => {
+                out.push(value);
+                at += 3;
+            }
+            None => {
+                out.push(if byte == b'+' { b' ' } else { byte });
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// RFC 3986 encoding of everything but the unreserved characters, as SigV4 requires.
+fn uri_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+fn fold_spaces(value: &str) -> String {
+    value.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
+    // HMAC accepts keys of any length, so creating it cannot fail.
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC takes keys of any size");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month_shifted = (month + 9) % 12;
+    let day_of_year = (153 * month_shifted + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// Parses `20150830T123600Z` into Unix seconds.
+fn parse_amz_date(text: &str) -> Option<i64> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 16 || bytes.get(8) != Some(&b'T') || bytes.get(15) != Some(&b'Z') {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        let digits = text.get(range)?;
+        digits
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| digits.parse().ok())?
+    };
+    let (year, month, day) = (number(0..4)?, number(4..6)?, number(6..8)?);
+    let (hour, minute, second) = (number(9..11)?, number(11..13)?, number(13..15)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second.min(60))
+}
+
+/// Formats Unix seconds as `20150830T123600Z`.
+fn format_amz_date(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let of_day = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_shifted = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_shifted + 2) / 5 + 1;
+    let month = if month_shifted < 10 {
+        month_shifted + 3
+    } else {
+        month_shifted - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amz_dates_round_trip() {
+        for secs in [0, 951_782_400, 1_440_938_160, 4_102_444_799] {
+            let text = format_amz_date(secs);
+            assert_eq!(parse_amz_date(&text), Some(secs), "{text}");
+        }
+        assert_eq!(format_amz_date(1_440_938_160), "20150830T123600Z");
+        assert_eq!(parse_amz_date("2015-08-30T12:36:00Z"), None);
+    }
+
+    #[test]
+    fn query_strings_are_decoded_and_re_encoded() {
+        let pairs: Vec<_> = query_pairs("a=b%2Fc&d=e+f&g").collect();
+        assert_eq!(
+            pairs,
+            vec![
+                ("a".to_owned(), "b/c".to_owned()),
+                ("d".to_owned(), "e f".to_owned()),
+                ("g".to_owned(), String::new())
+            ]
+        );
+        assert_eq!(uri_encode("b/c d~"), "b%2Fc%20d~");
+    }
+}

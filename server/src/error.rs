@@ -1,0 +1,78 @@
+//! The errors the server answers with, in the shape every AWS SDK parses:
+//! `{"__type": "<Exception>", "message": "..."}` with HTTP 400, or 500 for `InternalFailure`.
+//!
+//! Library errors ([`StreamError`]) already carry the exception name and AWS's message; this type
+//! adds the front-end errors Kinesis produces before an operation runs (serialization, unknown
+//! operation, validation, authentication) and the HTTP status.
+
+use http::StatusCode;
+use shardlog::StreamError;
+
+/// An error response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status: 400 for client errors, 500 for `InternalFailure`, 413 for an oversized body.
+    pub status: StatusCode,
+    /// The exception name (`__type`).
+    pub kind: &'static str,
+    /// The message, if the exception has one.
+    pub message: Option<String>,
+    /// The front end spells the key `Message` for serialization errors (as kinesalite records).
+    pub capitalized_message_key: bool,
+}
+
+impl ApiError {
+    /// A client error (HTTP 400).
+    pub fn client(kind: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            kind,
+            message: Some(message.into()),
+            capitalized_message_key: false,
+        }
+    }
+
+    /// A client error without a message (`{"__type": "UnknownOperationException"}`).
+    pub fn bare(kind: &'static str) -> ApiError {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            kind,
+            message: None,
+            capitalized_message_key: false,
+        }
+    }
+
+    /// A body that does not parse, or a field of the wrong type.
+    pub fn serialization(message: impl Into<String>) -> ApiError {
+        ApiError {
+            capitalized_message_key: true,
+            ..ApiError::client("SerializationException", message)
+        }
+    }
+
+    /// `InvalidArgumentException`.
+    pub fn invalid_argument(message: impl Into<String>) -> ApiError {
+        ApiError::client("InvalidArgumentException", message)
+    }
+
+    /// `InternalFailure` (HTTP 500). The cause is logged, never sent.
+    pub fn internal() -> ApiError {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            kind: "InternalFailure",
+            message: Some("Internal Service Failure".to_owned()),
+            capitalized_message_key: false,
+        }
+    }
+}
+
+impl From<StreamError> for ApiError {
+    fn from(error: StreamError) -> ApiError {
+        let kind = error.kinesis_error_code();
+        if kind == "InternalFailure" {
+            tracing::error!(%error, "storage failure");
+            return ApiError::internal();
+        }
+        ApiError::client(kind, error.to_string())
+    }
+}

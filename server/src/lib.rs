@@ -1,0 +1,24 @@
+//! # shardlog-server
+//!
+//! A server that speaks the Amazon Kinesis Data Streams wire protocol on top of the shardlog
+//! engine, so code written for the AWS CLI and SDKs runs against it by changing only the endpoint.
+//!
+//! The layers, outside in:
+//! - [`server`]: TCP accept loop, HTTP/1.1 and HTTP/2 (cleartext, prior knowledge), limits on
+//!   connections, headers, bodies and time; `/health`; graceful shutdown.
+//! - [`auth`]: SigV4 checking, lenient (well-formed) or strict (verified) by configuration.
+//! - [`protocol`]: the JSON and CBOR encodings and the Kinesis error shape.
+//! - [`ops`]: one small handler per operation, grouped by what it touches.
+//!
+//! The library stays free of async code; every operation runs on tokio's blocking pool, because a
+//! library call may fsync and must not stall the reactor.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod ops;
+pub mod protocol;
+pub mod server;
+
+pub use crate::config::ServerConfig;
+pub use crate::server::Server;

@@ -1,0 +1,174 @@
+//! `shardlog`: the command-line entry point. `shardlog serve` runs the Kinesis-compatible server.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use shardlog::Durability;
+use shardlog::engine::{Engine, EngineOptions};
+use shardlog_server::auth::Credentials;
+use shardlog_server::{Server, ServerConfig};
+
+/// An embeddable Kinesis-style stream engine, served over the Kinesis wire protocol.
+#[derive(Parser)]
+#[command(name = "shardlog", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the Kinesis Data Streams API (point the AWS CLI or an SDK's endpoint here).
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Where streams are stored.
+    #[arg(long, default_value = "./shardlog-data")]
+    data_dir: PathBuf,
+    /// Address to listen on. Loopback by default: binding elsewhere is an explicit choice.
+    #[arg(long, default_value = "127.0.0.1:4567")]
+    listen: SocketAddr,
+    /// Region that appears in ARNs and messages.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// Account id that appears in ARNs and messages (12 digits).
+    #[arg(long, default_value = "000000000000", value_parser = parse_account_id)]
+    account_id: String,
+    /// When records reach the disk: `page-cache` (survives a process crash), `sync` (every put
+    /// waits for fsync, shared by concurrent puts), or `interval:<ms>` (fsync in the background).
+    #[arg(long, default_value = "page-cache", value_parser = parse_durability)]
+    durability: Durability,
+    /// How long a new stream stays CREATING, in ms (Kinesis takes seconds).
+    #[arg(long, default_value_t = 0)]
+    create_delay_ms: u64,
+    /// MaxRecordSizeInKiB for streams created without one (1024–10240).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1024..=10240))]
+    max_record_size_kib: Option<u32>,
+    /// Accept only requests signed with this key (`ACCESS_KEY:SECRET`, repeatable). Without it,
+    /// any well-formed SigV4 signature is accepted.
+    #[arg(long = "credentials", value_parser = parse_credentials)]
+    credentials: Vec<(String, String)>,
+    /// Most connections served at once.
+    #[arg(long, default_value_t = 1024)]
+    connections_max: usize,
+    /// Log filter: error, warn, info (one line per request), debug, trace, or a tracing directive.
+    #[arg(long, default_value = "info")]
+    log_level: String,
+}
+
+fn parse_account_id(text: &str) -> Result<String, String> {
+    if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(text.to_owned())
+    } else {
+        Err("an account id is 12 digits".to_owned())
+    }
+}
+
+fn parse_durability(text: &str) -> Result<Durability, String> {
+    match text {
+        "page-cache" => Ok(Durability::PageCache),
+        "sync" => Ok(Durability::Sync),
+        _ => text
+            .strip_prefix("interval:")
+            .and_then(|ms| ms.parse::<u64>().ok())
+            .filter(|&ms| ms > 0)
+            .map(|ms| Durability::Interval(Duration::from_millis(ms)))
+            .ok_or_else(|| "expected page-cache, sync or interval:<ms>".to_owned()),
+    }
+}
+
+fn parse_credentials(text: &str) -> Result<(String, String), String> {
+    match text.split_once(':') {
+        Some((key, secret)) if !key.is_empty() && !secret.is_empty() => {
+            Ok((key.to_owned(), secret.to_owned()))
+        }
+        _ => Err("expected ACCESS_KEY:SECRET".to_owned()),
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let Command::Serve(args) = Cli::parse().command;
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!(%error, "cannot start the async runtime");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "shardlog serve failed");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let options = EngineOptions {
+        durability: args.durability,
+        create_delay_ms: args.create_delay_ms,
+        account_id: args.account_id,
+        region: args.region,
+        ..EngineOptions::default()
+    };
+    let data_dir = args.data_dir.clone();
+    let engine =
+        Arc::new(tokio::task::spawn_blocking(move || Engine::open(&data_dir, options)).await??);
+    let config = ServerConfig {
+        listen: args.listen,
+        credentials: Credentials::new(args.credentials),
+        default_max_record_size_kib: args.max_record_size_kib,
+        connections_max: args.connections_max,
+        ..ServerConfig::default()
+    };
+    let verifying = config.credentials.verifies();
+    let server = Server::bind(config, Arc::clone(&engine)).await?;
+    tracing::info!(
+        address = %server.local_addr()?,
+        data_dir = %args.data_dir.display(),
+        signatures = if verifying { "verified" } else { "accepted unverified" },
+        "shardlog serving the Kinesis API"
+    );
+    server.run(shutdown_signal()).await?;
+    tokio::task::spawn_blocking(move || engine.sync()).await??;
+    tracing::info!("engine flushed; bye");
+    Ok(())
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

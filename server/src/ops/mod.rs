@@ -1,0 +1,173 @@
+//! The Kinesis operations, one small handler each, grouped by what they touch:
+//! [`streams`] (the catalog), [`records`] (the data plane).
+//!
+//! A handler reads and checks its fields (type errors first, then every constraint at once, as the
+//! Kinesis front end does), calls the library, and encodes the answer. Handlers are synchronous:
+//! the HTTP layer runs them on the blocking pool, because library calls may fsync.
+
+mod records;
+mod streams;
+
+use std::sync::Arc;
+
+use shardlog::{Engine, Stream};
+
+use crate::error::ApiError;
+use crate::protocol::fields::{self, Checks, NAME, STREAM_ARN};
+use crate::protocol::{Fields, Protocol};
+
+/// What a handler can use.
+pub struct Context<'e> {
+    /// The engine.
+    pub engine: &'e Engine,
+    /// The request's encoding.
+    pub protocol: Protocol,
+    /// `MaxRecordSizeInKiB` for streams created without one.
+    pub default_max_record_size_kib: Option<u32>,
+}
+
+/// A successful answer: the encoded body (empty for operations without output) and the stream
+/// the request was about, for the request log.
+pub struct Reply {
+    /// The response body.
+    pub body: Vec<u8>,
+    /// The stream involved, if any.
+    pub stream: Option<String>,
+}
+
+macro_rules! operations {
+    ($($name:ident => $handler:path,)*) => {
+        /// An operation this server serves.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Operation {
+            $(
+                #[doc = concat!("`", stringify!($name), "`")]
+                $name,
+            )*
+        }
+
+        impl Operation {
+            /// The operation named in `X-Amz-Target` (after the service prefix), if it is served.
+            pub fn from_name(name: &str) -> Option<Operation> {
+                match name {
+                    $(stringify!($name) => Some(Operation::$name),)*
+                    _ => None,
+                }
+            }
+
+            /// The operation's name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Operation::$name => stringify!($name),)*
+                }
+            }
+
+            /// Runs the operation.
+            pub fn run(self, context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Reply, ApiError> {
+                match self {
+                    $(Operation::$name => $handler(context, fields),)*
+                }
+            }
+        }
+    };
+}
+
+operations! {
+    CreateStream => streams::create_stream,
+    DeleteStream => streams::delete_stream,
+    DescribeStream => streams::describe_stream,
+    DescribeStreamSummary => streams::describe_stream_summary,
+    ListStreams => streams::list_streams,
+    PutRecord => records::put_record,
+    PutRecords => records::put_records,
+    GetShardIterator => records::get_shard_iterator,
+    GetRecords => records::get_records,
+}
+
+impl Reply {
+    /// An answer with a body.
+    fn new(context: &Context<'_>, body: &impl serde::Serialize, stream: &Stream) -> Reply {
+        Reply {
+            body: context.protocol.encode(body),
+            stream: Some(stream.name().as_str().to_owned()),
+        }
+    }
+
+    /// An answer without a body (CreateStream, DeleteStream, ...).
+    fn empty(stream: Option<String>) -> Reply {
+        Reply {
+            body: Vec::new(),
+            stream,
+        }
+    }
+}
+
+/// The `StreamName` and `StreamARN` members, read and checked.
+struct StreamRef<'r> {
+    name: Option<&'r str>,
+    arn: Option<&'r str>,
+}
+
+impl<'r> StreamRef<'r> {
+    /// Reads both members (the model makes both optional in every operation that has them).
+    fn read(fields: &Fields<'r, '_>, checks: &mut Checks) -> Result<StreamRef<'r>, ApiError> {
+        let arn = fields.string("StreamARN")?;
+        let name = fields.string("StreamName")?;
+        checks.text("streamARN", arn, Some(STREAM_ARN), (1, 2048));
+        checks.text("streamName", name, Some(NAME), (1, 128));
+        Ok(StreamRef { name, arn })
+    }
+
+    /// The stream named, by name or ARN. The ARN must be of this server's region and account.
+    fn resolve(&self, engine: &Engine) -> Result<Arc<Stream>, ApiError> {
+        let from_arn = match self.arn {
+            Some(arn) => {
+                let (region, account, name) =
+                    fields::parse_stream_arn(arn).ok_or_else(|| not_found_arn(arn))?;
+                if region != engine.region() || account != engine.account_id() {
+                    return Err(not_found_arn(arn));
+                }
+                Some(name)
+            }
+            None => None,
+        };
+        let name = match (self.name, from_arn) {
+            (Some(name), Some(arn_name)) if name != arn_name => {
+                return Err(ApiError::invalid_argument(format!(
+                    "StreamARN {} and StreamName {name} refer to different streams.",
+                    self.arn.unwrap_or_default()
+                )));
+            }
+            (Some(name), _) | (None, Some(name)) => name,
+            (None, None) => {
+                return Err(ApiError::invalid_argument(
+                    "Stream arn and stream name can't be empty at the same time",
+                ));
+            }
+        };
+        Ok(engine.stream(name)?)
+    }
+
+    /// The name given, for logs and messages.
+    fn display(&self) -> Option<String> {
+        self.name
+            .or_else(|| {
+                self.arn
+                    .and_then(fields::parse_stream_arn)
+                    .map(|(_, _, n)| n)
+            })
+            .map(str::to_owned)
+    }
+}
+
+fn not_found_arn(arn: &str) -> ApiError {
+    ApiError::client(
+        "ResourceNotFoundException",
+        format!("Stream {arn} not found."),
+    )
+}
+
+/// Converts a checked `i64` that the model bounds to `u32`.
+fn to_u32(value: i64) -> u32 {
+    u32::try_from(value.max(0)).unwrap_or(u32::MAX)
+}

@@ -1,0 +1,391 @@
+//! The data plane: PutRecord, PutRecords, GetShardIterator, GetRecords.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+use shardlog::stream::{ChildShard, PutRecordInput, PutRecordsResult, parse_explicit_hash_key};
+use shardlog::{SequenceNumber, ShardId, StartingPosition};
+
+use super::streams::HashKeyRangeOut;
+use super::{Context, Reply, StreamRef};
+use crate::error::ApiError;
+use crate::protocol::fields::{Checks, HASH_KEY, NAME, SEQUENCE_NUMBER};
+use crate::protocol::{Blob, Fields, Timestamp};
+
+/// Largest data blob the API model allows (a stream's own maximum may be lower).
+const DATA_BYTES_MAX: usize = 10 * 1024 * 1024;
+/// Most entries in one PutRecords call.
+const PUT_RECORDS_ENTRIES_MAX: usize = 500;
+/// Most records one GetRecords call returns, and the default.
+const GET_RECORDS_LIMIT_MAX: i64 = 10_000;
+
+/// How the front end shows a blob in a validation message.
+fn shown_blob(data: &[u8]) -> String {
+    format!(
+        "java.nio.HeapByteBuffer[pos=0 lim={len} cap={len}]",
+        len = data.len()
+    )
+}
+
+/// One record's members, read and checked; `path` prefixes member names (`records.3.`).
+struct RecordFields<'r> {
+    data: Option<Cow<'r, [u8]>>,
+    explicit_hash_key: Option<&'r str>,
+    partition_key: Option<&'r str>,
+}
+
+impl<'r> RecordFields<'r> {
+    fn read(fields: &Fields<'r, '_>, path: &str, checks: &mut Checks) -> Result<Self, ApiError> {
+        let data = fields.blob("Data")?;
+        let explicit_hash_key = fields.string("ExplicitHashKey")?;
+        let partition_key = fields.string("PartitionKey")?;
+        checks.required(&format!("{path}data"), &data);
+        if let Some(data) = data.as_ref().filter(|data| data.len() > DATA_BYTES_MAX) {
+            checks.fail(
+                Some(&shown_blob(data)),
+                &format!("{path}data"),
+                &format!("have length less than or equal to {DATA_BYTES_MAX}"),
+            );
+        }
+        checks.text(
+            &format!("{path}explicitHashKey"),
+            explicit_hash_key,
+            Some(HASH_KEY),
+            (0, usize::MAX),
+        );
+        checks.required(&format!("{path}partitionKey"), &partition_key);
+        checks.text(
+            &format!("{path}partitionKey"),
+            partition_key,
+            None,
+            (1, 256),
+        );
+        Ok(RecordFields {
+            data,
+            explicit_hash_key,
+            partition_key,
+        })
+    }
+
+    /// The library's input, once every check has passed.
+    fn input(&self) -> Result<PutRecordInput<'_>, ApiError> {
+        Ok(PutRecordInput {
+            partition_key: self.partition_key.unwrap_or_default(),
+            data: self.data.as_deref().unwrap_or_default(),
+            explicit_hash_key: self
+                .explicit_hash_key
+                .map(parse_explicit_hash_key)
+                .transpose()?,
+            sequence_number_for_ordering: None,
+        })
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PutRecordOut {
+    shard_id: String,
+    sequence_number: String,
+}
+
+/// `PutRecord`.
+pub fn put_record(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Reply, ApiError> {
+    let mut checks = Checks::new();
+    let record = RecordFields::read(&fields, "", &mut checks)?;
+    let ordering = fields.string("SequenceNumberForOrdering")?;
+    checks.text(
+        "sequenceNumberForOrdering",
+        ordering,
+        Some(SEQUENCE_NUMBER),
+        (0, usize::MAX),
+    );
+    let stream_ref = StreamRef::read(&fields, &mut checks)?;
+    checks.finish()?;
+    let stream = stream_ref.resolve(context.engine)?;
+    let mut input = record.input()?;
+    input.sequence_number_for_ordering = ordering
+        .map(|text| stream.parse_sequence_number_for_ordering(text))
+        .transpose()?;
+    let output = stream.put_record(input)?;
+    let out = PutRecordOut {
+        shard_id: output.shard_id.to_string(),
+        sequence_number: output.sequence_number.to_string(),
+    };
+    Ok(Reply::new(context, &out, &stream))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PutRecordsOut {
+    failed_record_count: usize,
+    records: Vec<PutRecordsEntryOut>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum PutRecordsEntryOut {
+    #[serde(rename_all = "PascalCase")]
+    Success {
+        sequence_number: String,
+        shard_id: String,
+    },
+    #[serde(rename_all = "PascalCase")]
+    Failure {
+        error_code: String,
+        error_message: String,
+    },
+}
+
+/// `PutRecords`.
+pub fn put_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Reply, ApiError> {
+    let mut checks = Checks::new();
+    let entries = fields.list("Records")?;
+    checks.required("records", &entries);
+    let entries = entries.unwrap_or_default();
+    if let Some(rule) = match entries.len() {
+        0 if fields.get("Records").is_some() => Some("have length greater than or equal to 1"),
+        PUT_RECORDS_ENTRIES_MAX.. if entries.len() > PUT_RECORDS_ENTRIES_MAX => {
+            Some("have length less than or equal to 500")
+        }
+        _ => None,
+    } {
+        let shown = format!("[{} records]", entries.len());
+        checks.fail(Some(&shown), "records", rule);
+    }
+    let mut records = Vec::with_capacity(entries.len().min(PUT_RECORDS_ENTRIES_MAX));
+    for (position, entry) in entries.iter().take(PUT_RECORDS_ENTRIES_MAX).enumerate() {
+        let entry = match entry {
+            crate::protocol::Node::Map(_) => Fields::new(entry, fields.protocol),
+            crate::protocol::Node::List(_) => {
+                return Err(ApiError::serialization(
+                    "Start of list found where not expected",
+                ));
+            }
+            _ => return Err(ApiError::serialization("Expected null")),
+        };
+        let path = format!("records.{}.member.", position + 1);
+        records.push(RecordFields::read(&entry, &path, &mut checks)?);
+    }
+    let stream_ref = StreamRef::read(&fields, &mut checks)?;
+    checks.finish()?;
+    let stream = stream_ref.resolve(context.engine)?;
+    let inputs = records
+        .iter()
+        .map(RecordFields::input)
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let output = stream.put_records(&inputs)?;
+    let out = PutRecordsOut {
+        failed_record_count: output.failed_record_count,
+        records: output
+            .records
+            .into_iter()
+            .map(|result| match result {
+                PutRecordsResult::Success(stored) => PutRecordsEntryOut::Success {
+                    sequence_number: stored.sequence_number.to_string(),
+                    shard_id: stored.shard_id.to_string(),
+                },
+                PutRecordsResult::Failure {
+                    error_code,
+                    error_message,
+                } => PutRecordsEntryOut::Failure {
+                    error_code,
+                    error_message,
+                },
+            })
+            .collect(),
+    };
+    Ok(Reply::new(context, &out, &stream))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetShardIteratorOut {
+    shard_iterator: String,
+}
+
+/// The iterator types, in the model's order (as the enum message lists them).
+const ITERATOR_TYPES: [&str; 5] = [
+    "AT_SEQUENCE_NUMBER",
+    "AFTER_SEQUENCE_NUMBER",
+    "TRIM_HORIZON",
+    "LATEST",
+    "AT_TIMESTAMP",
+];
+
+/// `GetShardIterator`.
+pub fn get_shard_iterator(
+    context: &Context<'_>,
+    fields: Fields<'_, '_>,
+) -> Result<Reply, ApiError> {
+    let shard_id = fields.string("ShardId")?;
+    let iterator_type = fields.string("ShardIteratorType")?;
+    let starting_sequence_number = fields.string("StartingSequenceNumber")?;
+    let timestamp_ms = fields.timestamp_ms("Timestamp")?;
+    let mut checks = Checks::new();
+    checks.required("shardId", &shard_id);
+    checks.text("shardId", shard_id, Some(NAME), (1, 128));
+    checks.required("shardIteratorType", &iterator_type);
+    checks.one_of("shardIteratorType", iterator_type, &ITERATOR_TYPES);
+    checks.text(
+        "startingSequenceNumber",
+        starting_sequence_number,
+        Some(SEQUENCE_NUMBER),
+        (0, usize::MAX),
+    );
+    let stream_ref = StreamRef::read(&fields, &mut checks)?;
+    checks.finish()?;
+    let (shard_text, iterator_type) = (
+        shard_id.unwrap_or_default(),
+        iterator_type.unwrap_or_default(),
+    );
+
+    let combination = |problem: &str| {
+        ApiError::invalid_argument(format!(
+            "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and \
+             StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. \
+             Request specified {iterator_type} and {problem}."
+        ))
+    };
+    match (iterator_type, starting_sequence_number, timestamp_ms) {
+        ("AT_SEQUENCE_NUMBER" | "AFTER_SEQUENCE_NUMBER", None, _) => {
+            return Err(combination("no StartingSequenceNumber"));
+        }
+        ("TRIM_HORIZON" | "LATEST", Some(_), _) => {
+            return Err(combination("also a StartingSequenceNumber"));
+        }
+        ("AT_TIMESTAMP", _, None) => {
+            return Err(ApiError::invalid_argument(
+                "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. \
+                 Current request has no timestamp parameter.",
+            ));
+        }
+        _ => {}
+    }
+
+    let stream = stream_ref.resolve(context.engine)?;
+    let not_found = || {
+        ApiError::client(
+            "ResourceNotFoundException",
+            format!(
+                "Shard {shard_text} in stream {} under account {} does not exist",
+                stream.name(),
+                context.engine.account_id()
+            ),
+        )
+    };
+    let shard_id: ShardId = shard_text.parse().map_err(|_| not_found())?;
+    let sequence_number = |text: &str| {
+        text.parse::<SequenceNumber>().map_err(|_| {
+            ApiError::invalid_argument(format!(
+                "StartingSequenceNumber {text} used in GetShardIterator on shard {shard_id} in \
+                 stream {} under account {} is invalid.",
+                stream.name(),
+                context.engine.account_id()
+            ))
+        })
+    };
+    let position = match iterator_type {
+        "AT_SEQUENCE_NUMBER" => StartingPosition::AtSequenceNumber(sequence_number(
+            starting_sequence_number.unwrap_or_default(),
+        )?),
+        "AFTER_SEQUENCE_NUMBER" => StartingPosition::AfterSequenceNumber(sequence_number(
+            starting_sequence_number.unwrap_or_default(),
+        )?),
+        "TRIM_HORIZON" => StartingPosition::TrimHorizon,
+        "LATEST" => StartingPosition::Latest,
+        _ => StartingPosition::AtTimestamp(timestamp_ms.unwrap_or_default()),
+    };
+    let shard_iterator = stream.shard_iterator(shard_id, position)?;
+    Ok(Reply::new(
+        context,
+        &GetShardIteratorOut { shard_iterator },
+        &stream,
+    ))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RecordOut<'a> {
+    sequence_number: String,
+    approximate_arrival_timestamp: Timestamp,
+    data: Blob<'a>,
+    partition_key: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ChildShardOut {
+    shard_id: String,
+    parent_shards: Vec<String>,
+    hash_key_range: HashKeyRangeOut,
+}
+
+impl From<&ChildShard> for ChildShardOut {
+    fn from(child: &ChildShard) -> ChildShardOut {
+        ChildShardOut {
+            shard_id: child.shard_id.to_string(),
+            parent_shards: child
+                .parent_shards
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            hash_key_range: child.hash_key_range.into(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetRecordsOut<'a> {
+    records: Vec<RecordOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_shard_iterator: Option<String>,
+    millis_behind_latest: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    child_shards: Option<Vec<ChildShardOut>>,
+}
+
+/// `GetRecords`.
+pub fn get_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Reply, ApiError> {
+    let limit = fields.integer("Limit")?;
+    let shard_iterator = fields.string("ShardIterator")?;
+    let stream_arn = fields.string("StreamARN")?;
+    let mut checks = Checks::new();
+    checks.range("limit", limit, 1, GET_RECORDS_LIMIT_MAX);
+    checks.required("shardIterator", &shard_iterator);
+    checks.text("shardIterator", shard_iterator, None, (1, 512));
+    checks.text(
+        "streamARN",
+        stream_arn,
+        Some(crate::protocol::fields::STREAM_ARN),
+        (1, 2048),
+    );
+    checks.finish()?;
+    let limit = usize::try_from(limit.unwrap_or(GET_RECORDS_LIMIT_MAX)).unwrap_or(1);
+    let output = context
+        .engine
+        .get_records(shard_iterator.unwrap_or_default(), limit)?;
+    let batch = &output.batch;
+    let out = GetRecordsOut {
+        records: batch
+            .records
+            .iter()
+            .map(|record| RecordOut {
+                sequence_number: record.sequence_number().to_string(),
+                approximate_arrival_timestamp: Timestamp(record.arrival_ms()),
+                data: Blob(record.data()),
+                partition_key: record.partition_key(),
+            })
+            .collect(),
+        next_shard_iterator: output.next_shard_iterator.clone(),
+        millis_behind_latest: batch.millis_behind_latest,
+        child_shards: batch
+            .child_shards
+            .as_ref()
+            .map(|children| children.iter().map(ChildShardOut::from).collect()),
+    };
+    Ok(Reply {
+        body: context.protocol.encode(&out),
+        stream: None,
+    })
+}

@@ -1,0 +1,433 @@
+//! Reading typed fields out of a request tree, and checking them against the API model.
+//!
+//! Two kinds of failure, in the order Kinesis' front end reports them:
+//! - a field of the wrong type is a `SerializationException` at once, with the message the Java
+//!   front end prints (`class java.lang.String can not be converted to an Integer`);
+//! - constraint violations (length, range, pattern, enum, required) are collected by [`Checks`]
+//!   and reported together as one `ValidationException`, `"2 validation errors detected: Value
+//!   'x' at 'streamName' failed to satisfy constraint: Member must ...; ..."`.
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+
+use super::{Node, Protocol};
+use crate::error::ApiError;
+
+/// The fields of one structure in a request.
+#[derive(Clone, Copy)]
+pub struct Fields<'r, 'a> {
+    entries: &'r [(Cow<'a, str>, Node<'a>)],
+    /// The request's encoding (decides how timestamps and blobs are read).
+    pub protocol: Protocol,
+}
+
+impl<'r, 'a> Fields<'r, 'a> {
+    /// The fields of a map node (any other node has none).
+    pub fn new(node: &'r Node<'a>, protocol: Protocol) -> Fields<'r, 'a> {
+        let entries = match node {
+            Node::Map(entries) => entries.as_slice(),
+            _ => &[],
+        };
+        Fields { entries, protocol }
+    }
+
+    /// The field's value, if present and not null.
+    pub fn get(&self, name: &str) -> Option<&'r Node<'a>> {
+        self.entries
+            .iter()
+            .find(|(key, value)| key == name && *value != Node::Null)
+            .map(|(_, value)| value)
+    }
+
+    /// A string field.
+    pub fn string(&self, name: &str) -> Result<Option<&'r str>, ApiError> {
+        self.get(name).map(as_string).transpose()
+    }
+
+    /// An integer field; a number with a fraction is floored, as the Java front end does.
+    pub fn integer(&self, name: &str) -> Result<Option<i64>, ApiError> {
+        self.get(name).map(as_integer).transpose()
+    }
+
+    /// A boolean field.
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        self.get(name)
+            .map(|node| match node {
+                Node::Bool(value) => Ok(*value),
+                Node::Text(text) => Err(ApiError::serialization(format!(
+                    "'{}' can not be converted to an Boolean",
+                    text.to_uppercase()
+                ))),
+                other => Err(mismatch(other, "an Boolean")),
+            })
+            .transpose()
+    }
+
+    /// A blob field: base64 text in JSON (checked as strictly as the Java decoder), bytes in CBOR.
+    pub fn blob(&self, name: &str) -> Result<Option<Cow<'r, [u8]>>, ApiError> {
+        self.get(name).map(as_blob).transpose()
+    }
+
+    /// A timestamp field, in Unix ms.
+    pub fn timestamp_ms(&self, name: &str) -> Result<Option<u64>, ApiError> {
+        let Some(node) = self.get(name) else {
+            return Ok(None);
+        };
+        let number = match node {
+            Node::Integer(value) => *value as f64,
+            Node::Float(value) => *value,
+            other => return Err(mismatch(other, "a Timestamp")),
+        };
+        self.protocol
+            .timestamp_ms(number)
+            .map(Some)
+            .ok_or_else(|| ApiError::serialization("Timestamp is out of range"))
+    }
+
+    /// A list field.
+    pub fn list(&self, name: &str) -> Result<Option<&'r [Node<'a>]>, ApiError> {
+        self.get(name).map(as_list).transpose()
+    }
+
+    /// A structure field.
+    pub fn structure(&self, name: &str) -> Result<Option<Fields<'r, 'a>>, ApiError> {
+        self.get(name)
+            .map(|node| match node {
+                Node::Map(_) => Ok(Fields::new(node, self.protocol)),
+                Node::List(_) => Err(ApiError::serialization(
+                    "Start of list found where not expected",
+                )),
+                _ => Err(ApiError::serialization("Expected null")),
+            })
+            .transpose()
+    }
+
+    /// A map of strings to strings (tags).
+    pub fn string_map(&self, name: &str) -> Result<Option<Vec<(&'r str, &'r str)>>, ApiError> {
+        let Some(node) = self.get(name) else {
+            return Ok(None);
+        };
+        match node {
+            Node::Map(entries) => entries
+                .iter()
+                .filter(|(_, value)| *value != Node::Null)
+                .map(|(key, value)| Ok((key.as_ref(), as_string(value)?)))
+                .collect::<Result<Vec<_>, ApiError>>()
+                .map(Some),
+            Node::List(_) => Err(ApiError::serialization(
+                "Start of list found where not expected",
+            )),
+            _ => Err(ApiError::serialization("Expected map or null")),
+        }
+    }
+}
+
+/// A node that must be a string.
+pub fn as_string<'r>(node: &'r Node<'_>) -> Result<&'r str, ApiError> {
+    match node {
+        Node::Text(text) => Ok(text),
+        other => Err(mismatch(other, "an String")),
+    }
+}
+
+/// A node that must be a list.
+pub fn as_list<'r, 'a>(node: &'r Node<'a>) -> Result<&'r [Node<'a>], ApiError> {
+    match node {
+        Node::List(items) => Ok(items),
+        Node::Map(_) => Err(ApiError::serialization(
+            "Start of structure or map found where not expected.",
+        )),
+        _ => Err(ApiError::serialization("Expected list or null")),
+    }
+}
+
+fn as_integer(node: &Node<'_>) -> Result<i64, ApiError> {
+    match node {
+        Node::Integer(value) => {
+            Ok(i64::try_from(*value).unwrap_or(if *value < 0 { i64::MIN } else { i64::MAX }))
+        }
+        Node::Float(value) if value.is_finite() => Ok(value.floor() as i64),
+        other => Err(mismatch(other, "an Integer")),
+    }
+}
+
+fn as_blob<'r>(node: &'r Node<'_>) -> Result<Cow<'r, [u8]>, ApiError> {
+    match node {
+        Node::Bytes(bytes) => Ok(Cow::Borrowed(bytes.as_slice())),
+        Node::Text(text) => decode_base64(text).map(Cow::Owned),
+        other => Err(mismatch(other, "a Blob")),
+    }
+}
+
+/// Decodes base64 as strictly as the Java front end: length a multiple of 4, only the base64
+/// alphabet, padding only at the end, no stray bits in the last character.
+fn decode_base64(text: &str) -> Result<Vec<u8>, ApiError> {
+    let fail = |reason: String| {
+        let shown: String = text.chars().take(64).collect();
+        ApiError::serialization(format!(
+            "'{shown}' can not be converted to a Blob: {reason}"
+        ))
+    };
+    if !text.len().is_multiple_of(4) {
+        return Err(fail(format!(
+            "Base64 encoded length is expected a multiple of 4 bytes but found: {}",
+            text.len()
+        )));
+    }
+    let bytes = text.as_bytes();
+    let body = text.trim_end_matches('=');
+    if bytes.len() - body.len() > 2 {
+        return Err(fail("Invalid Base64 character: '='".to_owned()));
+    }
+    if let Some(bad) = body
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '+' || *c == '/'))
+    {
+        return Err(fail(format!("Invalid Base64 character: '{bad}'")));
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(bytes)
+        .map_err(|_| fail("Invalid last non-pad Base64 character dectected".to_owned()))
+}
+
+fn mismatch(node: &Node<'_>, wanted: &str) -> ApiError {
+    match node {
+        Node::List(_) => ApiError::serialization("Start of list found where not expected"),
+        Node::Map(_) => {
+            ApiError::serialization("Start of structure or map found where not expected.")
+        }
+        other => ApiError::serialization(format!(
+            "{} can not be converted to {wanted}",
+            other.java_class()
+        )),
+    }
+}
+
+/// Most constraint violations listed in one ValidationException, as the front end lists.
+const VIOLATIONS_LISTED_MAX: usize = 10;
+
+/// Constraint violations found so far in one request.
+#[derive(Debug, Default)]
+pub struct Checks {
+    violations: Vec<String>,
+}
+
+impl Checks {
+    /// No violations yet.
+    pub fn new() -> Checks {
+        Checks::default()
+    }
+
+    /// Records a violation: `value` as the front end shows it (`None` prints `null`).
+    pub fn fail(&mut self, value: Option<&str>, path: &str, rule: &str) {
+        if self.violations.len() >= VIOLATIONS_LISTED_MAX {
+            return;
+        }
+        let shown = value.map_or_else(|| "null".to_owned(), |value| format!("'{value}'"));
+        self.violations.push(format!(
+            "Value {shown} at '{path}' failed to satisfy constraint: Member must {rule}"
+        ));
+    }
+
+    /// A required member.
+    pub fn required<T>(&mut self, path: &str, value: &Option<T>) {
+        if value.is_none() {
+            self.fail(None, path, "not be null");
+        }
+    }
+
+    /// A string member's pattern and length (in characters), in the order the front end checks.
+    pub fn text(
+        &mut self,
+        path: &str,
+        value: Option<&str>,
+        pattern: Option<Pattern>,
+        length: (usize, usize),
+    ) {
+        let Some(value) = value else { return };
+        if let Some(pattern) = pattern.filter(|pattern| !(pattern.matches)(value)) {
+            self.fail(
+                Some(value),
+                path,
+                &format!("satisfy regular expression pattern: {}", pattern.shown),
+            );
+        }
+        let chars = value.chars().count();
+        let (min, max) = length;
+        if chars < min {
+            self.fail(
+                Some(value),
+                path,
+                &format!("have length greater than or equal to {min}"),
+            );
+        }
+        if chars > max {
+            self.fail(
+                Some(value),
+                path,
+                &format!("have length less than or equal to {max}"),
+            );
+        }
+    }
+
+    /// An integer member's range.
+    pub fn range(&mut self, path: &str, value: Option<i64>, min: i64, max: i64) {
+        let Some(value) = value else { return };
+        if value < min {
+            self.fail(
+                Some(&value.to_string()),
+                path,
+                &format!("have value greater than or equal to {min}"),
+            );
+        }
+        if value > max {
+            self.fail(
+                Some(&value.to_string()),
+                path,
+                &format!("have value less than or equal to {max}"),
+            );
+        }
+    }
+
+    /// An enum member.
+    pub fn one_of(&mut self, path: &str, value: Option<&str>, allowed: &[&str]) {
+        let Some(value) = value else { return };
+        if !allowed.contains(&value) {
+            self.fail(
+                Some(value),
+                path,
+                &format!("satisfy enum value set: [{}]", allowed.join(", ")),
+            );
+        }
+    }
+
+    /// The ValidationException for everything recorded, if anything was.
+    pub fn finish(self) -> Result<(), ApiError> {
+        let count = self.violations.len();
+        if count == 0 {
+            return Ok(());
+        }
+        let plural = if count == 1 { "" } else { "s" };
+        Err(ApiError::client(
+            "ValidationException",
+            format!(
+                "{count} validation error{plural} detected: {}",
+                self.violations.join("; ")
+            ),
+        ))
+    }
+}
+
+/// A regular expression of the API model, with a hand-written matcher.
+#[derive(Clone, Copy)]
+pub struct Pattern {
+    /// The expression as the model (and the error message) spells it.
+    pub shown: &'static str,
+    /// Whether a value matches it.
+    pub matches: fn(&str) -> bool,
+}
+
+/// `[a-zA-Z0-9_.-]+`: stream names, shard ids, consumer names.
+pub const NAME: Pattern = Pattern {
+    shown: "[a-zA-Z0-9_.-]+",
+    matches: |text| {
+        !text.is_empty()
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
+    },
+};
+
+/// `0|([1-9]\d{0,128})`: sequence numbers.
+pub const SEQUENCE_NUMBER: Pattern = Pattern {
+    shown: "0|([1-9]\\d{0,128})",
+    matches: |text| decimal(text, 129),
+};
+
+/// `0|([1-9]\d{0,38})`: hash keys.
+pub const HASH_KEY: Pattern = Pattern {
+    shown: "0|([1-9]\\d{0,38})",
+    matches: |text| decimal(text, 39),
+};
+
+/// `arn:aws.*:kinesis:.*:\d{12}:stream/\S+`: stream ARNs.
+pub const STREAM_ARN: Pattern = Pattern {
+    shown: "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+",
+    matches: |text| parse_stream_arn(text).is_some(),
+};
+
+fn decimal(text: &str, digits_max: usize) -> bool {
+    text == "0"
+        || (!text.is_empty()
+            && text.len() <= digits_max
+            && !text.starts_with('0')
+            && text.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The parts of a stream ARN: (region, account id, stream name).
+pub fn parse_stream_arn(text: &str) -> Option<(&str, &str, &str)> {
+    let rest = text.strip_prefix("arn:aws")?;
+    let (_partition, rest) = rest.split_once(":kinesis:")?;
+    let (region, rest) = rest.split_once(':')?;
+    let (account, name) = rest.split_once(":stream/")?;
+    let valid = account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && !name.is_empty()
+        && !name.chars().any(char::is_whitespace);
+    valid.then_some((region, account, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn violations_are_counted_and_joined_as_the_front_end_does() {
+        let mut checks = Checks::new();
+        checks.text("streamName", Some(""), Some(NAME), (1, 128));
+        checks.range("limit", Some(0), 1, 10000);
+        let error = checks.finish().unwrap_err();
+        assert_eq!(
+            error.message.as_deref(),
+            Some(
+                "3 validation errors detected: Value '' at 'streamName' failed to satisfy \
+                 constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; \
+                 Value '' at 'streamName' failed to satisfy constraint: Member must have length \
+                 greater than or equal to 1; Value '0' at 'limit' failed to satisfy constraint: \
+                 Member must have value greater than or equal to 1"
+            )
+        );
+        let mut one = Checks::new();
+        one.required::<&str>("shardIterator", &None);
+        assert_eq!(
+            one.finish().unwrap_err().message.as_deref(),
+            Some(
+                "1 validation error detected: Value null at 'shardIterator' failed to satisfy \
+                 constraint: Member must not be null"
+            )
+        );
+    }
+
+    #[test]
+    fn base64_is_checked_strictly() {
+        assert_eq!(decode_base64("aGk=").unwrap(), b"hi");
+        let message = |text| decode_base64(text).unwrap_err().message.unwrap();
+        assert!(message("aGk").ends_with("multiple of 4 bytes but found: 3"));
+        assert!(message("a*k=").ends_with("Invalid Base64 character: '*'"));
+        assert!(message("aGl=").ends_with("Invalid last non-pad Base64 character dectected"));
+    }
+
+    #[test]
+    fn stream_arns_split_into_region_account_and_name() {
+        assert_eq!(
+            parse_stream_arn("arn:aws:kinesis:us-east-1:000000000000:stream/s-1"),
+            Some(("us-east-1", "000000000000", "s-1"))
+        );
+        assert_eq!(
+            parse_stream_arn("arn:aws:kinesis:us-east-1:0000:stream/s"),
+            None
+        );
+        assert_eq!(parse_stream_arn("stream/s"), None);
+    }
+}

@@ -1,0 +1,152 @@
+//! The Kinesis wire protocol: `POST` with `X-Amz-Target: Kinesis_20131202.<Operation>` and a body in
+//! `application/x-amz-json-1.1` or `application/x-amz-cbor-1.1`.
+//!
+//! The two encodings differ only in how blobs and timestamps look: JSON carries blobs as base64
+//! strings and timestamps as epoch seconds with a millisecond fraction; CBOR carries blobs as byte
+//! strings and timestamps as tag 1 around an integer of epoch *milliseconds* (what the Java SDKs
+//! send, though RFC 8949 says seconds). Output types serialize through [`Blob`] and [`Timestamp`],
+//! which pick the form from the serializer (`is_human_readable` is true for JSON only).
+
+pub mod fields;
+pub mod node;
+
+use std::fmt::Write as _;
+
+use base64::Engine as _;
+use serde::{Serialize, Serializer};
+
+pub use self::fields::Fields;
+pub use self::node::Node;
+use crate::error::ApiError;
+
+/// The service prefix of `X-Amz-Target`.
+pub const TARGET_PREFIX: &str = "Kinesis_20131202.";
+
+/// The body encoding of a request and its response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// `application/x-amz-json-1.1`.
+    Json,
+    /// `application/x-amz-cbor-1.1`.
+    Cbor,
+}
+
+impl Protocol {
+    /// The protocol named by a `Content-Type` header (parameters after `;` ignored).
+    pub fn from_content_type(content_type: &str) -> Option<Protocol> {
+        match content_type.split(';').next().unwrap_or("").trim() {
+            "application/x-amz-json-1.1" | "application/x-amz-json-1.0" => Some(Protocol::Json),
+            "application/x-amz-cbor-1.1" => Some(Protocol::Cbor),
+            _ => None,
+        }
+    }
+
+    /// The `Content-Type` of responses.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Protocol::Json => "application/x-amz-json-1.1",
+            Protocol::Cbor => "application/x-amz-cbor-1.1",
+        }
+    }
+
+    /// Decodes a request body into a tree. An unparseable body, or one that is not a map, is a
+    /// `SerializationException` without a message, as Kinesis answers.
+    pub fn decode<'a>(self, body: &'a [u8]) -> Result<Node<'a>, ApiError> {
+        let node = match self {
+            Protocol::Json => serde_json::from_slice::<Node<'a>>(body).ok(),
+            Protocol::Cbor => ciborium::de::from_reader::<ciborium::Value, _>(body)
+                .ok()
+                .and_then(|value| Node::from_cbor(value, 0)),
+        };
+        match node {
+            Some(node @ Node::Map(_)) => Ok(node),
+            _ => Err(ApiError::bare("SerializationException")),
+        }
+    }
+
+    /// Encodes a response body.
+    pub fn encode<T: Serialize>(self, value: &T) -> Vec<u8> {
+        match self {
+            Protocol::Json => serde_json::to_vec(value).unwrap_or_default(),
+            Protocol::Cbor => {
+                let mut out = Vec::new();
+                // Writing to a Vec cannot fail, and every output type is serializable.
+                let _ = ciborium::ser::into_writer(value, &mut out);
+                out
+            }
+        }
+    }
+
+    /// A request timestamp in Unix ms: JSON numbers are seconds, CBOR numbers milliseconds.
+    pub fn timestamp_ms(self, number: f64) -> Option<u64> {
+        let ms = match self {
+            Protocol::Json => number * 1000.0,
+            Protocol::Cbor => number,
+        };
+        (0.0..1e17).contains(&ms).then(|| ms.round() as u64)
+    }
+
+    /// The body of an error response.
+    pub fn error_body(self, error: &ApiError) -> Vec<u8> {
+        let message_key = if error.capitalized_message_key {
+            "Message"
+        } else {
+            "message"
+        };
+        match self {
+            Protocol::Json => {
+                let mut body = serde_json::Map::new();
+                body.insert("__type".to_owned(), error.kind.into());
+                if let Some(message) = &error.message {
+                    body.insert(message_key.to_owned(), message.as_str().into());
+                }
+                serde_json::to_vec(&body).unwrap_or_default()
+            }
+            Protocol::Cbor => {
+                let mut entries = vec![(
+                    ciborium::Value::Text("__type".to_owned()),
+                    ciborium::Value::Text(error.kind.to_owned()),
+                )];
+                if let Some(message) = &error.message {
+                    entries.push((
+                        ciborium::Value::Text(message_key.to_owned()),
+                        ciborium::Value::Text(message.clone()),
+                    ));
+                }
+                self.encode(&ciborium::Value::Map(entries))
+            }
+        }
+    }
+}
+
+/// A blob in a response: base64 text in JSON, a byte string in CBOR.
+pub struct Blob<'a>(pub &'a [u8]);
+
+impl Serialize for Blob<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            serializer.serialize_str(&base64::engine::general_purpose::STANDARD.encode(self.0))
+        } else {
+            serializer.serialize_bytes(self.0)
+        }
+    }
+}
+
+/// A timestamp in a response, held in Unix ms: epoch seconds with a millisecond fraction in JSON
+/// (never in exponent form), tag 1 around integer milliseconds in CBOR.
+#[derive(Debug, Clone, Copy)]
+pub struct Timestamp(pub u64);
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            // Printed from the integer, so no float formatting can choose exponent notation.
+            let mut text = String::with_capacity(24);
+            let _ = write!(text, "{}.{:03}", self.0 / 1000, self.0 % 1000);
+            let number: serde_json::Number = text.parse().map_err(serde::ser::Error::custom)?;
+            number.serialize(serializer)
+        } else {
+            ciborium::tag::Required::<u64, 1>(self.0).serialize(serializer)
+        }
+    }
+}

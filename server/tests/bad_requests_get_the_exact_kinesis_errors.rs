@@ -1,0 +1,179 @@
+//! Bad input over raw HTTP gets the status and the exact error body Kinesis sends.
+
+mod common;
+
+use bytes::Bytes;
+use common::{TestServer, bounded, call_json, send_http1};
+use http::{Request, StatusCode};
+use http_body_util::Full;
+use serde_json::json;
+use shardlog_server::ServerConfig;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_the_exact_kinesis_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), ServerConfig::default()).await;
+    let addr = server.addr;
+    bounded(async {
+        let created = call_json(addr, "CreateStream", r#"{"StreamName":"s","ShardCount":2}"#).await;
+        assert_eq!(created.status, StatusCode::OK);
+        assert!(created.body.is_empty(), "CreateStream has no output");
+
+        let cases: Vec<(&str, &str, serde_json::Value)> = vec![
+            ("Nope", "{}", json!({"__type": "UnknownOperationException"})),
+            ("CreateStream", "{", json!({"__type": "SerializationException"})),
+            ("CreateStream", "", json!({"__type": "SerializationException"})),
+            ("CreateStream", "[1]", json!({"__type": "SerializationException"})),
+            (
+                "CreateStream",
+                r#"{"StreamName": 5}"#,
+                json!({"__type": "SerializationException",
+                       "Message": "class java.math.BigDecimal can not be converted to an String"}),
+            ),
+            (
+                "DescribeStream",
+                r#"{"StreamName": "s", "Limit": "5"}"#,
+                json!({"__type": "SerializationException",
+                       "Message": "class java.lang.String can not be converted to an Integer"}),
+            ),
+            (
+                "PutRecords",
+                r#"{"StreamName": "s", "Records": {}}"#,
+                json!({"__type": "SerializationException",
+                       "Message": "Start of structure or map found where not expected."}),
+            ),
+            (
+                "PutRecord",
+                r#"{"StreamName": "s", "PartitionKey": "k", "Data": "aGk"}"#,
+                json!({"__type": "SerializationException",
+                       "Message": "'aGk' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 3"}),
+            ),
+            (
+                "CreateStream",
+                "{}",
+                json!({"__type": "ValidationException",
+                       "message": "1 validation error detected: Value null at 'streamName' failed to satisfy constraint: Member must not be null"}),
+            ),
+            (
+                "CreateStream",
+                r#"{"StreamName": "", "ShardCount": 0}"#,
+                json!({"__type": "ValidationException",
+                       "message": "3 validation errors detected: \
+                       Value '0' at 'shardCount' failed to satisfy constraint: Member must have value greater than or equal to 1; \
+                       Value '' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; \
+                       Value '' at 'streamName' failed to satisfy constraint: Member must have length greater than or equal to 1"}),
+            ),
+            (
+                "PutRecords",
+                r#"{"StreamName": "s", "Records": [{"Data": "aGk=", "PartitionKey": ""}, {"PartitionKey": "k"}]}"#,
+                json!({"__type": "ValidationException",
+                       "message": "2 validation errors detected: \
+                       Value '' at 'records.1.member.partitionKey' failed to satisfy constraint: Member must have length greater than or equal to 1; \
+                       Value null at 'records.2.member.data' failed to satisfy constraint: Member must not be null"}),
+            ),
+            (
+                "GetShardIterator",
+                r#"{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "SOMEWHERE"}"#,
+                json!({"__type": "ValidationException",
+                       "message": "1 validation error detected: Value 'SOMEWHERE' at 'shardIteratorType' failed to satisfy constraint: Member must satisfy enum value set: [AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP]"}),
+            ),
+            (
+                "GetShardIterator",
+                r#"{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "AT_SEQUENCE_NUMBER"}"#,
+                json!({"__type": "InvalidArgumentException",
+                       "message": "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified AT_SEQUENCE_NUMBER and no StartingSequenceNumber."}),
+            ),
+            (
+                "GetShardIterator",
+                r#"{"StreamName": "s", "ShardId": "shardId-000000000009", "ShardIteratorType": "LATEST"}"#,
+                json!({"__type": "ResourceNotFoundException",
+                       "message": "Shard shardId-000000000009 in stream s under account 000000000000 does not exist"}),
+            ),
+            (
+                "GetRecords",
+                r#"{"ShardIterator": "not-an-iterator"}"#,
+                json!({"__type": "InvalidArgumentException", "message": "Invalid ShardIterator."}),
+            ),
+            (
+                "DescribeStream",
+                r#"{"StreamName": "nope"}"#,
+                json!({"__type": "ResourceNotFoundException",
+                       "message": "Stream nope under account 000000000000 not found."}),
+            ),
+            (
+                "CreateStream",
+                r#"{"StreamName": "s", "ShardCount": 1}"#,
+                json!({"__type": "ResourceInUseException",
+                       "message": "Stream s under account 000000000000 already exists."}),
+            ),
+            (
+                "DescribeStreamSummary",
+                "{}",
+                json!({"__type": "InvalidArgumentException",
+                       "message": "Stream arn and stream name can't be empty at the same time"}),
+            ),
+        ];
+        for (operation, body, expected) in cases {
+            let answer = call_json(addr, operation, body).await;
+            assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{operation} {body}");
+            assert_eq!(answer.json(), expected, "{operation} {body}");
+            assert_eq!(
+                answer.headers["content-type"], "application/x-amz-json-1.1",
+                "{operation} {body}"
+            );
+            assert!(answer.headers.contains_key("x-amzn-requestid"));
+        }
+
+        // Authentication is checked after the operation is known, before it runs.
+        let unsigned = Request::post("/")
+            .header("x-amz-target", "Kinesis_20131202.ListStreams")
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(Full::new(Bytes::from_static(b"{}")))
+            .unwrap();
+        let answer = send_http1(addr, unsigned).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            answer.json(),
+            json!({"__type": "MissingAuthenticationTokenException",
+                   "message": "Missing Authentication Token"})
+        );
+        let incomplete = Request::post("/")
+            .header("x-amz-target", "Kinesis_20131202.ListStreams")
+            .header("content-type", "application/x-amz-json-1.1")
+            .header("x-amz-date", "20150830T123600Z")
+            .header("authorization", "AWS4-HMAC-SHA256 Credential=a/b")
+            .body(Full::new(Bytes::from_static(b"{}")))
+            .unwrap();
+        let answer = send_http1(addr, incomplete).await;
+        assert_eq!(
+            answer.json(),
+            json!({"__type": "IncompleteSignatureException",
+                   "message": "Authorization header requires 'Signature' parameter. \
+                   Authorization header requires 'SignedHeaders' parameter. \
+                   Authorization=AWS4-HMAC-SHA256 Credential=a/b"})
+        );
+
+        // Not POST: the front end cannot tell the operation.
+        let get = Request::get("/").body(Full::new(Bytes::new())).unwrap();
+        let answer = send_http1(addr, get).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            answer.body,
+            "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to \
+             be authorized</Message>\n</AccessDeniedException>\n"
+        );
+        let health = Request::get("/health").body(Full::new(Bytes::new())).unwrap();
+        assert_eq!(send_http1(addr, health).await.status, StatusCode::OK);
+
+        // A body larger than any legal request is refused before it is read.
+        let huge = Request::post("/")
+            .header("x-amz-target", "Kinesis_20131202.PutRecords")
+            .header("content-type", "application/x-amz-json-1.1")
+            .header("content-length", (64u64 << 20).to_string())
+            .body(Full::new(Bytes::from_static(b"{}")))
+            .unwrap();
+        assert_eq!(send_http1(addr, huge).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+    })
+    .await;
+    server.stop().await;
+}

@@ -1,0 +1,171 @@
+//! What the integration tests share: a server on an ephemeral loopback port, an AWS SDK client
+//! pointed at it, and raw HTTP/1.1 and HTTP/2 requests. Every wait is bounded.
+
+#![allow(dead_code)] // each test file uses a different part of this
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use shardlog::engine::{Engine, EngineOptions};
+use shardlog_server::{Server, ServerConfig};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The longest any test step may take before the test fails.
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A syntactically complete SigV4 header; accepted when the server verifies nothing.
+pub const WELL_FORMED_AUTHORIZATION: &str = "AWS4-HMAC-SHA256 \
+    Credential=AKIDEXAMPLE/20150830/us-east-1/kinesis/aws4_request, \
+    SignedHeaders=host;x-amz-date, Signature=0123456789abcdef";
+
+/// Runs `future`, failing the test if it takes longer than [`STEP_TIMEOUT`].
+pub async fn bounded<T>(future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(STEP_TIMEOUT, future)
+        .await
+        .expect("test step timed out")
+}
+
+/// A server running on 127.0.0.1 on an ephemeral port, with its engine.
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its engine.
+    pub engine: Arc<Engine>,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl TestServer {
+    /// Starts a server over the data directory `dir`.
+    pub async fn start(dir: &Path, config: ServerConfig) -> TestServer {
+        let engine = Arc::new(Engine::open(dir, EngineOptions::default()).expect("engine opens"));
+        let config = ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..config
+        };
+        let server = Server::bind(config, Arc::clone(&engine))
+            .await
+            .expect("server binds");
+        let addr = server.local_addr().expect("bound address");
+        let (shutdown, signal) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async move {
+            let _ = signal.await;
+        }));
+        TestServer {
+            addr,
+            engine,
+            shutdown,
+            task,
+        }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Shuts the server down gracefully and flushes the engine.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        bounded(self.task)
+            .await
+            .expect("server task joins")
+            .expect("server ran cleanly");
+        self.engine.sync().expect("engine flushes");
+    }
+}
+
+/// An AWS SDK client for the server, signing with these credentials.
+pub fn sdk_client(endpoint: &str, access_key: &str, secret: &str) -> aws_sdk_kinesis::Client {
+    let config = aws_sdk_kinesis::Config::builder()
+        .behavior_version(aws_sdk_kinesis::config::BehaviorVersion::latest())
+        .region(aws_sdk_kinesis::config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_kinesis::config::Credentials::new(
+            access_key, secret, None, None, "test",
+        ))
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .build();
+    aws_sdk_kinesis::Client::from_conf(config)
+}
+
+/// An answer to a raw request.
+pub struct Answer {
+    /// Its status.
+    pub status: StatusCode,
+    /// Its headers.
+    pub headers: HeaderMap,
+    /// Its body.
+    pub body: Bytes,
+}
+
+impl Answer {
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("JSON body")
+    }
+}
+
+/// A Kinesis call as raw JSON over HTTP/1.1, with a well-formed (unverified) signature.
+pub async fn call_json(addr: SocketAddr, operation: &str, body: &str) -> Answer {
+    let request = Request::post("/")
+        .header("host", addr.to_string())
+        .header("x-amz-target", format!("Kinesis_20131202.{operation}"))
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amz-date", "20150830T123600Z")
+        .header("authorization", WELL_FORMED_AUTHORIZATION)
+        .body(Full::new(Bytes::from(body.to_owned())))
+        .expect("request builds");
+    send_http1(addr, request).await
+}
+
+/// Sends one request over a new HTTP/1.1 connection.
+pub async fn send_http1(addr: SocketAddr, request: Request<Full<Bytes>>) -> Answer {
+    bounded(async {
+        let stream = TcpStream::connect(addr).await.expect("connects");
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .expect("HTTP/1.1 handshake");
+        tokio::spawn(connection);
+        let response = sender.send_request(request).await.expect("response");
+        collect(response).await
+    })
+    .await
+}
+
+/// Sends requests over one new HTTP/2 connection (prior knowledge, no upgrade).
+pub async fn send_http2(addr: SocketAddr, requests: Vec<Request<Full<Bytes>>>) -> Vec<Answer> {
+    bounded(async {
+        let stream = TcpStream::connect(addr).await.expect("connects");
+        let (mut sender, connection) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .expect("HTTP/2 handshake");
+        tokio::spawn(connection);
+        let mut answers = Vec::new();
+        for request in requests {
+            let response = sender.send_request(request).await.expect("response");
+            answers.push(collect(response).await);
+        }
+        answers
+    })
+    .await
+}
+
+async fn collect(response: http::Response<hyper::body::Incoming>) -> Answer {
+    let (parts, body) = response.into_parts();
+    Answer {
+        status: parts.status,
+        headers: parts.headers,
+        body: body.collect().await.expect("body").to_bytes(),
+    }
+}
