@@ -169,3 +169,99 @@ async fn collect(response: http::Response<hyper::body::Incoming>) -> Answer {
         body: body.collect().await.expect("body").to_bytes(),
     }
 }
+
+/// The `shardlog` binary, started as `shardlog serve` on an ephemeral loopback port.
+pub struct ServeProcess {
+    /// The child process.
+    pub child: std::process::Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its log, read until the listening line; the rest is drained in the background.
+    pub log_head: String,
+}
+
+impl ServeProcess {
+    /// Starts `shardlog serve --data-dir <dir> --listen 127.0.0.1:0 <extra>` and waits (bounded)
+    /// for the line announcing the address.
+    pub fn start(dir: &Path, extra: &[&str]) -> ServeProcess {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shardlog"))
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["--listen", "127.0.0.1:0", "--log-level", "info"])
+            .args(extra)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("shardlog starts");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (lines_sender, lines) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { return };
+                if lines_sender.send(line).is_err() {
+                    // Nobody listens any more: keep draining so the child never blocks on a pipe.
+                    continue;
+                }
+            }
+        });
+        let mut log_head = String::new();
+        let deadline = std::time::Instant::now() + STEP_TIMEOUT;
+        let addr = loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = lines.recv_timeout(left).unwrap_or_else(|_| {
+                let _ = child.kill();
+                panic!("shardlog did not announce its address; log so far:\n{log_head}")
+            });
+            log_head.push_str(&line);
+            log_head.push('\n');
+            if let Some(rest) = line.split("address=").nth(1) {
+                let text = rest.split_whitespace().next().unwrap_or_default();
+                break text.parse().expect("address parses");
+            }
+        };
+        ServeProcess {
+            child,
+            addr,
+            log_head,
+        }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Sends SIGTERM and waits (bounded) for a clean exit.
+    pub fn terminate(mut self) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let deadline = std::time::Instant::now() + STEP_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait works") {
+                assert!(status.success(), "shardlog exited with {status}");
+                return;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("shardlog did not stop after SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        // A test that failed midway must not leave a server running.
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
