@@ -46,6 +46,12 @@ pub enum StreamError {
         /// The AWS message.
         message: String,
     },
+    /// `ExpiredNextTokenException`: a ListShards `NextToken` is older than five minutes.
+    #[error("{message}")]
+    ExpiredNextToken {
+        /// The AWS message.
+        message: String,
+    },
     /// `InternalFailure`: the storage failed; the cause is attached.
     #[error("internal failure: {0}")]
     Storage(#[from] LogError),
@@ -61,6 +67,7 @@ impl StreamError {
             StreamError::Validation { .. } => "ValidationException",
             StreamError::LimitExceeded { .. } => "LimitExceededException",
             StreamError::ExpiredIterator { .. } => "ExpiredIteratorException",
+            StreamError::ExpiredNextToken { .. } => "ExpiredNextTokenException",
             StreamError::Storage(_) => "InternalFailure",
         }
     }

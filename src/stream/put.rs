@@ -12,6 +12,7 @@ use std::sync::Arc;
 use super::hash_key::{HashKey, hash_key_of};
 use super::names::ShardId;
 use super::{Shard, Stream, StreamError, StreamResult, max_record_bytes};
+use crate::error::LogError;
 use crate::record::RecordInput;
 use crate::sequence::SequenceNumber;
 
@@ -21,6 +22,9 @@ pub const PARTITION_KEY_CHARS_MAX: usize = 256;
 pub const PUT_RECORDS_ENTRIES_MAX: usize = 500;
 /// Most bytes (data plus partition keys) in one PutRecords call.
 pub const PUT_RECORDS_BYTES_MAX: usize = 10 * 1024 * 1024;
+/// How often a record is routed again after its shard was closed under it. Each reshard waits for
+/// the new routing table before routes resume, so more than one retry means reshards back to back.
+const ROUTE_ATTEMPTS_MAX: usize = 16;
 
 /// One record to put.
 #[derive(Debug, Clone, Copy)]
@@ -111,26 +115,43 @@ impl Stream {
     pub fn put_record(&self, input: PutRecordInput<'_>) -> StreamResult<PutRecordOutput> {
         self.check_writable()?;
         self.validate_record(&input, "")?;
-        let shard = self.route(&input)?;
-        if let Some(previous) = input.sequence_number_for_ordering {
-            // Within a shard every new number is larger than every number handed out before, so
-            // the guarantee holds by construction; a number of this shard that was never handed
-            // out cannot be honoured without burning counters, and is refused as Kinesis does.
-            if previous.shard() == shard.meta.identity()
-                && previous.counter() >= shard.log.next_counter()
-            {
-                return Err(self.invalid_exclusive_minimum(&previous.to_string()));
+        self.append_routed(&input)
+    }
+
+    /// Appends one validated record to the open shard that owns its hash key. A shard closed by a
+    /// reshard between routing and appending refuses the record (its log is sealed), and the
+    /// record is routed again, to a child.
+    fn append_routed(&self, input: &PutRecordInput<'_>) -> StreamResult<PutRecordOutput> {
+        let mut attempts = 0;
+        loop {
+            let shard = self.route(input)?;
+            if let Some(previous) = input.sequence_number_for_ordering {
+                // Within a shard every new number is larger than every number handed out before,
+                // so the guarantee holds by construction; a number of this shard that was never
+                // handed out cannot be honoured without burning counters, and is refused as
+                // Kinesis does.
+                if previous.shard() == shard.meta.identity()
+                    && previous.counter() >= shard.log.next_counter()
+                {
+                    return Err(self.invalid_exclusive_minimum(&previous.to_string()));
+                }
+            }
+            let appended = shard.log.append(RecordInput {
+                partition_key: input.partition_key,
+                explicit_hash_key: input.explicit_hash_key,
+                data: input.data,
+            });
+            match appended {
+                Ok(sequence_number) => {
+                    return Ok(PutRecordOutput {
+                        shard_id: shard.id(),
+                        sequence_number,
+                    });
+                }
+                Err(LogError::Sealed) if attempts < ROUTE_ATTEMPTS_MAX => attempts += 1,
+                Err(error) => return Err(error.into()),
             }
         }
-        let sequence_number = shard.log.append(RecordInput {
-            partition_key: input.partition_key,
-            explicit_hash_key: input.explicit_hash_key,
-            data: input.data,
-        })?;
-        Ok(PutRecordOutput {
-            shard_id: shard.id(),
-            sequence_number,
-        })
     }
 
     /// Appends up to 500 records, each to the shard its hash key routes to, and reports each
@@ -193,7 +214,19 @@ impl Stream {
                     }));
                 }
             });
-            if outcome.is_err() {
+            if let Err(LogError::Sealed) = outcome {
+                // Closed by a reshard before any entry of the group was appended (the seal is
+                // checked first, under the writer lock): route each entry again.
+                for &position in &positions {
+                    let result = match entries.get(position).map(|e| self.append_routed(e)) {
+                        Some(Ok(output)) => PutRecordsResult::Success(output),
+                        _ => internal_failure(),
+                    };
+                    if let Some(slot) = results.get_mut(position) {
+                        *slot = Some(result);
+                    }
+                }
+            } else if outcome.is_err() {
                 // The group's fate is unknown (a failed sync may follow successful copies): report
                 // every entry as failed so the producer retries; Kinesis is at-least-once anyway.
                 for &position in &positions {
