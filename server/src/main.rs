@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use shardlog::Durability;
-use shardlog::engine::{Engine, EngineOptions};
+use shardlog::engine::{Engine, EngineLimits, EngineOptions};
 use shardlog_server::auth::Credentials;
 use shardlog_server::{Server, ServerConfig};
 
@@ -46,6 +46,16 @@ struct ServeArgs {
     /// How long a new stream stays CREATING, in ms (Kinesis takes seconds).
     #[arg(long, default_value_t = 0)]
     create_delay_ms: u64,
+    /// How long a stream stays UPDATING after a reshard or a mode switch, in ms.
+    #[arg(long, default_value_t = 0)]
+    update_delay_ms: u64,
+    /// Most open shards in all streams (the account's shard quota). Each open shard preallocates
+    /// a segment file of --segment-mib, so this also bounds the disk clients can claim.
+    #[arg(long, default_value_t = 1000)]
+    shard_limit: u64,
+    /// Size of each preallocated segment file, in MiB.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    segment_mib: u64,
     /// MaxRecordSizeInKiB for streams created without one (1024–10240).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1024..=10240))]
     max_record_size_kib: Option<u32>,
@@ -123,6 +133,12 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let options = EngineOptions {
         durability: args.durability,
         create_delay_ms: args.create_delay_ms,
+        update_delay_ms: args.update_delay_ms,
+        segment_bytes: args.segment_mib << 20,
+        limits: EngineLimits {
+            max_open_shards: args.shard_limit,
+            ..EngineLimits::default()
+        },
         account_id: args.account_id,
         region: args.region,
         ..EngineOptions::default()

@@ -1,11 +1,14 @@
 //! The Kinesis operations, one small handler each, grouped by what they touch:
-//! [`streams`] (the catalog), [`records`] (the data plane).
+//! [`streams`] (the catalog), [`records`] (the data plane), [`shards`] (the shape of a stream)
+//! and [`settings`] (retention, tags, monitoring, record size, limits).
 //!
 //! A handler reads and checks its fields (type errors first, then every constraint at once, as the
 //! Kinesis front end does), calls the library, and encodes the answer. Handlers are synchronous:
 //! the HTTP layer runs them on the blocking pool, because library calls may fsync.
 
 mod records;
+mod settings;
+mod shards;
 mod streams;
 
 use std::sync::Arc;
@@ -82,6 +85,23 @@ operations! {
     PutRecords => records::put_records,
     GetShardIterator => records::get_shard_iterator,
     GetRecords => records::get_records,
+    ListShards => shards::list_shards,
+    SplitShard => shards::split_shard,
+    MergeShards => shards::merge_shards,
+    UpdateShardCount => shards::update_shard_count,
+    UpdateStreamMode => shards::update_stream_mode,
+    IncreaseStreamRetentionPeriod => settings::increase_retention,
+    DecreaseStreamRetentionPeriod => settings::decrease_retention,
+    AddTagsToStream => settings::add_tags_to_stream,
+    RemoveTagsFromStream => settings::remove_tags_from_stream,
+    ListTagsForStream => settings::list_tags_for_stream,
+    TagResource => settings::tag_resource,
+    UntagResource => settings::untag_resource,
+    ListTagsForResource => settings::list_tags_for_resource,
+    DescribeLimits => settings::describe_limits,
+    EnableEnhancedMonitoring => settings::enable_monitoring,
+    DisableEnhancedMonitoring => settings::disable_monitoring,
+    UpdateMaxRecordSize => settings::update_max_record_size,
 }
 
 impl Reply {

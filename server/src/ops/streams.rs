@@ -2,26 +2,18 @@
 
 use std::collections::BTreeMap;
 
-use parking_lot::Mutex;
 use serde::Serialize;
-use shardlog::engine::{CreateStream, Engine};
+use shardlog::engine::CreateStream;
 use shardlog::stream::{ShardId, StreamMode};
-use shardlog::{ShardDescription, Stream, StreamDescription};
+use shardlog::{ShardDescription, StreamDescription};
 
 use super::{Context, Reply, StreamRef, to_u32};
 use crate::error::ApiError;
 use crate::protocol::fields::{Checks, NAME};
 use crate::protocol::{Fields, Timestamp};
 
-/// Most shards all streams together may have (Kinesis' per-account shard quota). Each shard
-/// preallocates a segment file, so this also bounds the disk a client can make the server claim.
-pub const SHARD_LIMIT: usize = 200;
-
 /// Most shards one DescribeStream page holds.
 const DESCRIBE_SHARDS_LIMIT_MAX: usize = 100;
-
-/// Serializes stream creation, so the shard quota check and the creation are one step.
-static CREATE_LOCK: Mutex<()> = Mutex::new(());
 
 /// `CreateStream`.
 pub fn create_stream(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Reply, ApiError> {
@@ -68,68 +60,8 @@ pub fn create_stream(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Re
             .map(|(key, value)| (key.to_owned(), value.to_owned()))
             .collect::<BTreeMap<_, _>>(),
     };
-    let requested_shards = match (mode, request.shard_count) {
-        (_, Some(count)) => count as usize,
-        (StreamMode::OnDemand, None) => shardlog::engine::ON_DEMAND_INITIAL_SHARDS as usize,
-        (StreamMode::Provisioned, None) => 0,
-    };
-    let _creating = CREATE_LOCK.lock();
-    check_shard_limit(context.engine, requested_shards)?;
     context.engine.create_stream(request)?;
     Ok(Reply::empty(Some(name.to_owned())))
-}
-
-/// Fails with Kinesis' LimitExceededException if `additional` more shards would pass the quota.
-pub fn check_shard_limit(engine: &Engine, additional: usize) -> Result<(), ApiError> {
-    let current = open_shard_count(engine);
-    if current.saturating_add(additional) <= SHARD_LIMIT {
-        return Ok(());
-    }
-    Err(ApiError::client(
-        "LimitExceededException",
-        format!(
-            "This request would exceed the shard limit for the account {} in {}. Current shard \
-             count for the account: {current}. Limit: {SHARD_LIMIT}. Number of additional shards \
-             that would have resulted from this request: {additional}. Refer to the AWS Service \
-             Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) \
-             for current limits and how to request higher limits.",
-            engine.account_id(),
-            engine.region()
-        ),
-    ))
-}
-
-/// Open shards in all streams.
-pub fn open_shard_count(engine: &Engine) -> usize {
-    all_streams(engine)
-        .iter()
-        .map(|stream| {
-            stream
-                .meta()
-                .shards
-                .iter()
-                .filter(|shard| shard.closed_secs.is_none())
-                .count()
-        })
-        .sum()
-}
-
-/// Every stream of the engine.
-fn all_streams(engine: &Engine) -> Vec<std::sync::Arc<Stream>> {
-    let mut streams = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = engine.list_streams(after.as_deref(), 1000);
-        streams.extend(
-            page.names
-                .iter()
-                .filter_map(|name| engine.stream(name.as_str()).ok()),
-        );
-        match (page.has_more, page.names.last()) {
-            (true, Some(last)) => after = Some(last.as_str().to_owned()),
-            _ => return streams,
-        }
-    }
 }
 
 /// `DeleteStream`.
@@ -250,12 +182,11 @@ pub fn describe_stream(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<
             .min(DESCRIBE_SHARDS_LIMIT_MAX)
     });
     let description = stream.describe(exclusive_start.and_then(shard_after), Some(limit))?;
-    let monitoring = enhanced_monitoring(&stream);
     let out = DescribeStreamOut {
         stream_description: DescriptionOut {
             shards: description.shards.iter().map(ShardOut::from).collect(),
             has_more_shards: description.has_more_shards,
-            ..description_common(&description, monitoring)
+            ..description_common(&description)
         },
     };
     Ok(Reply::new(context, &out, &stream))
@@ -272,7 +203,7 @@ pub(super) fn shard_after(text: &str) -> Option<ShardId> {
     }
 }
 
-fn description_common(description: &StreamDescription, monitoring: Vec<String>) -> DescriptionOut {
+fn description_common(description: &StreamDescription) -> DescriptionOut {
     DescriptionOut {
         stream_name: description.name.as_str().to_owned(),
         stream_arn: description.arn.clone(),
@@ -285,15 +216,10 @@ fn description_common(description: &StreamDescription, monitoring: Vec<String>) 
         retention_period_hours: description.retention_hours,
         stream_creation_timestamp: Timestamp(description.created_ms),
         enhanced_monitoring: vec![EnhancedMonitoring {
-            shard_level_metrics: monitoring,
+            shard_level_metrics: description.shard_level_metrics.clone(),
         }],
         encryption_type: "NONE",
     }
-}
-
-/// The shard-level metrics enabled on a stream (none until the library tracks them).
-fn enhanced_monitoring(_stream: &Stream) -> Vec<String> {
-    Vec::new()
 }
 
 #[derive(Serialize)]
@@ -330,7 +256,7 @@ pub fn describe_stream_summary(
     checks.finish()?;
     let stream = stream_ref.resolve(context.engine)?;
     let description = stream.describe(None, Some(1))?;
-    let common = description_common(&description, enhanced_monitoring(&stream));
+    let common = description_common(&description);
     let out = DescribeSummaryOut {
         stream_description_summary: SummaryOut {
             stream_name: common.stream_name,

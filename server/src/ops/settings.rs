@@ -1,0 +1,395 @@
+//! A stream's settings: retention, tags (by name and by ARN), enhanced monitoring, the largest
+//! record, and the account's limits.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Context, Reply, StreamRef, to_u32};
+use crate::error::ApiError;
+use crate::protocol::Fields;
+use crate::protocol::fields::{Checks, STREAM_ARN, as_string};
+
+fn retention(
+    context: &Context<'_>,
+    fields: Fields<'_, '_>,
+    increase: bool,
+) -> Result<Reply, ApiError> {
+    let hours = fields.integer("RetentionPeriodHours")?;
+    let mut checks = Checks::new();
+    checks.required("retentionPeriodHours", &hours);
+    checks.range("retentionPeriodHours", hours, 1, 8760);
+    let stream_ref = StreamRef::read(&fields, &mut checks)?;
+    checks.finish()?;
+    let stream = stream_ref.resolve(context.engine)?;
+    let hours = to_u32(hours.unwrap_or_default());
+    if increase {
+        stream.increase_retention_period(hours)?;
+    } else {
+        stream.decrease_retention_period(hours)?;
+    }
+    Ok(Reply::empty(stream_ref.display()))
+}
+
+/// `IncreaseStreamRetentionPeriod`.
+pub fn increase_retention(
+    context: &Context<'_>,
+    fields: Fields<'_, '_>,
+) -> Result<Reply, ApiError> {
+    retention(context, fields, true)
+}
+
+/// `DecreaseStreamRetentionPeriod`.
+pub fn decrease_retention(
+    context: &Context<'_>,
+    fields: Fields<'_, '_>,
+) -> Result<Reply, ApiError> {
+    retention(context, fields, false)
+}
+
+/// Reads a tag map, checking its size (`max` entries), keys (1–128) and values (0–256).
+fn tag_map(
+    fields: &Fields<'_, '_>,
+    checks: &mut Checks,
+    max: usize,
+) -> Result<Option<BTreeMap<String, String>>, ApiError> {
+    let tags = fields.string_map("Tags")?;
+    checks.required("tags", &tags);
+    let Some(tags) = tags else { return Ok(None) };
+    let shown = || {
+        let inner: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("{{{}}}", inner.join(", "))
+    };
+    if tags.is_empty() {
+        checks.fail(
+            Some(&shown()),
+            "tags",
+            "have length greater than or equal to 1",
+        );
+    }
+    if tags.len() > max {
+        checks.fail(
+            Some(&shown()),
+            "tags",
+            &format!("have length less than or equal to {max}"),
+        );
+    }
+    for (key, value) in &tags {
+        checks.text(&format!("tags.{key}.member"), Some(key), None, (1, 128));
+        checks.text(&format!("tags.{key}.member"), Some(value), None, (0, 256));
+    }
+    Ok(Some(
+        tags.into_iter()
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+            .collect(),
+    ))
+}
+
+/// Reads a list of tag keys (1–`max` keys of 1–128 characters).
+fn tag_keys(
+    fields: &Fields<'_, '_>,
+    checks: &mut Checks,
+    max: usize,
+) -> Result<Vec<String>, ApiError> {
+    let keys = fields.list("TagKeys")?;
+    checks.required("tagKeys", &keys);
+    let keys = keys
+        .unwrap_or_default()
+        .iter()
+        .map(as_string)
+        .collect::<Result<Vec<&str>, ApiError>>()?;
+    let shown = || format!("[{}]", keys.join(", "));
+    if fields.get("TagKeys").is_some() && keys.is_empty() {
+        checks.fail(
+            Some(&shown()),
+            "tagKeys",
+            "have length greater than or equal to 1",
+        );
+    }
+    if keys.len() > max {
+        checks.fail(
+            Some(&shown()),
+            "tagKeys",
+            &format!("have length less than or equal to {max}"),
+        );
+    }
+    for (position, key) in keys.iter().enumerate() {
+        checks.text(
+            &format!("tagKeys.{}.member", position + 1),
+            Some(key),
+            None,
+            (1, 128),
+        );
+    }
+    Ok(keys.into_iter().map(str::to_owned).collect())
+}
+
+/// `AddTagsToStream`.
+pub fn add_tags_to_stream(
+    context: &Context<'_>,
+    fields: Fields<'_, '_>,
+) -> Result<Reply, ApiError> {
+    let mut checks = Checks::new();
+    let stream_ref = StreamRef::read(&fields, &mut checks)?;
+    let tags = tag_map(&fields, &mut checks, 10)?;
+    checks.finish()?;
+    let stream = stream_ref.resolve(context.engine)?;
+    stream.add_tags(tags.unwrap_or_default())?;
+    Ok(Reply::empty(stream_ref.display()))
+}
+
+/// `RemoveTagsFromStream`.
+pub fn remove_tags_from_stream(
+    context: &Context<'_>,
+    fields: Fields<'_, '_>,
+) -> Result<Reply, ApiError> {
+    let mut checks = Checks::new();
+    let stream_ref = StreamRef::read(&fields, &mut checks)?;
+    let keys = tag_keys(&fields, &mut checks, 10)?;
+    checks.finish()?;
+    let stream = stream_ref.resolve(context.engine)?;
+    stream.remove_tags(&keys)?;
+    Ok(Reply::empty(stream_ref.display()))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct TagOut {
+    key: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListTagsForStreamOut {
+    tags: Vec<TagOut>,
+    has_more_tags: bool,
+}
+
+/// `ListTagsForStream`: tags in key order, after `ExclusiveStartTagKey`, at most `Limit` (≤ 50).
+pub fn list_tags_for_stream(
+    context: &Context<'_>,
+    fields: Fields<'_, '_>,
+) -> Result<Reply, ApiError> {
+    let exclusive_start = fields.string("ExclusiveStartTagKey")?;
+    let limit = fields.integer("Limit")?;
+    let mut checks = Checks::new();
+    checks.text("exclusiveStartTagKey", exclusive_start, None, (1, 128));
+    checks.range("limit", limit, 1, 50);
+    let stream_ref = StreamRef::read(&fields, &mut checks)?;
+    checks.finish()?;
+    let stream = stream_ref.resolve(context.engine)?;
+    let limit = usize::try_from(limit.unwrap_or(50)).unwrap_or(50);
+    let mut after = stream
+        .tags()
+        .into_iter()
+        .filter(|(key, _)| exclusive_start.is_none_or(|start| key.as_str() > start));
+    let tags: Vec<TagOut> = after
+        .by_ref()
+        .take(limit)
+        .map(|(key, value)| TagOut { key, value })
+        .collect();
+    let out = ListTagsForStreamOut {
+        tags,
+        has_more_tags: after.next().is_some(),
+    };
+    Ok(Reply::new(context, &out, &stream))
+}
+
+/// The stream a `ResourceARN` names (only stream ARNs: this server has no consumers).
+fn resource(
+    context: &Context<'_>,
+    fields: &Fields<'_, '_>,
+    checks: &mut Checks,
+) -> Result<Option<String>, ApiError> {
+    let arn = fields.string("ResourceARN")?;
+    checks.required("resourceARN", &arn);
+    checks.text("resourceARN", arn, Some(STREAM_ARN), (1, 2048));
+    let _ = context;
+    Ok(arn.map(str::to_owned))
+}
+
+/// `TagResource`.
+pub fn tag_resource(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Reply, ApiError> {
+    let mut checks = Checks::new();
+    let arn = resource(context, &fields, &mut checks)?;
+    let tags = tag_map(&fields, &mut checks, 50)?;
+    checks.finish()?;
+    let stream = context
+        .engine
+        .stream_by_arn(arn.as_deref().unwrap_or_default())?;
+    stream.add_tags(tags.unwrap_or_default())?;
+    Ok(Reply::empty(Some(stream.name().as_str().to_owned())))
+}
+
+/// `UntagResource`.
+pub fn untag_resource(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Reply, ApiError> {
+    let mut checks = Checks::new();
+    let arn = resource(context, &fields, &mut checks)?;
+    let keys = tag_keys(&fields, &mut checks, 50)?;
+    checks.finish()?;
+    let stream = context
+        .engine
+        .stream_by_arn(arn.as_deref().unwrap_or_default())?;
+    stream.remove_tags(&keys)?;
+    Ok(Reply::empty(Some(stream.name().as_str().to_owned())))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListTagsForResourceOut {
+    tags: Vec<TagOut>,
+}
+
+/// `ListTagsForResource`.
+pub fn list_tags_for_resource(
+    context: &Context<'_>,
+    fields: Fields<'_, '_>,
+) -> Result<Reply, ApiError> {
+    let mut checks = Checks::new();
+    let arn = resource(context, &fields, &mut checks)?;
+    checks.finish()?;
+    let stream = context
+        .engine
+        .stream_by_arn(arn.as_deref().unwrap_or_default())?;
+    let out = ListTagsForResourceOut {
+        tags: stream
+            .tags()
+            .into_iter()
+            .map(|(key, value)| TagOut { key, value })
+            .collect(),
+    };
+    Ok(Reply::new(context, &out, &stream))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeLimitsOut {
+    shard_limit: u64,
+    open_shard_count: u64,
+    on_demand_stream_count: usize,
+    on_demand_stream_count_limit: usize,
+}
+
+/// `DescribeLimits`.
+pub fn describe_limits(context: &Context<'_>, _fields: Fields<'_, '_>) -> Result<Reply, ApiError> {
+    let limits = context.engine.describe_limits();
+    let out = DescribeLimitsOut {
+        shard_limit: limits.shard_limit,
+        open_shard_count: limits.open_shard_count,
+        on_demand_stream_count: limits.on_demand_stream_count,
+        on_demand_stream_count_limit: limits.on_demand_stream_count_limit,
+    };
+    Ok(Reply {
+        body: context.protocol.encode(&out),
+        stream: None,
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MonitoringOut {
+    stream_name: String,
+    #[serde(rename = "StreamARN")]
+    stream_arn: String,
+    current_shard_level_metrics: Vec<String>,
+    desired_shard_level_metrics: Vec<String>,
+}
+
+/// The metric names `ShardLevelMetrics` may hold, in the model's order.
+const METRIC_NAMES: [&str; 8] = [
+    "IncomingBytes",
+    "IncomingRecords",
+    "OutgoingBytes",
+    "OutgoingRecords",
+    "WriteProvisionedThroughputExceeded",
+    "ReadProvisionedThroughputExceeded",
+    "IteratorAgeMilliseconds",
+    "ALL",
+];
+
+fn monitoring(
+    context: &Context<'_>,
+    fields: Fields<'_, '_>,
+    enable: bool,
+) -> Result<Reply, ApiError> {
+    let metrics = fields.list("ShardLevelMetrics")?;
+    let mut checks = Checks::new();
+    checks.required("shardLevelMetrics", &metrics);
+    let metrics = metrics
+        .unwrap_or_default()
+        .iter()
+        .map(as_string)
+        .collect::<Result<Vec<&str>, ApiError>>()?;
+    let shown = format!("[{}]", metrics.join(", "));
+    if fields.get("ShardLevelMetrics").is_some() && metrics.is_empty() {
+        checks.fail(
+            Some(&shown),
+            "shardLevelMetrics",
+            "have length greater than or equal to 1",
+        );
+    }
+    if metrics.len() > 7 {
+        checks.fail(
+            Some(&shown),
+            "shardLevelMetrics",
+            "have length less than or equal to 7",
+        );
+    }
+    if metrics.iter().any(|metric| !METRIC_NAMES.contains(metric)) {
+        checks.fail(
+            Some(&shown),
+            "shardLevelMetrics",
+            &format!(
+                "satisfy constraint: [Member must satisfy enum value set: [{}]]",
+                METRIC_NAMES.join(", ")
+            ),
+        );
+    }
+    let stream_ref = StreamRef::read(&fields, &mut checks)?;
+    checks.finish()?;
+    let stream = stream_ref.resolve(context.engine)?;
+    let change = if enable {
+        stream.enable_enhanced_monitoring(&metrics)?
+    } else {
+        stream.disable_enhanced_monitoring(&metrics)?
+    };
+    let out = MonitoringOut {
+        stream_name: stream.name().as_str().to_owned(),
+        stream_arn: stream.arn(),
+        current_shard_level_metrics: change.current,
+        desired_shard_level_metrics: change.desired,
+    };
+    Ok(Reply::new(context, &out, &stream))
+}
+
+/// `EnableEnhancedMonitoring`.
+pub fn enable_monitoring(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Reply, ApiError> {
+    monitoring(context, fields, true)
+}
+
+/// `DisableEnhancedMonitoring`.
+pub fn disable_monitoring(
+    context: &Context<'_>,
+    fields: Fields<'_, '_>,
+) -> Result<Reply, ApiError> {
+    monitoring(context, fields, false)
+}
+
+/// `UpdateMaxRecordSize` (the model requires the ARN).
+pub fn update_max_record_size(
+    context: &Context<'_>,
+    fields: Fields<'_, '_>,
+) -> Result<Reply, ApiError> {
+    let kib = fields.integer("MaxRecordSizeInKiB")?;
+    let arn = fields.string("StreamARN")?;
+    let mut checks = Checks::new();
+    checks.required("maxRecordSizeInKiB", &kib);
+    checks.range("maxRecordSizeInKiB", kib, 1024, 10240);
+    checks.required("streamARN", &arn);
+    checks.text("streamARN", arn, Some(STREAM_ARN), (1, 2048));
+    checks.finish()?;
+    let stream = StreamRef { name: None, arn }.resolve(context.engine)?;
+    stream.update_max_record_size(to_u32(kib.unwrap_or_default()))?;
+    Ok(Reply::empty(Some(stream.name().as_str().to_owned())))
+}
