@@ -177,3 +177,44 @@ fn retention_changes_follow_kinesis_rules_and_a_decrease_takes_effect_at_once() 
         "retention survives a reopen"
     );
 }
+
+#[test]
+fn the_maintenance_thread_deletes_expired_segments_by_itself_and_stops_on_drop() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let mut options = options(&clock);
+    options.maintenance_interval = Some(std::time::Duration::from_millis(20));
+    let engine = open(dir.path(), &options);
+    let stream = engine
+        .create_stream(CreateStream::provisioned("swept", 1))
+        .unwrap();
+    for seed in 0..40 {
+        stream
+            .put_record(PutRecordInput::new("key", &payload(seed, 256 * 1024)))
+            .unwrap();
+    }
+    let before = segment_files(&stream, SHARD);
+    assert!(before >= 2);
+    clock.advance_ms(25 * HOUR_MS);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while segment_files(&stream, SHARD) >= before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the maintenance thread deleted nothing within 20 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(engine.last_maintenance_error(), None);
+    drop(stream);
+    drop(engine); // joins the thread: a hang here fails the test by timeout
+    let engine = open(dir.path(), &options);
+    assert!(
+        read_typed(
+            &engine.stream("swept").unwrap(),
+            SHARD,
+            StartingPosition::TrimHorizon,
+            10
+        )
+        .is_empty()
+    );
+}

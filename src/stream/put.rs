@@ -121,7 +121,10 @@ impl Stream {
     /// Appends one validated record to the open shard that owns its hash key. A shard closed by a
     /// reshard between routing and appending refuses the record (its log is sealed), and the
     /// record is routed again, to a child.
-    fn append_routed(&self, input: &PutRecordInput<'_>) -> StreamResult<PutRecordOutput> {
+    pub(crate) fn append_routed(
+        &self,
+        input: &PutRecordInput<'_>,
+    ) -> StreamResult<PutRecordOutput> {
         let mut attempts = 0;
         loop {
             let shard = self.route(input)?;
@@ -294,7 +297,7 @@ impl Stream {
     }
 
     /// The open shard that owns the record's hash key.
-    fn route(&self, input: &PutRecordInput<'_>) -> StreamResult<Arc<Shard>> {
+    pub(crate) fn route(&self, input: &PutRecordInput<'_>) -> StreamResult<Arc<Shard>> {
         let key = input
             .explicit_hash_key
             .unwrap_or_else(|| hash_key_of(input.partition_key));

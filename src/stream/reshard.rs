@@ -508,6 +508,44 @@ mod tests {
         }
     }
 
+    /// The race the seal closes, made deterministic: a writer routed to the parent before a split
+    /// but appending after it is refused by the parent and routed again, to a child; so a reader
+    /// that saw the parent closed and drained can never miss a record.
+    #[test]
+    fn a_writer_routed_before_a_split_is_refused_by_the_parent_and_lands_in_a_child() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = crate::Engine::open(
+            dir.path(),
+            crate::EngineOptions {
+                segment_bytes: 1 << 20,
+                maintenance_interval: None,
+                ..crate::EngineOptions::default()
+            },
+        )
+        .unwrap();
+        let stream = engine
+            .create_stream(crate::CreateStream::provisioned("racy", 1))
+            .unwrap();
+        let input = crate::PutRecordInput::new("late", b"record");
+        let routed_before = stream.route(&input).unwrap();
+        stream
+            .split_shard("shardId-000000000000", &(1u128 << 127).to_string())
+            .unwrap();
+        let late = routed_before.log.append(crate::RecordInput {
+            partition_key: "late",
+            explicit_hash_key: None,
+            data: b"record",
+        });
+        assert!(matches!(late, Err(LogError::Sealed)), "{late:?}");
+        let landed = stream.append_routed(&input).unwrap();
+        assert_ne!(landed.shard_id, routed_before.id());
+        assert_eq!(
+            routed_before.log.last_counter(),
+            None,
+            "the parent holds nothing"
+        );
+    }
+
     #[test]
     fn a_split_and_a_merge_have_kinesis_lineage() {
         let mut plan = plan_with(2);
