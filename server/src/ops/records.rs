@@ -10,7 +10,7 @@ use super::streams::HashKeyRangeOut;
 use super::{Context, Reply, StreamRef};
 use crate::error::ApiError;
 use crate::protocol::fields::{Checks, HASH_KEY, NAME, SEQUENCE_NUMBER};
-use crate::protocol::{Blob, Fields, Timestamp};
+use crate::protocol::{Blob, Fields, Text, Timestamp};
 
 /// Largest data blob the API model allows (a stream's own maximum may be lower).
 const DATA_BYTES_MAX: usize = 10 * 1024 * 1024;
@@ -306,7 +306,7 @@ pub fn get_shard_iterator(
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct RecordOut<'a> {
-    sequence_number: String,
+    sequence_number: Text<shardlog::SequenceNumber>,
     approximate_arrival_timestamp: Timestamp,
     data: Blob<'a>,
     partition_key: &'a str,
@@ -371,7 +371,7 @@ pub fn get_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
             .records
             .iter()
             .map(|record| RecordOut {
-                sequence_number: record.sequence_number().to_string(),
+                sequence_number: Text(record.sequence_number()),
                 approximate_arrival_timestamp: Timestamp(record.arrival_ms()),
                 data: Blob(record.data()),
                 partition_key: record.partition_key(),
@@ -384,8 +384,15 @@ pub fn get_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
             .as_ref()
             .map(|children| children.iter().map(ChildShardOut::from).collect()),
     };
+    // Sized up front: base64 data plus about 200 bytes of framing per record.
+    let capacity = batch
+        .records
+        .iter()
+        .map(|record| record.data().len() * 4 / 3 + record.partition_key().len() + 200)
+        .sum::<usize>()
+        + 1024;
     Ok(Reply {
-        body: context.protocol.encode(&out),
+        body: context.protocol.encode_with_capacity(&out, capacity),
         stream: None,
     })
 }

@@ -10,9 +10,6 @@
 pub mod fields;
 pub mod node;
 
-use std::fmt::Write as _;
-
-use base64::Engine as _;
 use serde::{Serialize, Serializer};
 
 pub use self::fields::Fields;
@@ -66,10 +63,19 @@ impl Protocol {
 
     /// Encodes a response body.
     pub fn encode<T: Serialize>(self, value: &T) -> Vec<u8> {
+        self.encode_with_capacity(value, 128)
+    }
+
+    /// Encodes a response body into a buffer of about the expected size.
+    pub fn encode_with_capacity<T: Serialize>(self, value: &T, capacity: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(capacity);
         match self {
-            Protocol::Json => serde_json::to_vec(value).unwrap_or_default(),
+            Protocol::Json => {
+                // Writing to a Vec cannot fail, and every output type is serializable.
+                let _ = serde_json::to_writer(&mut out, value);
+                out
+            }
             Protocol::Cbor => {
-                let mut out = Vec::new();
                 // Writing to a Vec cannot fail, and every output type is serializable.
                 let _ = ciborium::ser::into_writer(value, &mut out);
                 out
@@ -125,10 +131,24 @@ pub struct Blob<'a>(pub &'a [u8]);
 impl Serialize for Blob<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if serializer.is_human_readable() {
-            serializer.serialize_str(&base64::engine::general_purpose::STANDARD.encode(self.0))
+            // Written straight into the output: no intermediate String per record.
+            serializer.collect_str(&base64::display::Base64Display::new(
+                self.0,
+                &base64::engine::general_purpose::STANDARD,
+            ))
         } else {
             serializer.serialize_bytes(self.0)
         }
+    }
+}
+
+/// A value written through its `Display` (sequence numbers, hash keys) without an intermediate
+/// String.
+pub struct Text<T>(pub T);
+
+impl<T: std::fmt::Display> Serialize for Text<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
     }
 }
 
@@ -140,13 +160,38 @@ pub struct Timestamp(pub u64);
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if serializer.is_human_readable() {
-            // Printed from the integer, so no float formatting can choose exponent notation.
-            let mut text = String::with_capacity(24);
-            let _ = write!(text, "{}.{:03}", self.0 / 1000, self.0 % 1000);
-            let number: serde_json::Number = text.parse().map_err(serde::ser::Error::custom)?;
-            number.serialize(serializer)
+            // serde_json prints floats in the shortest form that reads back exactly, and uses
+            // exponent notation only below 1e-5 or from 1e16 on: epoch seconds (about 1.8e9)
+            // always print as plain decimals such as 1764100000.123.
+            serializer.serialize_f64(self.0 as f64 / 1000.0)
         } else {
             ciborium::tag::Required::<u64, 1>(self.0).serialize(serializer)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_timestamps_are_seconds_with_milliseconds_never_exponents() {
+        for (ms, text) in [
+            (1_764_100_000_123, "1764100000.123"),
+            (1_764_100_000_100, "1764100000.1"),
+            (1_764_100_000_000, "1764100000.0"),
+            (253_402_300_799_999, "253402300799.999"),
+        ] {
+            assert_eq!(serde_json::to_string(&Timestamp(ms)).unwrap(), text);
+        }
+    }
+
+    #[test]
+    fn blobs_are_base64_in_json_and_bytes_in_cbor() {
+        assert_eq!(serde_json::to_string(&Blob(b"hi")).unwrap(), "\"aGk=\"");
+        let cbor = Protocol::Cbor.encode(&Blob(b"hi"));
+        assert_eq!(cbor, [0x42, b'h', b'i']);
+        let cbor = Protocol::Cbor.encode(&Timestamp(1_000));
+        assert_eq!(cbor, [0xc1, 0x19, 0x03, 0xe8]);
     }
 }
