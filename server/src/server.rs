@@ -94,7 +94,10 @@ impl Server {
             .http2()
             .timer(TokioTimer::new())
             .max_header_list_size(HEADER_BYTES_MAX as u32)
-            .max_concurrent_streams(H2_STREAMS_MAX);
+            .max_concurrent_streams(H2_STREAMS_MAX)
+            // Pings find peers that vanished without closing, so their slots are freed.
+            .keep_alive_interval(std::time::Duration::from_secs(30))
+            .keep_alive_timeout(std::time::Duration::from_secs(20));
         tokio::pin!(shutdown);
         loop {
             let permit = tokio::select! {
@@ -313,17 +316,19 @@ fn execute(state: &State, parts: &http::request::Parts, body: &[u8]) -> (Reply, 
             None => return Err(ApiError::bare("SerializationException")),
             Some(tree) => tree?,
         };
+        let fields = Fields::new(&tree, protocol);
+        log.stream = stream_named(&fields);
         state.config.credentials.check(parts, body, unix_secs())?;
         let context = Context {
             engine: &state.engine,
             protocol,
             default_max_record_size_kib: state.config.default_max_record_size_kib,
         };
-        operation.run(&context, Fields::new(&tree, protocol))
+        operation.run(&context, fields)
     })();
     match result {
         Ok(reply) => {
-            log.stream = reply.stream;
+            log.stream = reply.stream.or(log.stream);
             let response = plain(
                 StatusCode::OK,
                 protocol.content_type(),
@@ -336,6 +341,17 @@ fn execute(state: &State, parts: &http::request::Parts, body: &[u8]) -> (Reply, 
             (error_reply(protocol, &error), log)
         }
     }
+}
+
+/// The stream a request names, for the log (whether or not the request then succeeds).
+fn stream_named(fields: &Fields<'_, '_>) -> Option<String> {
+    if let Ok(Some(name)) = fields.string("StreamName") {
+        return Some(name.to_owned());
+    }
+    ["StreamARN", "ResourceARN"].iter().find_map(|field| {
+        let arn = fields.string(field).ok().flatten()?;
+        crate::protocol::fields::parse_stream_arn(arn).map(|(_, _, name)| name.to_owned())
+    })
 }
 
 fn unix_secs() -> i64 {
