@@ -88,7 +88,13 @@ impl Credentials {
                 ),
             ));
         };
-        if (now_secs - request_secs).abs() > CLOCK_SKEW_SECS_MAX {
+        // A presigned request is valid from its date (give or take the skew) until it expires;
+        // a request signed in its header only around its date.
+        let valid_until = match signature.expires_secs {
+            Some(expires) => request_secs.saturating_add(expires),
+            None => request_secs + CLOCK_SKEW_SECS_MAX,
+        };
+        if now_secs > valid_until || request_secs - now_secs > CLOCK_SKEW_SECS_MAX {
             return Err(ApiError::client(
                 "InvalidSignatureException",
                 format!(
@@ -99,8 +105,13 @@ impl Credentials {
                 ),
             ));
         }
-        let expected = signature.expected(parts, body, secret);
-        if !constant_time_eq(expected.as_bytes(), signature.signature.as_bytes()) {
+        let body_hash = hex(&Sha256::digest(body));
+        // A presigned request may leave its payload unsigned.
+        let matches = |payload_hash: &str| {
+            let expected = signature.expected(parts, payload_hash, secret);
+            constant_time_eq(expected.as_bytes(), signature.signature.as_bytes())
+        };
+        if !(matches(&body_hash) || (signature.in_query && matches("UNSIGNED-PAYLOAD"))) {
             return Err(ApiError::client(
                 "InvalidSignatureException",
                 "The request signature we calculated does not match the signature you provided. \
@@ -123,6 +134,8 @@ struct Signature {
     date: String,
     /// Whether the query string carries the signature (so it is left out of the canonical query).
     in_query: bool,
+    /// `X-Amz-Expires` of a presigned request, in seconds.
+    expires_secs: Option<i64>,
 }
 
 impl Signature {
@@ -204,13 +217,15 @@ impl Signature {
             message.push_str("Re-examine the query-string parameters.");
             return Err(ApiError::client("IncompleteSignatureException", message));
         }
-        Signature::build(
+        let mut signature = Signature::build(
             &find("X-Amz-Credential").unwrap_or_default(),
             &find("X-Amz-SignedHeaders").unwrap_or_default(),
             &find("X-Amz-Signature").unwrap_or_default(),
             &find("X-Amz-Date").unwrap_or_default(),
             true,
-        )
+        )?;
+        signature.expires_secs = find("X-Amz-Expires").and_then(|text| text.parse().ok());
+        Ok(signature)
     }
 
     fn build(
@@ -238,12 +253,13 @@ impl Signature {
             signature: signature.to_owned(),
             date: date.to_owned(),
             in_query,
+            expires_secs: None,
         })
     }
 
     /// The signature the request should carry if it was signed with `secret`.
-    fn expected(&self, parts: &Parts, body: &[u8], secret: &str) -> String {
-        let canonical_request = self.canonical_request(parts, body);
+    fn expected(&self, parts: &Parts, payload_hash: &str, secret: &str) -> String {
+        let canonical_request = self.canonical_request(parts, payload_hash);
         let string_to_sign = format!(
             "AWS4-HMAC-SHA256\n{}\n{}\n{}",
             self.date,
@@ -257,7 +273,7 @@ impl Signature {
         hex(&hmac(&key, string_to_sign.as_bytes()))
     }
 
-    fn canonical_request(&self, parts: &Parts, body: &[u8]) -> String {
+    fn canonical_request(&self, parts: &Parts, payload_hash: &str) -> String {
         let path = match parts.uri.path() {
             "" => "/",
             path => path,
@@ -299,11 +315,6 @@ impl Signature {
             };
             headers.push_str(&format!("{name}:{value}\n"));
         }
-        let payload_hash = if self.in_query {
-            "UNSIGNED-PAYLOAD".to_owned()
-        } else {
-            hex(&Sha256::digest(body))
-        };
         format!(
             "{}\n{path}\n{query}\n{headers}\n{}\n{payload_hash}",
             parts.method,

@@ -7,7 +7,9 @@ mod common;
 
 use std::time::{Duration, SystemTime};
 
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::http_request::{
+    SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
+};
 use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use common::{Answer, TestServer, bounded, sdk_client, send_http2};
@@ -28,6 +30,25 @@ fn signed_request(
     signed: &str,
     body: &str,
 ) -> Request<Full<Bytes>> {
+    sign_request(addr, secret, time, signed, body, SigningSettings::default())
+}
+
+/// Like [`signed_request`], with the signature in the query string (a presigned request).
+fn presigned_request(addr: std::net::SocketAddr, body: &str) -> Request<Full<Bytes>> {
+    let mut settings = SigningSettings::default();
+    settings.signature_location = SignatureLocation::QueryParams;
+    settings.expires_in = Some(Duration::from_secs(300));
+    sign_request(addr, SECRET, SystemTime::now(), body, body, settings)
+}
+
+fn sign_request(
+    addr: std::net::SocketAddr,
+    secret: &str,
+    time: SystemTime,
+    signed: &str,
+    body: &str,
+    settings: SigningSettings,
+) -> Request<Full<Bytes>> {
     let mut request = Request::post(format!("http://{addr}/"))
         .version(http::Version::HTTP_2)
         .header("x-amz-target", "Kinesis_20131202.CreateStream")
@@ -40,7 +61,7 @@ fn signed_request(
         .region("us-east-1")
         .name("kinesis")
         .time(time)
-        .settings(SigningSettings::default())
+        .settings(settings)
         .build()
         .unwrap()
         .into();
@@ -138,6 +159,7 @@ async fn signatures_are_verified_when_credentials_are_given() {
                     r#"{"StreamName":"w","ShardCount":1}"#,
                     r#"{"StreamName":"w","ShardCount":1}"#,
                 ),
+                presigned_request(addr, r#"{"StreamName":"presigned","ShardCount":1}"#),
                 Request::post(format!("http://{addr}/"))
                     .version(http::Version::HTTP_2)
                     .header("x-amz-target", "Kinesis_20131202.CreateStream")
@@ -164,15 +186,16 @@ async fn signatures_are_verified_when_credentials_are_given() {
             "{:?}",
             answers[3].body
         );
+        assert_eq!(answers[4].status, StatusCode::OK, "{:?}", answers[4].body);
         assert_refused(
-            &answers[4],
+            &answers[5],
             "MissingAuthenticationTokenException",
             "Missing Authentication Token",
         );
 
         // Only the correctly signed creations happened.
         let names = good.list_streams().send().await.unwrap().stream_names;
-        assert_eq!(names, vec!["signed", "signed-h2"]);
+        assert_eq!(names, vec!["presigned", "signed", "signed-h2"]);
     })
     .await;
     server.stop().await;
