@@ -52,6 +52,12 @@ pub struct EngineOptions {
     pub region: String,
     /// Where time comes from.
     pub clock: Arc<dyn Clock>,
+    /// Hold the shards of PROVISIONED streams to Kinesis' per-shard limits (writes 1 MiB/s and
+    /// 1 000 records/s, reads 2 MiB/s and 5 calls/s), refusing the excess with
+    /// `ProvisionedThroughputExceeded`. Off by default: an embedded library has no reason to slow
+    /// its caller down; turn it on to emulate Kinesis. ON_DEMAND streams are never held to these
+    /// limits. See `stream::throughput`.
+    pub enforce_throughput_limits: bool,
 }
 
 impl Default for EngineOptions {
@@ -63,6 +69,7 @@ impl Default for EngineOptions {
             account_id: "000000000000".to_owned(),
             region: "us-east-1".to_owned(),
             clock: Arc::new(SystemClock),
+            enforce_throughput_limits: false,
         }
     }
 }
@@ -138,6 +145,7 @@ impl Engine {
             durability: options.durability,
             segment_bytes: options.segment_bytes,
             iterator_key: engine_meta.iterator_key,
+            enforce_throughput_limits: options.enforce_throughput_limits,
         });
         let mut streams = BTreeMap::new();
         let entries = fs::read_dir(&streams_dir)

@@ -11,9 +11,11 @@ mod error;
 pub mod hash_key;
 pub mod iterator;
 mod meta;
+pub mod metrics;
 pub mod names;
 mod put;
 mod reader;
+pub mod throughput;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,6 +30,10 @@ pub use self::iterator::{ITERATOR_TTL_MS, StartingPosition};
 pub use self::meta::{
     FILE_NAME as META_FILE_NAME, ShardMeta, StreamMeta, StreamMode, StreamStatus,
 };
+pub use self::metrics::{
+    ShardMetric, ShardMetricsSnapshot, StreamMetric, StreamMetricsSnapshot, StreamRates,
+    StreamValues, rate_per_second,
+};
 pub use self::names::{NameError, ShardId, StreamName};
 pub use self::put::{
     PutRecordInput, PutRecordOutput, PutRecordsEntry, PutRecordsOutput, PutRecordsResult,
@@ -35,6 +41,8 @@ pub use self::put::{
 };
 pub use self::reader::{ChildShard, GetRecordsOutput, RecordBatch, ShardReader};
 
+use self::metrics::{ShardMetrics, StreamMetrics};
+use self::throughput::ShardThroughput;
 use crate::clock::Clock;
 use crate::log::{Durability, LogOptions, ShardLog};
 use crate::sequence::SequenceNumber;
@@ -49,6 +57,8 @@ pub(crate) struct StreamContext {
     pub segment_bytes: u64,
     /// Key that authenticates shard iterator tokens.
     pub iterator_key: [u8; 32],
+    /// Hold PROVISIONED streams' shards to Kinesis' per-shard limits (see `throughput`).
+    pub enforce_throughput_limits: bool,
 }
 
 impl StreamContext {
@@ -59,13 +69,33 @@ impl StreamContext {
     }
 }
 
-/// One shard: its catalog entry and its log.
+/// One shard: its catalog entry, its log, its counters and its throughput budget.
 pub struct Shard {
     meta: ShardMeta,
     log: ShardLog,
+    /// Shared with the stream's registry, which keeps them after the shard leaves the table.
+    metrics: Arc<ShardMetrics>,
+    /// Touched only when limits apply (see `Stream::throughput_limits_apply`).
+    throughput: ShardThroughput,
 }
 
 impl Shard {
+    /// A shard of the stream whose metrics are `stream_metrics`, with full throughput buckets.
+    pub(crate) fn new(meta: ShardMeta, log: ShardLog, stream_metrics: &StreamMetrics) -> Shard {
+        Shard {
+            metrics: stream_metrics.shard(meta.index),
+            meta,
+            log,
+            throughput: ShardThroughput::default(),
+        }
+    }
+
+    /// The shard's cumulative metrics since its stream was opened (IncomingBytes, OutgoingBytes,
+    /// ...); diff two of them for a rate.
+    pub fn metrics(&self) -> ShardMetricsSnapshot {
+        self.metrics.snapshot(self.id())
+    }
+
     /// The shard's id.
     pub fn id(&self) -> ShardId {
         self.meta.id()
@@ -141,6 +171,8 @@ pub struct Stream {
     /// clock and the metadata on every record. Invariant: cleared by any change to a status that
     /// refuses writes (only deletion, today).
     writable: AtomicBool,
+    /// Counters of every shard the stream has opened, and of PutRecords calls.
+    metrics: StreamMetrics,
 }
 
 /// The directory of a shard's log inside its stream's directory.
@@ -156,6 +188,7 @@ impl Stream {
         meta: StreamMeta,
     ) -> StreamResult<Stream> {
         let record_data_bytes_max = max_record_bytes(meta.max_record_size_kib);
+        let metrics = StreamMetrics::default();
         let shards = meta
             .shards
             .iter()
@@ -170,10 +203,7 @@ impl Stream {
                     .record_data_bytes_max(record_data_bytes_max)
                     .clock(Arc::clone(&context.clock));
                 let (log, _report) = ShardLog::open(shard_dir(&dir, shard_meta.index), options)?;
-                Ok(Arc::new(Shard {
-                    meta: shard_meta.clone(),
-                    log,
-                }))
+                Ok(Arc::new(Shard::new(shard_meta.clone(), log, &metrics)))
             })
             .collect::<StreamResult<Vec<_>>>()?;
         Ok(Stream {
@@ -182,7 +212,15 @@ impl Stream {
             meta: RwLock::new(meta),
             shards: RwLock::new(ShardTable::new(shards)),
             writable: AtomicBool::new(false),
+            metrics,
         })
+    }
+
+    /// The stream's cumulative metrics now, stream-level and per shard, stamped with the engine
+    /// clock's time; diff two with [`rate_per_second`] for rates over the window between them.
+    pub fn metrics(&self) -> StreamMetricsSnapshot {
+        self.metrics
+            .snapshot(self.name(), self.context.clock.now_ms())
     }
 
     /// The stream's name.
