@@ -71,6 +71,12 @@ pub struct EngineOptions {
     /// How often the maintenance thread deletes expired data and scales ON_DEMAND streams; `None`
     /// starts no thread (call [`Engine::run_maintenance`] yourself, as tests with a manual clock do).
     pub maintenance_interval: Option<Duration>,
+    /// Hold the shards of PROVISIONED streams to Kinesis' per-shard limits (writes 1 MiB/s and
+    /// 1 000 records/s, reads 2 MiB/s and 5 calls/s), refusing the excess with
+    /// `ProvisionedThroughputExceeded`. Off by default: an embedded library has no reason to slow
+    /// its caller down; turn it on to emulate Kinesis. ON_DEMAND streams are never held to these
+    /// limits. See `stream::throughput`.
+    pub enforce_throughput_limits: bool,
 }
 
 impl Default for EngineOptions {
@@ -85,6 +91,7 @@ impl Default for EngineOptions {
             clock: Arc::new(SystemClock),
             limits: EngineLimits::default(),
             maintenance_interval: Some(Duration::from_secs(1)),
+            enforce_throughput_limits: false,
         }
     }
 }
@@ -173,6 +180,7 @@ impl Engine {
             max_open_shards: options.limits.max_open_shards,
             iterator_key: catalog.iterator_key,
             catalog: Mutex::new(catalog),
+            enforce_throughput_limits: options.enforce_throughput_limits,
         });
         let mut streams = BTreeMap::new();
         let entries = fs::read_dir(&streams_dir)

@@ -52,6 +52,13 @@ pub enum StreamError {
         /// The AWS message.
         message: String,
     },
+    /// `ProvisionedThroughputExceededException`: the shard's throughput limit was reached; retry
+    /// later.
+    #[error("{message}")]
+    ProvisionedThroughputExceeded {
+        /// The AWS message.
+        message: String,
+    },
     /// `InternalFailure`: the storage failed; the cause is attached.
     #[error("internal failure: {0}")]
     Storage(#[from] LogError),
@@ -68,6 +75,9 @@ impl StreamError {
             StreamError::LimitExceeded { .. } => "LimitExceededException",
             StreamError::ExpiredIterator { .. } => "ExpiredIteratorException",
             StreamError::ExpiredNextToken { .. } => "ExpiredNextTokenException",
+            StreamError::ProvisionedThroughputExceeded { .. } => {
+                "ProvisionedThroughputExceededException"
+            }
             StreamError::Storage(_) => "InternalFailure",
         }
     }

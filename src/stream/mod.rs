@@ -12,12 +12,14 @@ pub mod hash_key;
 pub mod iterator;
 mod list_shards;
 mod meta;
+pub mod metrics;
 pub mod names;
 mod put;
 mod reader;
 mod reshard;
 mod retention;
 mod settings;
+pub mod throughput;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -36,6 +38,10 @@ pub use self::list_shards::{
 pub use self::meta::{
     FILE_NAME as META_FILE_NAME, ShardMeta, StreamMeta, StreamMode, StreamStatus,
 };
+pub use self::metrics::{
+    ShardMetric, ShardMetricsSnapshot, StreamMetric, StreamMetricsSnapshot, StreamRates,
+    StreamValues, rate_per_second,
+};
 pub use self::names::{NameError, ShardId, StreamName};
 pub use self::put::{
     PutRecordInput, PutRecordOutput, PutRecordsEntry, PutRecordsOutput, PutRecordsResult,
@@ -48,6 +54,8 @@ pub use self::settings::{
     EnhancedMonitoring, SHARD_LEVEL_METRICS, TAG_KEY_CHARS_MAX, TAG_VALUE_CHARS_MAX, TAGS_MAX,
 };
 
+use self::metrics::{ShardMetrics, StreamMetrics};
+use self::throughput::ShardThroughput;
 use crate::clock::Clock;
 use crate::engine::Catalog;
 use crate::error::LogError;
@@ -73,6 +81,8 @@ pub(crate) struct StreamContext {
     /// The engine's catalog: every create, delete and reshard holds this lock. Lock order:
     /// catalog, then a stream's metadata, then its shard table.
     pub catalog: Mutex<Catalog>,
+    /// Hold PROVISIONED streams' shards to Kinesis' per-shard limits (see `throughput`).
+    pub enforce_throughput_limits: bool,
 }
 
 impl StreamContext {
@@ -100,7 +110,7 @@ impl StreamContext {
     }
 }
 
-/// One shard: its catalog entry and its log.
+/// One shard: its catalog entry, its log, its counters and its throughput budget.
 pub struct Shard {
     /// The catalog entry. Everything in it is fixed for the shard's life except `closed_secs`,
     /// which is kept in the field below (and `meta.closed_secs` is not read).
@@ -110,17 +120,30 @@ pub struct Shard {
     /// records has read the shard to its end.
     closed_secs: AtomicU64,
     log: ShardLog,
+    /// Shared with the stream's registry, which keeps them after the shard leaves the table.
+    metrics: Arc<ShardMetrics>,
+    /// Touched only when limits apply (see `Stream::throughput_limits_apply`).
+    throughput: ShardThroughput,
 }
 
 impl Shard {
     const OPEN: u64 = u64::MAX;
 
-    fn new(meta: ShardMeta, log: ShardLog) -> Shard {
+    /// A shard of the stream whose metrics are `stream_metrics`, with full throughput buckets.
+    pub(crate) fn new(meta: ShardMeta, log: ShardLog, stream_metrics: &StreamMetrics) -> Shard {
         Shard {
             closed_secs: AtomicU64::new(meta.closed_secs.unwrap_or(Shard::OPEN)),
+            metrics: stream_metrics.shard(meta.index),
             meta,
             log,
+            throughput: ShardThroughput::default(),
         }
+    }
+
+    /// The shard's cumulative metrics since its stream was opened (IncomingBytes, OutgoingBytes,
+    /// ...); diff two of them for a rate.
+    pub fn metrics(&self) -> ShardMetricsSnapshot {
+        self.metrics.snapshot(self.id())
     }
 
     /// The shard's id.
@@ -211,6 +234,8 @@ pub struct Stream {
     /// clock and the metadata on every record. Invariant: cleared by any change to a status that
     /// refuses writes (only deletion, today).
     writable: AtomicBool,
+    /// Counters of every shard the stream has opened, and of PutRecords calls.
+    metrics: StreamMetrics,
 }
 
 /// The directory of a shard's log inside its stream's directory.
@@ -226,11 +251,12 @@ impl Stream {
         meta: StreamMeta,
     ) -> StreamResult<Stream> {
         remove_unlisted_shard_dirs(&dir, &meta)?;
+        let metrics = StreamMetrics::default();
         let shards = meta
             .shards
             .iter()
             .map(|shard_meta| {
-                let shard = open_shard(&context, &dir, &meta, shard_meta.clone())?;
+                let shard = open_shard(&context, &dir, &meta, shard_meta.clone(), &metrics)?;
                 if shard.closed_secs().is_some() {
                     shard.log.set_sealed(true);
                 }
@@ -243,7 +269,15 @@ impl Stream {
             meta: RwLock::new(meta),
             shards: RwLock::new(ShardTable::new(shards)),
             writable: AtomicBool::new(false),
+            metrics,
         })
+    }
+
+    /// The stream's cumulative metrics now, stream-level and per shard, stamped with the engine
+    /// clock's time; diff two with [`rate_per_second`] for rates over the window between them.
+    pub fn metrics(&self) -> StreamMetricsSnapshot {
+        self.metrics
+            .snapshot(self.name(), self.context.clock.now_ms())
     }
 
     /// The stream's name.
@@ -354,19 +388,28 @@ fn open_shard(
     dir: &Path,
     stream: &StreamMeta,
     shard: ShardMeta,
+    stream_metrics: &StreamMetrics,
 ) -> StreamResult<Shard> {
-    let record_data_bytes_max = max_record_bytes(stream.max_record_size_kib);
+    // A closed shard takes no more records: should its log need a new segment (only a shard
+    // created closed, as the short-lived pieces of UpdateShardCount are), a small one does.
+    let record_data_bytes_max = if shard.closed_secs.is_some() {
+        0
+    } else {
+        max_record_bytes(stream.max_record_size_kib)
+    };
     let options = LogOptions::new(shard.identity())
         .durability(context.durability)
-        .segment_bytes(
+        .segment_bytes(if shard.closed_secs.is_some() {
+            segment_bytes_for(0)
+        } else {
             context
                 .segment_bytes
-                .max(segment_bytes_for(record_data_bytes_max)),
-        )
+                .max(segment_bytes_for(record_data_bytes_max))
+        })
         .record_data_bytes_max(record_data_bytes_max)
         .clock(Arc::clone(&context.clock));
     let (log, _report) = ShardLog::open(shard_dir(dir, shard.index), options)?;
-    Ok(Shard::new(shard, log))
+    Ok(Shard::new(shard, log, stream_metrics))
 }
 
 /// Removes shard directories the catalog does not list: shards that expired (the catalog forgets

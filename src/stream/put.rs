@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use super::hash_key::{HashKey, hash_key_of};
+use super::metrics::record_bytes;
 use super::names::ShardId;
 use super::{Shard, Stream, StreamError, StreamResult, max_record_bytes};
 use crate::error::LogError;
@@ -115,16 +116,22 @@ impl Stream {
     pub fn put_record(&self, input: PutRecordInput<'_>) -> StreamResult<PutRecordOutput> {
         self.check_writable()?;
         self.validate_record(&input, "")?;
-        self.append_routed(&input)
+        let (shard, output) = self.append_routed(&input)?;
+        shard
+            .metrics
+            .put_record(record_bytes(input.partition_key, input.data));
+        Ok(output)
     }
 
     /// Appends one validated record to the open shard that owns its hash key. A shard closed by a
     /// reshard between routing and appending refuses the record (its log is sealed), and the
-    /// record is routed again, to a child.
+    /// record is routed again, to a child. The record is charged to the shard's write budget
+    /// where limits apply.
     pub(crate) fn append_routed(
         &self,
         input: &PutRecordInput<'_>,
-    ) -> StreamResult<PutRecordOutput> {
+    ) -> StreamResult<(Arc<Shard>, PutRecordOutput)> {
+        let bytes = record_bytes(input.partition_key, input.data);
         let mut attempts = 0;
         loop {
             let shard = self.route(input)?;
@@ -139,6 +146,7 @@ impl Stream {
                     return Err(self.invalid_exclusive_minimum(&previous.to_string()));
                 }
             }
+            self.admit_write(&shard, bytes)?;
             let appended = shard.log.append(RecordInput {
                 partition_key: input.partition_key,
                 explicit_hash_key: input.explicit_hash_key,
@@ -146,10 +154,11 @@ impl Stream {
             });
             match appended {
                 Ok(sequence_number) => {
-                    return Ok(PutRecordOutput {
+                    let output = PutRecordOutput {
                         shard_id: shard.id(),
                         sequence_number,
-                    });
+                    };
+                    return Ok((shard, output));
                 }
                 Err(LogError::Sealed) if attempts < ROUTE_ATTEMPTS_MAX => attempts += 1,
                 Err(error) => return Err(error.into()),
@@ -198,7 +207,17 @@ impl Stream {
             }
         }
         let mut results: Vec<Option<PutRecordsResult>> = vec![None; entries.len()];
-        for (shard, positions) in groups {
+        let limits_apply = self.throughput_limits_apply();
+        let (mut successful, mut failed, mut throttled) = (0u64, 0u64, 0u64);
+        for (shard, mut positions) in groups {
+            if limits_apply {
+                let refused = self.admit_group(&shard, &mut positions, entries, &mut results);
+                shard.metrics.write_throttled(refused);
+                throttled += refused;
+                if positions.is_empty() {
+                    continue;
+                }
+            }
             let inputs: Vec<RecordInput<'_>> = positions
                 .iter()
                 .filter_map(|&position| entries.get(position))
@@ -209,27 +228,58 @@ impl Stream {
                 })
                 .collect();
             let mut appended = positions.iter();
+            let (mut stored, mut stored_bytes) = (0u64, 0u64);
             let outcome = shard.log.append_each(&inputs, |sequence_number| {
-                if let Some(result) = appended.next().and_then(|&p| results.get_mut(p)) {
+                let Some(&position) = appended.next() else {
+                    return;
+                };
+                if let Some(result) = results.get_mut(position) {
                     *result = Some(PutRecordsResult::Success(PutRecordOutput {
                         shard_id: shard.id(),
                         sequence_number,
                     }));
+                }
+                if let Some(entry) = entries.get(position) {
+                    stored += 1;
+                    stored_bytes += record_bytes(entry.partition_key, entry.data);
                 }
             });
             if let Err(LogError::Sealed) = outcome {
                 // Closed by a reshard before any entry of the group was appended (the seal is
                 // checked first, under the writer lock): route each entry again.
                 for &position in &positions {
-                    let result = match entries.get(position).map(|e| self.append_routed(e)) {
-                        Some(Ok(output)) => PutRecordsResult::Success(output),
-                        _ => internal_failure(),
+                    let Some(entry) = entries.get(position) else {
+                        continue;
+                    };
+                    let result = match self.append_routed(entry) {
+                        Ok((child, output)) => {
+                            child
+                                .metrics
+                                .put_records(1, record_bytes(entry.partition_key, entry.data));
+                            successful += 1;
+                            PutRecordsResult::Success(output)
+                        }
+                        Err(StreamError::ProvisionedThroughputExceeded { message }) => {
+                            throttled += 1;
+                            PutRecordsResult::Failure {
+                                error_code: "ProvisionedThroughputExceededException".to_owned(),
+                                error_message: message,
+                            }
+                        }
+                        Err(_) => {
+                            failed += 1;
+                            internal_failure()
+                        }
                     };
                     if let Some(slot) = results.get_mut(position) {
                         *slot = Some(result);
                     }
                 }
-            } else if outcome.is_err() {
+            } else if outcome.is_ok() {
+                shard.metrics.put_records(stored, stored_bytes);
+                successful += stored;
+            } else {
+                failed += positions.len() as u64;
                 // The group's fate is unknown (a failed sync may follow successful copies): report
                 // every entry as failed so the producer retries; Kinesis is at-least-once anyway.
                 for &position in &positions {
@@ -247,10 +297,51 @@ impl Stream {
             .iter()
             .filter(|result| matches!(result, PutRecordsResult::Failure { .. }))
             .count();
+        self.metrics.put_records_call(successful, failed, throttled);
         Ok(PutRecordsOutput {
             failed_record_count,
             records,
         })
+    }
+
+    /// Charges the entries at `positions` (one shard's group, in request order) to `shard`'s write
+    /// budget, one by one; marks the refused ones `ProvisionedThroughputExceededException` in
+    /// `results`, keeps only the admitted ones in `positions`, and returns how many were refused.
+    fn admit_group(
+        &self,
+        shard: &Shard,
+        positions: &mut Vec<usize>,
+        entries: &[PutRecordsEntry<'_>],
+        results: &mut [Option<PutRecordsResult>],
+    ) -> u64 {
+        let now_ms = self.context.clock.now_ms();
+        let sizes = positions.iter().map(|&position| {
+            entries
+                .get(position)
+                .map_or(0, |entry| record_bytes(entry.partition_key, entry.data))
+        });
+        let mut decisions = Vec::with_capacity(positions.len());
+        shard
+            .throughput
+            .admit_writes(now_ms, sizes, |fits| decisions.push(fits));
+        let mut refused = 0;
+        let mut message = None;
+        let mut decision = decisions.into_iter();
+        positions.retain(|&position| {
+            if decision.next().unwrap_or(false) {
+                return true;
+            }
+            refused += 1;
+            let message = message.get_or_insert_with(|| self.throttled_message(shard));
+            if let Some(result) = results.get_mut(position) {
+                *result = Some(PutRecordsResult::Failure {
+                    error_code: "ProvisionedThroughputExceededException".to_owned(),
+                    error_message: message.clone(),
+                });
+            }
+            false
+        });
+        refused
     }
 
     /// Checks one record against Kinesis' rules. `path` prefixes field names in messages

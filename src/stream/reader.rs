@@ -2,10 +2,11 @@
 //! opaque tokens for the server.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::hash_key::HashKeyRange;
 use super::iterator::{ITERATOR_TTL_MS, IteratorToken, StartingPosition};
+use super::metrics::records_bytes;
 use super::names::ShardId;
 use super::{Shard, Stream, StreamError, StreamResult};
 use crate::log::{LogReader, SeekTo};
@@ -64,9 +65,12 @@ impl ShardReader {
     }
 
     /// Reads up to `limit` records (at most 10 000 and 10 MiB of data, as GetRecords; a single
-    /// record larger than that is still returned alone). Expired records are skipped.
+    /// record larger than that is still returned alone). Expired records are skipped. Counts as a
+    /// GetRecords call for the shard's metrics and read limits.
     pub fn next_batch(&mut self, limit: usize) -> StreamResult<RecordBatch> {
+        let started = Instant::now();
         let limit = limit.clamp(1, GET_RECORDS_LIMIT_MAX);
+        let charge = self.stream.admit_read(&self.shard)?;
         let mut records = Vec::new();
         self.stream.read_unexpired(
             &self.shard,
@@ -77,6 +81,8 @@ impl ShardReader {
         )?;
         let millis_behind_latest = self.stream.millis_behind(&self.reader, &records);
         let child_shards = self.stream.children_if_finished(&self.shard, &self.reader);
+        self.stream
+            .count_read(&self.shard, charge, &records, millis_behind_latest, started);
         Ok(RecordBatch {
             records,
             millis_behind_latest,
@@ -139,6 +145,7 @@ impl Stream {
         token: &IteratorToken,
         limit: usize,
     ) -> StreamResult<GetRecordsOutput> {
+        let started = Instant::now();
         StreamError::check_limit(limit, GET_RECORDS_LIMIT_MAX)?;
         let now_ms = self.context.clock.now_ms();
         if now_ms.saturating_sub(token.issued_ms) > ITERATOR_TTL_MS {
@@ -161,6 +168,7 @@ impl Stream {
             token.counter.min(SequenceNumber::COUNTER_MAX),
             0,
         );
+        let charge = self.admit_read(&shard)?;
         let mut reader = shard.log.reader(SeekTo::AtSequence(start))?;
         let mut records = Vec::new();
         self.read_unexpired(
@@ -175,17 +183,42 @@ impl Stream {
         });
         let millis_behind_latest = self.millis_behind(&reader, &records);
         let child_shards = self.children_if_finished(&shard, &reader);
+        // Null only when the shard is closed and fully read: the consumer's loop terminator.
+        let next_shard_iterator = child_shards
+            .is_none()
+            .then(|| self.token(&shard, next_counter));
+        self.count_read(&shard, charge, &records, millis_behind_latest, started);
         Ok(GetRecordsOutput {
-            // Null only when the shard is closed and fully read: the consumer's loop terminator.
-            next_shard_iterator: child_shards
-                .is_none()
-                .then(|| self.token(&shard, next_counter)),
+            next_shard_iterator,
             batch: RecordBatch {
                 records,
                 millis_behind_latest,
                 child_shards,
             },
         })
+    }
+
+    /// Counts a successful read of `shard` that began at `started`, and charges its bytes to the
+    /// shard's read budget if `charge` (limits apply).
+    fn count_read(
+        &self,
+        shard: &Shard,
+        charge: bool,
+        records: &[Record],
+        millis_behind_latest: u64,
+        started: Instant,
+    ) {
+        let bytes = records_bytes(records);
+        if charge {
+            self.charge_read(shard, bytes);
+        }
+        let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        shard.metrics.read(
+            records.len() as u64,
+            bytes,
+            millis_behind_latest,
+            latency_us,
+        );
     }
 
     /// The children of `shard` if it is closed and `reader` has read all of it.

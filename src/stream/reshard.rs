@@ -366,7 +366,13 @@ impl Stream {
         {
             let dir = shard_dir(&self.dir, shard_meta.index);
             let opened = remove_stale_dir(&dir).and_then(|()| {
-                open_shard(&self.context, &self.dir, &plan.meta, shard_meta.clone())
+                open_shard(
+                    &self.context,
+                    &self.dir,
+                    &plan.meta,
+                    shard_meta.clone(),
+                    &self.metrics,
+                )
             });
             match opened {
                 Ok(shard) => children.push(Arc::new(shard)),
@@ -537,8 +543,8 @@ mod tests {
             data: b"record",
         });
         assert!(matches!(late, Err(LogError::Sealed)), "{late:?}");
-        let landed = stream.append_routed(&input).unwrap();
-        assert_ne!(landed.shard_id, routed_before.id());
+        let (child, _) = stream.append_routed(&input).unwrap();
+        assert_ne!(child.id(), routed_before.id());
         assert_eq!(
             routed_before.log.last_counter(),
             None,
