@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use super::hash_key::HashKeyRange;
 use super::iterator::{ITERATOR_TTL_MS, IteratorToken, StartingPosition};
-use super::metrics::records_bytes;
 use super::names::ShardId;
 use super::{Shard, Stream, StreamError, StreamResult};
 use crate::log::{LogReader, SeekTo};
@@ -71,11 +70,17 @@ impl ShardReader {
         let limit = limit.clamp(1, GET_RECORDS_LIMIT_MAX);
         let charge = self.stream.admit_read(&self.shard)?;
         let mut records = Vec::new();
-        read_bounded(&mut self.reader, &mut records, limit)?;
+        let bytes = read_bounded(&mut self.reader, &mut records, limit)?;
         let millis_behind_latest = self.stream.millis_behind(&self.reader, &records);
         let child_shards = self.stream.children_if_finished(&self.shard, &self.reader);
-        self.stream
-            .count_read(&self.shard, charge, &records, millis_behind_latest, started);
+        self.stream.count_read(
+            &self.shard,
+            charge,
+            &records,
+            bytes,
+            millis_behind_latest,
+            started,
+        );
         Ok(RecordBatch {
             records,
             millis_behind_latest,
@@ -91,10 +96,11 @@ impl ShardReader {
 }
 
 /// Reads up to `limit` records whose data adds up to at most [`GET_RECORDS_BYTES_MAX`] (a single
-/// record larger than that is still returned alone, as it could not be read otherwise).
-fn read_bounded(reader: &mut LogReader, out: &mut Vec<Record>, limit: usize) -> StreamResult<()> {
-    reader.read_into_bounded(out, limit, GET_RECORDS_BYTES_MAX)?;
-    Ok(())
+/// record larger than that is still returned alone, as it could not be read otherwise). Returns
+/// their size as metrics count it (partition keys plus data).
+fn read_bounded(reader: &mut LogReader, out: &mut Vec<Record>, limit: usize) -> StreamResult<u64> {
+    let (_, bytes) = reader.read_into_measured(out, limit, GET_RECORDS_BYTES_MAX)?;
+    Ok(bytes)
 }
 
 impl Stream {
@@ -171,7 +177,7 @@ impl Stream {
         let charge = self.admit_read(&shard)?;
         let mut reader = shard.log.reader(SeekTo::AtSequence(start))?;
         let mut records = Vec::new();
-        read_bounded(&mut reader, &mut records, limit)?;
+        let bytes = read_bounded(&mut reader, &mut records, limit)?;
         let next_counter = records.last().map_or(token.counter, |record| {
             record.sequence_number().counter() + 1
         });
@@ -181,7 +187,14 @@ impl Stream {
         let next_shard_iterator = child_shards
             .is_none()
             .then(|| self.token(&shard, next_counter));
-        self.count_read(&shard, charge, &records, millis_behind_latest, started);
+        self.count_read(
+            &shard,
+            charge,
+            &records,
+            bytes,
+            millis_behind_latest,
+            started,
+        );
         Ok(GetRecordsOutput {
             next_shard_iterator,
             batch: RecordBatch {
@@ -192,17 +205,17 @@ impl Stream {
         })
     }
 
-    /// Counts a successful read of `shard` that began at `started`, and charges its bytes to the
-    /// shard's read budget if `charge` (limits apply).
+    /// Counts a successful read of `shard` that began at `started` and returned `records` of
+    /// `bytes`, and charges the bytes to the shard's read budget if `charge` (limits apply).
     fn count_read(
         &self,
         shard: &Shard,
         charge: bool,
         records: &[Record],
+        bytes: u64,
         millis_behind_latest: u64,
         started: Instant,
     ) {
-        let bytes = records_bytes(records);
         if charge {
             self.charge_read(shard, bytes);
         }
