@@ -9,8 +9,10 @@
 //!
 //! # Cost on the hot path
 //!
-//! Counters are relaxed atomics, counted once per call (or per shard group of a PutRecords call),
-//! never once per record, and never under a lock or with an allocation. They are stored per shard
+//! Counters are relaxed atomics, updated once per call (or per shard group of a PutRecords call),
+//! never once per record, and never under a lock or with an allocation; sizes are summed where
+//! each record's lengths are already at hand (while PutRecords routes its entries, and in the
+//! log's read loop, one subtraction a record). They are stored per shard
 //! in two cache-line-aligned groups, one written by producers and one by consumers, so producers
 //! of different shards, and producers and consumers of one shard, never write the same cache
 //! line. Stream-level values are sums (or maxima) over the shards, computed when a snapshot is
