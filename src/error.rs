@@ -72,6 +72,10 @@ pub enum LogError {
     /// The log has been closed.
     #[error("the shard log is closed")]
     Closed,
+    /// The log was sealed (its shard was closed by a split or merge): it stays readable but takes
+    /// no more records.
+    #[error("the shard log is sealed: its shard was closed by resharding")]
+    Sealed,
     /// All 2^63 sequence counters of the shard are used up.
     #[error("the shard has used all of its sequence numbers")]
     CountersExhausted,

@@ -31,7 +31,7 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use parking_lot::{Mutex, RwLock};
 
@@ -45,7 +45,7 @@ use self::checkpoint::{Checkpoint, CheckpointFile};
 use self::durability::{AppendNotifier, Background, PreparedSlot, Signal, SyncProgress};
 use self::frame::{FrameFields, PARTITION_KEY_BYTES_MAX};
 use self::index::IndexEntry;
-use self::segment::Segment;
+use self::segment::{PreparedSegment, Segment};
 use crate::error::{LogError, LogResult};
 use crate::record::RecordInput;
 use crate::sequence::SequenceNumber;
@@ -86,6 +86,9 @@ pub(crate) struct Inner {
     sync: SyncProgress,
     /// Set after any failed write or sync; appends fail with `Latched` from then on.
     latched: AtomicBool,
+    /// Largest record data accepted; starts as the option's value, see
+    /// [`ShardLog::set_record_data_bytes_max`].
+    record_data_bytes_max: AtomicUsize,
     /// The next segment, prepared in the background.
     prepared: Mutex<PreparedSlot>,
     prepared_ready: parking_lot::Condvar,
@@ -109,6 +112,8 @@ struct Writer {
     /// The background thread was asked to prepare the segment after the active one.
     segment_requested: bool,
     closed: bool,
+    /// Appends are refused with `Sealed`; see [`ShardLog::seal`].
+    sealed: bool,
 }
 
 impl ShardLog {
@@ -139,6 +144,7 @@ impl ShardLog {
                 last_arrival_ms: recovered.last_arrival_ms,
                 segment_requested: false,
                 closed: false,
+                sealed: false,
             }),
             segments: RwLock::new(recovered.segments),
             checkpoint: Mutex::new(recovered.checkpoint),
@@ -148,6 +154,7 @@ impl ShardLog {
             prepared_ready: parking_lot::Condvar::new(),
             signal: Signal::new(),
             appended: AppendNotifier::new(),
+            record_data_bytes_max: AtomicUsize::new(options.record_data_bytes_max),
             #[cfg(test)]
             fail_next_sync: AtomicBool::new(false),
             dir,
@@ -197,6 +204,9 @@ impl ShardLog {
             if writer.closed {
                 return Err(LogError::Closed);
             }
+            if writer.sealed {
+                return Err(LogError::Sealed);
+            }
             if inner.latched.load(Ordering::Acquire) {
                 return Err(LogError::Latched);
             }
@@ -229,7 +239,7 @@ impl ShardLog {
                 "partition key of {key_bytes} bytes is outside 1..={PARTITION_KEY_BYTES_MAX}"
             )));
         }
-        let data_bytes_max = self.inner.options.record_data_bytes_max;
+        let data_bytes_max = self.inner.record_data_bytes_max.load(Ordering::Relaxed);
         if record.data.len() > data_bytes_max {
             return Err(LogError::invalid_record(format!(
                 "data of {} bytes exceeds the maximum record size of {data_bytes_max} bytes",
@@ -270,6 +280,47 @@ impl ShardLog {
         self.inner.writer.lock().next_counter
     }
 
+    /// Refuses appends from now on (they fail with [`LogError::Sealed`]) and makes every record
+    /// appended so far durable: how a shard is closed by a split or merge. Appends in flight finish
+    /// first, so once this returns the log's contents are final. Readers are unaffected.
+    /// Sealing a sealed log only syncs again. The seal is not stored: the stream's catalog says
+    /// which shards are closed, and seals their logs again when it opens them.
+    pub fn seal(&self) -> LogResult<()> {
+        let mut writer = self.inner.writer.lock();
+        if writer.closed {
+            return Err(LogError::Closed);
+        }
+        writer.sealed = true;
+        let end = LogPosition {
+            segment_base: writer.active.base_counter(),
+            offset: writer.active.published_len(),
+        };
+        drop(writer);
+        self.inner.sync_to(end)?;
+        self.inner.write_durable_checkpoint()
+    }
+
+    /// Sets or clears the seal without syncing: for a log whose shard the catalog says is closed
+    /// (sealed and synced before the catalog said so), and for undoing a reshard whose catalog
+    /// update failed.
+    pub(crate) fn set_sealed(&self, sealed: bool) {
+        self.inner.writer.lock().sealed = sealed;
+    }
+
+    /// Changes the largest record data accepted from now on (at most 10 MiB), as Kinesis'
+    /// UpdateMaxRecordSize does. A record larger than a segment's room gets a segment of its own
+    /// size.
+    pub fn set_record_data_bytes_max(&self, bytes: usize) {
+        self.inner
+            .record_data_bytes_max
+            .store(bytes.min(frame::DATA_BYTES_MAX), Ordering::Relaxed);
+    }
+
+    /// Whether [`ShardLog::seal`] was called.
+    pub fn is_sealed(&self) -> bool {
+        self.inner.writer.lock().sealed
+    }
+
     /// The shard directory.
     pub fn dir(&self) -> &Path {
         &self.inner.dir
@@ -289,7 +340,7 @@ impl ShardLog {
         let active_expired =
             writer.active.last_counter().is_some() && writer.active.last_arrival_ms() < cutoff_ms;
         if active_expired && !inner.latched.load(Ordering::Acquire) {
-            inner.roll(&mut writer)?;
+            inner.roll(&mut writer, 0)?;
         }
         let expired: Vec<Arc<Segment>> = {
             let mut segments = inner.segments.write();
@@ -394,7 +445,9 @@ impl Inner {
         );
         let frame_len = fields.encoded_len() as u64;
         if writer.active.published_len() + frame_len > writer.active.capacity_bytes() {
-            self.roll(writer)?;
+            // A frame larger than a default segment's room (the record size limit was raised
+            // after the segment size was chosen) gets a segment of its own size.
+            self.roll(writer, segment::SEGMENT_HEADER_BYTES + frame_len)?;
         }
         let segment = &writer.active;
         let position = segment.published_len();
@@ -444,11 +497,16 @@ impl Inner {
     }
 
     /// Seals the active segment and puts the next one into service.
-    fn roll(&self, writer: &mut Writer) -> LogResult<()> {
+    fn roll(&self, writer: &mut Writer, min_capacity_bytes: u64) -> LogResult<()> {
         let durable = self.options.durability.syncs();
-        let prepared = self
+        let mut prepared = self
             .take_prepared_segment()
             .map_err(|error| self.fail("preparing a segment", error))?;
+        if prepared.capacity_bytes() < min_capacity_bytes {
+            prepared.discard();
+            prepared = PreparedSegment::create(&self.dir, min_capacity_bytes)
+                .map_err(|error| self.fail("preparing a segment", error))?;
+        }
         let retired = Arc::clone(&writer.active);
         // An empty active segment that cannot take the next record (a shorter file from older
         // options) has the very base the new segment gets: the new one replaces it, under the same

@@ -145,6 +145,11 @@ impl PreparedSegment {
         Ok(PreparedSegment { path, file, map })
     }
 
+    /// Size of the file, header included.
+    pub fn capacity_bytes(&self) -> u64 {
+        self.map.len() as u64
+    }
+
     /// Deletes the prepared file instead of using it.
     pub fn discard(self) {
         let _ = fs::remove_file(&self.path);

@@ -1,7 +1,7 @@
 //! DescribeStream and DescribeStreamSummary: what a stream looks like from outside.
 
 use super::hash_key::HashKeyRange;
-use super::meta::{StreamMode, StreamStatus};
+use super::meta::{ShardMeta, StreamMode, StreamStatus};
 use super::names::{ShardId, StreamName};
 use super::{Stream, StreamError, StreamResult};
 use crate::sequence::SequenceNumber;
@@ -49,6 +49,8 @@ pub struct StreamDescription {
     pub shards: Vec<ShardDescription>,
     /// More shards follow this page.
     pub has_more_shards: bool,
+    /// Shard-level metrics enabled (EnhancedMonitoring).
+    pub shard_level_metrics: Vec<String>,
 }
 
 impl Stream {
@@ -66,24 +68,7 @@ impl Stream {
             .shards
             .iter()
             .filter(|shard| exclusive_start_shard_id.is_none_or(|start| shard.id() > start));
-        let shards = after
-            .by_ref()
-            .take(limit)
-            .map(|shard| ShardDescription {
-                shard_id: shard.id(),
-                parent_shard_id: shard.parent.map(ShardId::new),
-                adjacent_parent_shard_id: shard.adjacent_parent.map(ShardId::new),
-                hash_key_range: shard.hash_key_range,
-                starting_sequence_number: Stream::starting_sequence_number(shard),
-                ending_sequence_number: shard.closed_secs.map(|closed_secs| {
-                    SequenceNumber::from_checked_parts(
-                        shard.identity(),
-                        SequenceNumber::COUNTER_MAX,
-                        closed_secs,
-                    )
-                }),
-            })
-            .collect();
+        let shards = after.by_ref().take(limit).map(describe_shard).collect();
         Ok(StreamDescription {
             arn: self.arn(),
             status: self.status(),
@@ -98,7 +83,27 @@ impl Stream {
                 .count(),
             has_more_shards: after.next().is_some(),
             shards,
+            shard_level_metrics: meta.shard_level_metrics.iter().cloned().collect(),
             name: meta.name,
         })
+    }
+}
+
+/// A catalog entry as DescribeStream and ListShards show it.
+pub(crate) fn describe_shard(shard: &ShardMeta) -> ShardDescription {
+    ShardDescription {
+        shard_id: shard.id(),
+        parent_shard_id: shard.parent.map(ShardId::new),
+        adjacent_parent_shard_id: shard.adjacent_parent.map(ShardId::new),
+        hash_key_range: shard.hash_key_range,
+        starting_sequence_number: Stream::starting_sequence_number(shard),
+        // The counter is the largest possible, the time the close: AWS' EndingSequenceNumber.
+        ending_sequence_number: shard.closed_secs.map(|closed_secs| {
+            SequenceNumber::from_checked_parts(
+                shard.identity(),
+                SequenceNumber::COUNTER_MAX,
+                closed_secs,
+            )
+        }),
     }
 }

@@ -46,6 +46,12 @@ pub enum StreamError {
         /// The AWS message.
         message: String,
     },
+    /// `ExpiredNextTokenException`: a ListShards `NextToken` is older than five minutes.
+    #[error("{message}")]
+    ExpiredNextToken {
+        /// The AWS message.
+        message: String,
+    },
     /// `ProvisionedThroughputExceededException`: the shard's throughput limit was reached; retry
     /// later.
     #[error("{message}")]
@@ -68,6 +74,7 @@ impl StreamError {
             StreamError::Validation { .. } => "ValidationException",
             StreamError::LimitExceeded { .. } => "LimitExceededException",
             StreamError::ExpiredIterator { .. } => "ExpiredIteratorException",
+            StreamError::ExpiredNextToken { .. } => "ExpiredNextTokenException",
             StreamError::ProvisionedThroughputExceeded { .. } => {
                 "ProvisionedThroughputExceededException"
             }

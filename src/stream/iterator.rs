@@ -61,22 +61,12 @@ impl IteratorToken {
         bytes.extend_from_slice(&self.issued_ms.to_be_bytes());
         bytes.push(u8::try_from(name.len()).unwrap_or(u8::MAX));
         bytes.extend_from_slice(name);
-        let mac = hmac_md5(key, &bytes);
-        bytes.extend_from_slice(&mac);
-        crate::hex::encode(&bytes)
+        sign_token(key, bytes)
     }
 
     /// Decodes a token, checking its authenticity. `None` for anything not issued with `key`.
     pub fn decode(token: &str, key: &[u8; 32]) -> Option<IteratorToken> {
-        if token.len() > 512 {
-            return None;
-        }
-        let bytes = crate::hex::decode(token)?;
-        let body_len = bytes.len().checked_sub(MAC_BYTES)?;
-        let (body, mac) = bytes.split_at(body_len);
-        if !constant_time_eq(&hmac_md5(key, body), mac) {
-            return None;
-        }
+        let body = verify_token(token, key)?;
         let (fixed, name) = body.split_at_checked(FIXED_BYTES)?;
         let fixed: &[u8; FIXED_BYTES] = fixed.try_into().ok()?;
         if fixed[0] != TOKEN_VERSION || usize::from(fixed[29]) != name.len() {
@@ -99,6 +89,26 @@ impl IteratorToken {
             issued_ms: be_u64(21)?,
         })
     }
+}
+
+/// Appends an HMAC of `body` under `key` and hex-encodes the whole: an opaque token that only the
+/// holder of `key` can make.
+pub(crate) fn sign_token(key: &[u8; 32], mut body: Vec<u8>) -> String {
+    let mac = hmac_md5(key, &body);
+    body.extend_from_slice(&mac);
+    crate::hex::encode(&body)
+}
+
+/// The body of a token made by [`sign_token`] with `key`; `None` for anything else (tokens are at
+/// most 512 characters, as Kinesis' are).
+pub(crate) fn verify_token(token: &str, key: &[u8; 32]) -> Option<Vec<u8>> {
+    if token.len() > 512 {
+        return None;
+    }
+    let mut bytes = crate::hex::decode(token)?;
+    let body_len = bytes.len().checked_sub(MAC_BYTES)?;
+    let mac = bytes.split_off(body_len);
+    constant_time_eq(&hmac_md5(key, &bytes), &mac).then_some(bytes)
 }
 
 /// HMAC (RFC 2104) over MD5.

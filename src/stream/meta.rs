@@ -8,6 +8,7 @@
 //! name data-analysis-stream
 //! created_ms 1700000000000
 //! active_from_ms 1700000000000
+//! updating_until_ms 0
 //! status ACTIVE
 //! mode ON_DEMAND
 //! retention_hours 24
@@ -15,6 +16,7 @@
 //! next_shard_index 4
 //! shard 0 1700000000 0 85070591730234615865843651857942052863 - - -
 //! tag 656e76 70726f64
+//! shard_level_metric IncomingBytes
 //! crc 1a2b3c4d
 //! ```
 //!
@@ -23,7 +25,7 @@
 //! character Kinesis allows survives. It is replaced atomically: written to a temporary file,
 //! fsynced, renamed over the old one, and the directory fsynced.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs;
 use std::io::Write as _;
@@ -140,6 +142,8 @@ pub struct StreamMeta {
     pub created_ms: u64,
     /// The stream is `CREATING` until this time, then `status` applies.
     pub active_from_ms: u64,
+    /// An ACTIVE stream shows as `UPDATING` until this time (after a reshard or a mode switch).
+    pub updating_until_ms: u64,
     /// Status once created.
     pub status: StreamStatus,
     /// Capacity mode.
@@ -154,6 +158,8 @@ pub struct StreamMeta {
     pub shards: Vec<ShardMeta>,
     /// Tags.
     pub tags: BTreeMap<String, String>,
+    /// Shard-level metrics enabled with EnableEnhancedMonitoring (Kinesis names).
+    pub shard_level_metrics: BTreeSet<String>,
 }
 
 impl StreamMeta {
@@ -161,6 +167,8 @@ impl StreamMeta {
     pub fn status_at(&self, now_ms: u64) -> StreamStatus {
         if now_ms < self.active_from_ms {
             StreamStatus::Creating
+        } else if self.status == StreamStatus::Active && now_ms < self.updating_until_ms {
+            StreamStatus::Updating
         } else {
             self.status
         }
@@ -174,6 +182,7 @@ impl StreamMeta {
         let _ = writeln!(text, "name {}", self.name);
         let _ = writeln!(text, "created_ms {}", self.created_ms);
         let _ = writeln!(text, "active_from_ms {}", self.active_from_ms);
+        let _ = writeln!(text, "updating_until_ms {}", self.updating_until_ms);
         let _ = writeln!(text, "status {}", self.status.as_str());
         let _ = writeln!(text, "mode {}", self.mode.as_str());
         let _ = writeln!(text, "retention_hours {}", self.retention_hours);
@@ -199,6 +208,9 @@ impl StreamMeta {
                 crate::hex::encode(key.as_bytes()),
                 crate::hex::encode(value.as_bytes())
             );
+        }
+        for metric in &self.shard_level_metrics {
+            let _ = writeln!(text, "shard_level_metric {metric}");
         }
         let crc = crc32fast::hash(text.as_bytes());
         let _ = writeln!(text, "crc {crc:08x}");
@@ -227,10 +239,14 @@ impl StreamMeta {
         let mut fields: BTreeMap<&str, &str> = BTreeMap::new();
         let mut shards = Vec::new();
         let mut tags = BTreeMap::new();
+        let mut shard_level_metrics = BTreeSet::new();
         for line in lines {
             let (key, value) = line.split_once(' ').ok_or("malformed line")?;
             match key {
                 "shard" => shards.push(parse_shard(value).ok_or("malformed shard line")?),
+                "shard_level_metric" => {
+                    shard_level_metrics.insert(value.to_owned());
+                }
                 "tag" => {
                     let (key, value) = value.split_once(' ').ok_or("malformed tag line")?;
                     tags.insert(unhex_utf8(key)?, unhex_utf8(value)?);
@@ -251,6 +267,8 @@ impl StreamMeta {
             name: StreamName::new(field("name")?).map_err(|error| error.to_string())?,
             created_ms: number("created_ms")?,
             active_from_ms: number("active_from_ms")?,
+            // Absent in files written before resharding existed.
+            updating_until_ms: number("updating_until_ms").unwrap_or(0),
             status: StreamStatus::parse(field("status")?).ok_or("bad status")?,
             mode: StreamMode::parse(field("mode")?).ok_or("bad mode")?,
             retention_hours: small("retention_hours")?,
@@ -258,6 +276,7 @@ impl StreamMeta {
             next_shard_index: small("next_shard_index")?,
             shards,
             tags,
+            shard_level_metrics,
         })
     }
 
@@ -323,6 +342,7 @@ mod tests {
             name: StreamName::new("data-analysis-stream").unwrap(),
             created_ms: 1_700_000_000_123,
             active_from_ms: 1_700_000_000_623,
+            updating_until_ms: 1_700_000_100_000,
             status: StreamStatus::Active,
             mode: StreamMode::OnDemand,
             retention_hours: 24,
@@ -355,6 +375,7 @@ mod tests {
             ]
             .into_iter()
             .collect(),
+            shard_level_metrics: ["IncomingBytes".to_owned()].into_iter().collect(),
         }
     }
 
@@ -387,9 +408,19 @@ mod tests {
     }
 
     #[test]
-    fn status_is_creating_until_the_activation_time() {
+    fn status_is_creating_until_activation_then_updating_until_the_change_is_done() {
         let meta = sample();
         assert_eq!(meta.status_at(1_700_000_000_622), StreamStatus::Creating);
-        assert_eq!(meta.status_at(1_700_000_000_623), StreamStatus::Active);
+        assert_eq!(meta.status_at(1_700_000_000_623), StreamStatus::Updating);
+        assert_eq!(meta.status_at(1_700_000_099_999), StreamStatus::Updating);
+        assert_eq!(meta.status_at(1_700_000_100_000), StreamStatus::Active);
+        let deleting = StreamMeta {
+            status: StreamStatus::Deleting,
+            ..sample()
+        };
+        assert_eq!(
+            deleting.status_at(1_700_000_000_623),
+            StreamStatus::Deleting
+        );
     }
 }

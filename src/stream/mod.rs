@@ -10,23 +10,31 @@ mod describe;
 mod error;
 pub mod hash_key;
 pub mod iterator;
+mod list_shards;
 mod meta;
 pub mod metrics;
 pub mod names;
 mod put;
 mod reader;
+mod reshard;
+mod retention;
+mod settings;
 pub mod throughput;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 
 pub use self::describe::{ShardDescription, StreamDescription};
 pub use self::error::{StreamError, StreamResult};
 pub use self::hash_key::{HashKey, HashKeyRange, hash_key_of};
 pub use self::iterator::{ITERATOR_TTL_MS, StartingPosition};
+pub use self::list_shards::{
+    LIST_SHARDS_DEFAULT_RESULTS, LIST_SHARDS_MAX_RESULTS, ListShardsFrom, ListShardsOutput,
+    NEXT_TOKEN_TTL_MS, ShardFilter,
+};
 pub use self::meta::{
     FILE_NAME as META_FILE_NAME, ShardMeta, StreamMeta, StreamMode, StreamStatus,
 };
@@ -40,10 +48,17 @@ pub use self::put::{
     parse_explicit_hash_key,
 };
 pub use self::reader::{ChildShard, GetRecordsOutput, RecordBatch, ShardReader};
+pub use self::reshard::UpdateShardCountOutput;
+pub(crate) use self::settings::validate_tags;
+pub use self::settings::{
+    EnhancedMonitoring, SHARD_LEVEL_METRICS, TAG_KEY_CHARS_MAX, TAG_VALUE_CHARS_MAX, TAGS_MAX,
+};
 
 use self::metrics::{ShardMetrics, StreamMetrics};
 use self::throughput::ShardThroughput;
 use crate::clock::Clock;
+use crate::engine::Catalog;
+use crate::error::LogError;
 use crate::log::{Durability, LogOptions, ShardLog};
 use crate::sequence::SequenceNumber;
 
@@ -55,8 +70,17 @@ pub(crate) struct StreamContext {
     pub region: String,
     pub durability: Durability,
     pub segment_bytes: u64,
-    /// Key that authenticates shard iterator tokens.
+    /// How long a stream shows UPDATING after a reshard or mode switch.
+    pub update_delay_ms: u64,
+    /// Most open shards in one stream.
+    pub max_shards_per_stream: u32,
+    /// Most open shards in the engine.
+    pub max_open_shards: u64,
+    /// Key that authenticates shard iterator and list tokens.
     pub iterator_key: [u8; 32],
+    /// The engine's catalog: every create, delete and reshard holds this lock. Lock order:
+    /// catalog, then a stream's metadata, then its shard table.
+    pub catalog: Mutex<Catalog>,
     /// Hold PROVISIONED streams' shards to Kinesis' per-shard limits (see `throughput`).
     pub enforce_throughput_limits: bool,
 }
@@ -67,11 +91,34 @@ impl StreamContext {
             message: format!("Stream {name} under account {} not found.", self.account_id),
         }
     }
+
+    /// Fails with Kinesis' message if `additional` more open shards would exceed the shard quota.
+    pub(crate) fn check_shard_quota(&self, catalog: &Catalog, additional: u64) -> StreamResult<()> {
+        if catalog.open_shards.saturating_add(additional) <= self.max_open_shards {
+            return Ok(());
+        }
+        Err(StreamError::LimitExceeded {
+            message: format!(
+                "This request would exceed the shard limit for the account {} in {}. Current \
+                 shard count for the account: {}. Limit: {}. Number of additional shards that \
+                 would have resulted from this request: {additional}. Refer to the AWS Service \
+                 Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) \
+                 for current limits and how to request higher limits.",
+                self.account_id, self.region, catalog.open_shards, self.max_open_shards
+            ),
+        })
+    }
 }
 
 /// One shard: its catalog entry, its log, its counters and its throughput budget.
 pub struct Shard {
+    /// The catalog entry. Everything in it is fixed for the shard's life except `closed_secs`,
+    /// which is kept in the field below (and `meta.closed_secs` is not read).
     meta: ShardMeta,
+    /// When the shard was closed, or [`Shard::OPEN`]. Invariant: set only after the shard's log is
+    /// sealed and the catalog saying so is durable, so a reader that sees it set and finds no more
+    /// records has read the shard to its end.
+    closed_secs: AtomicU64,
     log: ShardLog,
     /// Shared with the stream's registry, which keeps them after the shard leaves the table.
     metrics: Arc<ShardMetrics>,
@@ -80,9 +127,12 @@ pub struct Shard {
 }
 
 impl Shard {
+    const OPEN: u64 = u64::MAX;
+
     /// A shard of the stream whose metrics are `stream_metrics`, with full throughput buckets.
     pub(crate) fn new(meta: ShardMeta, log: ShardLog, stream_metrics: &StreamMetrics) -> Shard {
         Shard {
+            closed_secs: AtomicU64::new(meta.closed_secs.unwrap_or(Shard::OPEN)),
             metrics: stream_metrics.shard(meta.index),
             meta,
             log,
@@ -102,8 +152,21 @@ impl Shard {
     }
 
     /// The shard's catalog entry.
-    pub fn meta(&self) -> &ShardMeta {
-        &self.meta
+    pub fn meta(&self) -> ShardMeta {
+        ShardMeta {
+            closed_secs: self.closed_secs(),
+            ..self.meta.clone()
+        }
+    }
+
+    /// When a split or merge closed the shard (Unix seconds), or `None` while it is open.
+    pub fn closed_secs(&self) -> Option<u64> {
+        let secs = self.closed_secs.load(Ordering::Acquire);
+        (secs != Shard::OPEN).then_some(secs)
+    }
+
+    fn mark_closed(&self, closed_secs: u64) {
+        self.closed_secs.store(closed_secs, Ordering::Release);
     }
 
     /// The shard's log.
@@ -126,7 +189,7 @@ impl ShardTable {
         all.sort_by_key(|shard| shard.meta.index);
         let mut open: Vec<Arc<Shard>> = all
             .iter()
-            .filter(|shard| shard.meta.closed_secs.is_none())
+            .filter(|shard| shard.closed_secs().is_none())
             .cloned()
             .collect();
         open.sort_by_key(|shard| shard.meta.hash_key_range.starting);
@@ -187,23 +250,17 @@ impl Stream {
         dir: PathBuf,
         meta: StreamMeta,
     ) -> StreamResult<Stream> {
-        let record_data_bytes_max = max_record_bytes(meta.max_record_size_kib);
+        remove_unlisted_shard_dirs(&dir, &meta)?;
         let metrics = StreamMetrics::default();
         let shards = meta
             .shards
             .iter()
             .map(|shard_meta| {
-                let options = LogOptions::new(shard_meta.identity())
-                    .durability(context.durability)
-                    .segment_bytes(
-                        context
-                            .segment_bytes
-                            .max(segment_bytes_for(record_data_bytes_max)),
-                    )
-                    .record_data_bytes_max(record_data_bytes_max)
-                    .clock(Arc::clone(&context.clock));
-                let (log, _report) = ShardLog::open(shard_dir(&dir, shard_meta.index), options)?;
-                Ok(Arc::new(Shard::new(shard_meta.clone(), log, &metrics)))
+                let shard = open_shard(&context, &dir, &meta, shard_meta.clone(), &metrics)?;
+                if shard.closed_secs().is_some() {
+                    shard.log.set_sealed(true);
+                }
+                Ok(Arc::new(shard))
             })
             .collect::<StreamResult<Vec<_>>>()?;
         Ok(Stream {
@@ -258,19 +315,23 @@ impl Stream {
         self.shards.read().all.clone()
     }
 
+    /// Open shards now.
+    pub fn open_shard_count(&self) -> usize {
+        self.shards.read().open.len()
+    }
+
     /// The shard with this id.
     pub fn shard(&self, id: ShardId) -> StreamResult<Arc<Shard>> {
-        self.shards
-            .read()
-            .by_id(id)
-            .cloned()
-            .ok_or_else(|| StreamError::ResourceNotFound {
-                message: format!(
-                    "Shard {id} in stream {} under account {} does not exist",
-                    self.meta.read().name,
-                    self.context.account_id
-                ),
-            })
+        // The table guard is dropped before the error reads the metadata: lock order is metadata
+        // before table.
+        let found = self.shards.read().by_id(id).cloned();
+        found.ok_or_else(|| StreamError::ResourceNotFound {
+            message: format!(
+                "Shard {id} in stream {} under account {} does not exist",
+                self.meta.read().name,
+                self.context.account_id
+            ),
+        })
     }
 
     /// The shard whose sequence numbers carry `identity`, if it is one of this stream's.
@@ -319,6 +380,60 @@ impl Stream {
         }
         Ok(())
     }
+}
+
+/// Opens (or creates) the log of `shard` of the stream in `dir`.
+fn open_shard(
+    context: &StreamContext,
+    dir: &Path,
+    stream: &StreamMeta,
+    shard: ShardMeta,
+    stream_metrics: &StreamMetrics,
+) -> StreamResult<Shard> {
+    // A closed shard takes no more records: should its log need a new segment (only a shard
+    // created closed, as the short-lived pieces of UpdateShardCount are), a small one does.
+    let record_data_bytes_max = if shard.closed_secs.is_some() {
+        0
+    } else {
+        max_record_bytes(stream.max_record_size_kib)
+    };
+    let options = LogOptions::new(shard.identity())
+        .durability(context.durability)
+        .segment_bytes(if shard.closed_secs.is_some() {
+            segment_bytes_for(0)
+        } else {
+            context
+                .segment_bytes
+                .max(segment_bytes_for(record_data_bytes_max))
+        })
+        .record_data_bytes_max(record_data_bytes_max)
+        .clock(Arc::clone(&context.clock));
+    let (log, _report) = ShardLog::open(shard_dir(dir, shard.index), options)?;
+    Ok(Shard::new(shard, log, stream_metrics))
+}
+
+/// Removes shard directories the catalog does not list: shards that expired (the catalog forgets
+/// them before their files go) and shards of a reshard that died before its catalog update (their
+/// logs never took a record, as children open for writes only after the update is durable).
+fn remove_unlisted_shard_dirs(dir: &Path, meta: &StreamMeta) -> StreamResult<()> {
+    let entries = std::fs::read_dir(dir).map_err(|error| LogError::io("listing", dir, error))?;
+    for entry in entries {
+        let entry = entry.map_err(|error| LogError::io("listing", dir, error))?;
+        let Some(index) = entry
+            .file_name()
+            .to_str()
+            .and_then(|name| name.strip_prefix("shard-"))
+            .and_then(|index| index.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !meta.shards.iter().any(|shard| shard.index == index) {
+            let path = entry.path();
+            std::fs::remove_dir_all(&path)
+                .map_err(|error| LogError::io("removing unlisted shard", &path, error))?;
+        }
+    }
+    Ok(())
 }
 
 /// Largest record data the logs must accept for a stream whose records may be `kib` KiB.

@@ -71,7 +71,7 @@ pub struct ShardId(u32);
 
 impl ShardId {
     /// The id of the shard with index `index`.
-    pub fn new(index: u32) -> ShardId {
+    pub const fn new(index: u32) -> ShardId {
         ShardId(index)
     }
 

@@ -5,10 +5,7 @@
 //! most 10 MiB in total. Any validation error fails the whole call, before anything is written.
 //! After validation, PutRecords groups entries by shard (keeping their order) and appends each group
 //! with one lock acquisition; a storage failure on one shard fails only that shard's entries, as
-//! `InternalFailure` per record (the producer retries them; delivery is at-least-once). Where the
-//! per-shard throughput limits apply (see `throughput`), PutRecords refuses the entries over their
-//! shard's budget one by one, as `ProvisionedThroughputExceededException`, and PutRecord the whole
-//! call.
+//! `InternalFailure` per record (the producer retries them; delivery is at-least-once).
 
 use std::sync::Arc;
 
@@ -16,6 +13,7 @@ use super::hash_key::{HashKey, hash_key_of};
 use super::metrics::record_bytes;
 use super::names::ShardId;
 use super::{Shard, Stream, StreamError, StreamResult, max_record_bytes};
+use crate::error::LogError;
 use crate::record::RecordInput;
 use crate::sequence::SequenceNumber;
 
@@ -25,6 +23,9 @@ pub const PARTITION_KEY_CHARS_MAX: usize = 256;
 pub const PUT_RECORDS_ENTRIES_MAX: usize = 500;
 /// Most bytes (data plus partition keys) in one PutRecords call.
 pub const PUT_RECORDS_BYTES_MAX: usize = 10 * 1024 * 1024;
+/// How often a record is routed again after its shard was closed under it. Each reshard waits for
+/// the new routing table before routes resume, so more than one retry means reshards back to back.
+const ROUTE_ATTEMPTS_MAX: usize = 16;
 
 /// One record to put.
 #[derive(Debug, Clone, Copy)]
@@ -115,29 +116,54 @@ impl Stream {
     pub fn put_record(&self, input: PutRecordInput<'_>) -> StreamResult<PutRecordOutput> {
         self.check_writable()?;
         self.validate_record(&input, "")?;
-        let shard = self.route(&input)?;
-        if let Some(previous) = input.sequence_number_for_ordering {
-            // Within a shard every new number is larger than every number handed out before, so
-            // the guarantee holds by construction; a number of this shard that was never handed
-            // out cannot be honoured without burning counters, and is refused as Kinesis does.
-            if previous.shard() == shard.meta.identity()
-                && previous.counter() >= shard.log.next_counter()
-            {
-                return Err(self.invalid_exclusive_minimum(&previous.to_string()));
+        let (shard, output) = self.append_routed(&input)?;
+        shard
+            .metrics
+            .put_record(record_bytes(input.partition_key, input.data));
+        Ok(output)
+    }
+
+    /// Appends one validated record to the open shard that owns its hash key. A shard closed by a
+    /// reshard between routing and appending refuses the record (its log is sealed), and the
+    /// record is routed again, to a child. The record is charged to the shard's write budget
+    /// where limits apply.
+    pub(crate) fn append_routed(
+        &self,
+        input: &PutRecordInput<'_>,
+    ) -> StreamResult<(Arc<Shard>, PutRecordOutput)> {
+        let bytes = record_bytes(input.partition_key, input.data);
+        let mut attempts = 0;
+        loop {
+            let shard = self.route(input)?;
+            if let Some(previous) = input.sequence_number_for_ordering {
+                // Within a shard every new number is larger than every number handed out before,
+                // so the guarantee holds by construction; a number of this shard that was never
+                // handed out cannot be honoured without burning counters, and is refused as
+                // Kinesis does.
+                if previous.shard() == shard.meta.identity()
+                    && previous.counter() >= shard.log.next_counter()
+                {
+                    return Err(self.invalid_exclusive_minimum(&previous.to_string()));
+                }
+            }
+            self.admit_write(&shard, bytes)?;
+            let appended = shard.log.append(RecordInput {
+                partition_key: input.partition_key,
+                explicit_hash_key: input.explicit_hash_key,
+                data: input.data,
+            });
+            match appended {
+                Ok(sequence_number) => {
+                    let output = PutRecordOutput {
+                        shard_id: shard.id(),
+                        sequence_number,
+                    };
+                    return Ok((shard, output));
+                }
+                Err(LogError::Sealed) if attempts < ROUTE_ATTEMPTS_MAX => attempts += 1,
+                Err(error) => return Err(error.into()),
             }
         }
-        let bytes = record_bytes(input.partition_key, input.data);
-        self.admit_write(&shard, bytes)?;
-        let sequence_number = shard.log.append(RecordInput {
-            partition_key: input.partition_key,
-            explicit_hash_key: input.explicit_hash_key,
-            data: input.data,
-        })?;
-        shard.metrics.put_record(bytes);
-        Ok(PutRecordOutput {
-            shard_id: shard.id(),
-            sequence_number,
-        })
     }
 
     /// Appends up to 500 records, each to the shard its hash key routes to, and reports each
@@ -216,7 +242,38 @@ impl Stream {
                     }));
                 }
             });
-            if outcome.is_ok() {
+            if let Err(LogError::Sealed) = outcome {
+                // Closed by a reshard before any entry of the group was appended (the seal is
+                // checked first, under the writer lock): route each entry again.
+                for &position in &positions {
+                    let Some(entry) = entries.get(position) else {
+                        continue;
+                    };
+                    let result = match self.append_routed(entry) {
+                        Ok((child, output)) => {
+                            child
+                                .metrics
+                                .put_records(1, record_bytes(entry.partition_key, entry.data));
+                            successful += 1;
+                            PutRecordsResult::Success(output)
+                        }
+                        Err(StreamError::ProvisionedThroughputExceeded { message }) => {
+                            throttled += 1;
+                            PutRecordsResult::Failure {
+                                error_code: "ProvisionedThroughputExceededException".to_owned(),
+                                error_message: message,
+                            }
+                        }
+                        Err(_) => {
+                            failed += 1;
+                            internal_failure()
+                        }
+                    };
+                    if let Some(slot) = results.get_mut(position) {
+                        *slot = Some(result);
+                    }
+                }
+            } else if outcome.is_ok() {
                 // Every entry of the group was appended.
                 shard.metrics.put_records(positions.len() as u64, bytes);
                 successful += positions.len() as u64;
@@ -335,7 +392,7 @@ impl Stream {
     }
 
     /// The open shard that owns the record's hash key.
-    fn route(&self, input: &PutRecordInput<'_>) -> StreamResult<Arc<Shard>> {
+    pub(crate) fn route(&self, input: &PutRecordInput<'_>) -> StreamResult<Arc<Shard>> {
         let key = input
             .explicit_hash_key
             .unwrap_or_else(|| hash_key_of(input.partition_key));

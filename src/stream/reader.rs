@@ -63,14 +63,21 @@ impl ShardReader {
         self.shard.id()
     }
 
-    /// Reads up to `limit` records (at most 10 000 and 10 MiB of data, as GetRecords). Counts as
-    /// a GetRecords call for the shard's metrics and read limits.
+    /// Reads up to `limit` records (at most 10 000 and 10 MiB of data, as GetRecords; a single
+    /// record larger than that is still returned alone). Expired records are skipped. Counts as a
+    /// GetRecords call for the shard's metrics and read limits.
     pub fn next_batch(&mut self, limit: usize) -> StreamResult<RecordBatch> {
         let started = Instant::now();
         let limit = limit.clamp(1, GET_RECORDS_LIMIT_MAX);
         let charge = self.stream.admit_read(&self.shard)?;
         let mut records = Vec::new();
-        let bytes = read_bounded(&mut self.reader, &mut records, limit)?;
+        let bytes = self.stream.read_unexpired(
+            &self.shard,
+            &mut self.reader,
+            &mut records,
+            limit,
+            GET_RECORDS_BYTES_MAX,
+        )?;
         let millis_behind_latest = self.stream.millis_behind(&self.reader, &records);
         let child_shards = self.stream.children_if_finished(&self.shard, &self.reader);
         self.stream.count_read(
@@ -93,14 +100,6 @@ impl ShardReader {
     pub fn wait_for_records(&self, timeout: Duration) -> bool {
         self.reader.wait_for_records(timeout)
     }
-}
-
-/// Reads up to `limit` records whose data adds up to at most [`GET_RECORDS_BYTES_MAX`] (a single
-/// record larger than that is still returned alone, as it could not be read otherwise). Returns
-/// their size as metrics count it (partition keys plus data).
-fn read_bounded(reader: &mut LogReader, out: &mut Vec<Record>, limit: usize) -> StreamResult<u64> {
-    let (_, bytes) = reader.read_into_measured(out, limit, GET_RECORDS_BYTES_MAX)?;
-    Ok(bytes)
 }
 
 impl Stream {
@@ -177,7 +176,13 @@ impl Stream {
         let charge = self.admit_read(&shard)?;
         let mut reader = shard.log.reader(SeekTo::AtSequence(start))?;
         let mut records = Vec::new();
-        let bytes = read_bounded(&mut reader, &mut records, limit)?;
+        let bytes = self.read_unexpired(
+            &shard,
+            &mut reader,
+            &mut records,
+            limit,
+            GET_RECORDS_BYTES_MAX,
+        )?;
         let next_counter = records.last().map_or(token.counter, |record| {
             record.sequence_number().counter() + 1
         });
@@ -230,7 +235,9 @@ impl Stream {
 
     /// The children of `shard` if it is closed and `reader` has read all of it.
     fn children_if_finished(&self, shard: &Shard, reader: &LogReader) -> Option<Vec<ChildShard>> {
-        if shard.meta.closed_secs.is_none() || reader.has_records() {
+        // Closed first: once it reads closed, every record is published, so "no more records"
+        // afterwards means the end of the shard.
+        if shard.closed_secs().is_none() || reader.has_records() {
             return None;
         }
         let meta = self.meta.read();

@@ -25,13 +25,31 @@ pub fn clock() -> Arc<ManualClock> {
     Arc::new(ManualClock::new(START_MS))
 }
 
-/// Engine options for tests: small segments and the given manual clock.
+/// Engine options for tests: small segments, the given manual clock, and no maintenance thread
+/// (tests run maintenance passes themselves, at the times they choose).
 pub fn options(clock: &Arc<ManualClock>) -> EngineOptions {
     EngineOptions {
         segment_bytes: 1 << 20,
         clock: Arc::clone(clock) as Arc<dyn Clock>,
+        maintenance_interval: None,
         ..EngineOptions::default()
     }
+}
+
+/// Milliseconds in an hour.
+pub const HOUR_MS: u64 = 3_600_000;
+
+/// The segment files in a shard's directory.
+pub fn segment_files(stream: &Stream, shard: ShardId) -> usize {
+    let dir = stream.dir().join(format!("shard-{:012}", shard.index()));
+    std::fs::read_dir(&dir)
+        .unwrap_or_else(|error| panic!("listing {}: {error}", dir.display()))
+        .filter(|entry| {
+            entry
+                .as_ref()
+                .is_ok_and(|entry| entry.file_name().to_string_lossy().ends_with(".seg"))
+        })
+        .count()
 }
 
 /// Opens an engine, panicking with the error if it cannot be opened.

@@ -1,4 +1,5 @@
-//! The engine: a data directory holding many streams, and the catalog that remembers them.
+//! The engine: a data directory holding many streams, the catalog that remembers them, and the
+//! maintenance thread that keeps them within their retention and capacity.
 //!
 //! ```text
 //! <data dir>/
@@ -11,21 +12,30 @@
 //! atomically (temp file, fsync, rename, fsync directory), so a crash leaves either the old or the
 //! new version. A stream whose deletion was interrupted is finished off on the next open.
 
+mod catalog;
+mod limits;
+mod maintenance;
+
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
 
+pub(crate) use self::catalog::{Catalog, sync_dir};
+pub use self::limits::{AccountLimits, EngineLimits};
+use self::maintenance::Maintenance;
+pub use self::maintenance::MaintenanceReport;
 use crate::clock::{Clock, SystemClock};
 use crate::error::LogError;
 use crate::log::{DEFAULT_SEGMENT_BYTES, Durability};
 use crate::stream::iterator::IteratorToken;
 use crate::stream::{
-    GetRecordsOutput, HashKeyRange, ShardMeta, Stream, StreamContext, StreamError, StreamMeta,
-    StreamMode, StreamName, StreamResult, StreamStatus,
+    GetRecordsOutput, HashKeyRange, ListShardsFrom, ListShardsOutput, ShardMeta, Stream,
+    StreamContext, StreamError, StreamMeta, StreamMode, StreamName, StreamResult, StreamStatus,
+    validate_tags,
 };
 
 /// Shards of a new ON_DEMAND stream.
@@ -37,7 +47,7 @@ pub const RETENTION_HOURS_RANGE: std::ops::RangeInclusive<u32> = 24..=8760;
 /// Allowed maximum record sizes, in KiB.
 pub const MAX_RECORD_SIZE_KIB_RANGE: std::ops::RangeInclusive<u32> = 1024..=10240;
 
-/// How an engine stores and identifies its streams.
+/// How an engine stores, limits and maintains its streams.
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
     /// When appended records reach the disk (for every shard).
@@ -46,12 +56,21 @@ pub struct EngineOptions {
     pub segment_bytes: u64,
     /// How long a new stream stays CREATING, in ms (Kinesis takes seconds; the library default is 0).
     pub create_delay_ms: u64,
+    /// How long a stream stays UPDATING after a reshard or a mode switch, in ms (default 0). The
+    /// change itself takes effect at once; while UPDATING, reads and writes work and further
+    /// reshards are refused, as in Kinesis.
+    pub update_delay_ms: u64,
     /// The account id that appears in ARNs and messages.
     pub account_id: String,
     /// The region that appears in ARNs and messages.
     pub region: String,
     /// Where time comes from.
     pub clock: Arc<dyn Clock>,
+    /// How many streams and shards the engine accepts.
+    pub limits: EngineLimits,
+    /// How often the maintenance thread deletes expired data and scales ON_DEMAND streams; `None`
+    /// starts no thread (call [`Engine::run_maintenance`] yourself, as tests with a manual clock do).
+    pub maintenance_interval: Option<Duration>,
     /// Hold the shards of PROVISIONED streams to Kinesis' per-shard limits (writes 1 MiB/s and
     /// 1 000 records/s, reads 2 MiB/s and 5 calls/s), refusing the excess with
     /// `ProvisionedThroughputExceeded`. Off by default: an embedded library has no reason to slow
@@ -66,9 +85,12 @@ impl Default for EngineOptions {
             durability: Durability::PageCache,
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             create_delay_ms: 0,
+            update_delay_ms: 0,
             account_id: "000000000000".to_owned(),
             region: "us-east-1".to_owned(),
             clock: Arc::new(SystemClock),
+            limits: EngineLimits::default(),
+            maintenance_interval: Some(Duration::from_secs(1)),
             enforce_throughput_limits: false,
         }
     }
@@ -121,30 +143,43 @@ pub struct StreamList {
 }
 
 /// An engine: many streams in one data directory. `Send + Sync`; share it behind an `Arc`.
+/// Dropping it stops the maintenance thread and closes every shard cleanly.
 pub struct Engine {
+    shared: Arc<Shared>,
+    maintenance: Option<Maintenance>,
+}
+
+/// What the engine and its maintenance thread share.
+pub(crate) struct Shared {
     dir: PathBuf,
     context: Arc<StreamContext>,
     create_delay_ms: u64,
+    limits: EngineLimits,
     streams: RwLock<BTreeMap<StreamName, Arc<Stream>>>,
-    /// Serializes changes to the catalog (create, delete) and holds the engine file's state.
-    catalog: Mutex<EngineMeta>,
+    /// What the last failed maintenance pass said; `None` after a good one.
+    last_maintenance_error: Mutex<Option<String>>,
 }
 
 impl Engine {
-    /// Opens the engine in `dir`, creating it if needed, and recovers every stream in it.
+    /// Opens the engine in `dir`, creating it if needed, recovers every stream in it, and starts
+    /// the maintenance thread (unless `options.maintenance_interval` is `None`).
     pub fn open(dir: impl AsRef<Path>, options: EngineOptions) -> StreamResult<Engine> {
         let dir = dir.as_ref().to_owned();
         let streams_dir = dir.join("streams");
         fs::create_dir_all(&streams_dir)
             .map_err(|error| LogError::io("creating data directory", &streams_dir, error))?;
-        let engine_meta = EngineMeta::load_or_create(&dir)?;
+        let catalog = Catalog::load_or_create(&dir)?;
         let context = Arc::new(StreamContext {
             clock: options.clock,
             account_id: options.account_id,
             region: options.region,
             durability: options.durability,
             segment_bytes: options.segment_bytes,
-            iterator_key: engine_meta.iterator_key,
+            update_delay_ms: options.update_delay_ms,
+            max_shards_per_stream: options.limits.max_shards_per_stream,
+            max_open_shards: options.limits.max_open_shards,
+            iterator_key: catalog.iterator_key,
+            catalog: Mutex::new(catalog),
             enforce_throughput_limits: options.enforce_throughput_limits,
         });
         let mut streams = BTreeMap::new();
@@ -174,34 +209,47 @@ impl Engine {
                 continue;
             }
             let stream = Stream::open(Arc::clone(&context), stream_dir, meta)?;
+            context.catalog.lock().open_shards += stream.open_shard_count() as u64;
             streams.insert(name, Arc::new(stream));
         }
-        Ok(Engine {
+        let shared = Arc::new(Shared {
             dir,
             context,
             create_delay_ms: options.create_delay_ms,
+            limits: options.limits,
             streams: RwLock::new(streams),
-            catalog: Mutex::new(engine_meta),
+            last_maintenance_error: Mutex::new(None),
+        });
+        let maintenance = options
+            .maintenance_interval
+            .map(|interval| Maintenance::start(Arc::clone(&shared), interval))
+            .transpose()
+            .map_err(|error| LogError::io("starting the maintenance thread", &shared.dir, error))?;
+        Ok(Engine {
+            shared,
+            maintenance,
         })
     }
 
     /// The data directory.
     pub fn dir(&self) -> &Path {
-        &self.dir
+        &self.shared.dir
     }
 
     /// The account id used in ARNs and messages.
     pub fn account_id(&self) -> &str {
-        &self.context.account_id
+        &self.shared.context.account_id
     }
 
     /// The region used in ARNs and messages.
     pub fn region(&self) -> &str {
-        &self.context.region
+        &self.shared.context.region
     }
 
     /// Creates a stream (Kinesis CreateStream).
     pub fn create_stream(&self, request: CreateStream) -> StreamResult<Arc<Stream>> {
+        let shared = &*self.shared;
+        let context = &shared.context;
         let name = StreamName::new(&request.name).map_err(|_| {
             let rule = match request.name.chars().count() {
                 0 => "have length greater than or equal to 1",
@@ -237,17 +285,18 @@ impl Engine {
             });
         }
 
-        let mut catalog = self.catalog.lock();
-        if self.streams.read().contains_key(&name) {
+        let mut catalog = context.catalog.lock();
+        if shared.streams.read().contains_key(&name) {
             return Err(StreamError::ResourceInUse {
                 message: format!(
                     "Stream {name} under account {} already exists.",
-                    self.context.account_id
+                    context.account_id
                 ),
             });
         }
-        let now_ms = self.context.clock.now_ms();
-        let created_secs = catalog.allocate_shard_created_secs(&self.dir, now_ms / 1000)?;
+        self.check_create_limits(&catalog, request.mode, shard_count)?;
+        let now_ms = context.clock.now_ms();
+        let created_secs = catalog.allocate_shard_created_secs(now_ms / 1000)?;
         let shards = HashKeyRange::even_split(shard_count)
             .into_iter()
             .zip(0u32..)
@@ -263,7 +312,8 @@ impl Engine {
         let meta = StreamMeta {
             name: name.clone(),
             created_ms: now_ms,
-            active_from_ms: now_ms.saturating_add(self.create_delay_ms),
+            active_from_ms: now_ms.saturating_add(shared.create_delay_ms),
+            updating_until_ms: 0,
             status: StreamStatus::Active,
             mode: request.mode,
             retention_hours: DEFAULT_RETENTION_HOURS,
@@ -271,49 +321,123 @@ impl Engine {
             next_shard_index: shard_count,
             shards,
             tags: request.tags,
+            shard_level_metrics: Default::default(),
         };
-        let stream_dir = self.dir.join("streams").join(name.as_str());
+        let stream_dir = shared.dir.join("streams").join(name.as_str());
         let create = || -> std::io::Result<()> {
             fs::create_dir_all(&stream_dir)?;
             meta.store(&stream_dir)?;
-            sync_dir(&self.dir.join("streams"))
+            sync_dir(&shared.dir.join("streams"))
         };
         create().map_err(|error| LogError::io("creating stream", &stream_dir, error))?;
-        let stream = Arc::new(Stream::open(
-            Arc::clone(&self.context),
-            stream_dir.clone(),
-            meta,
-        )?);
-        self.streams.write().insert(name, Arc::clone(&stream));
+        let stream = Arc::new(Stream::open(Arc::clone(context), stream_dir.clone(), meta)?);
+        catalog.open_shards += u64::from(shard_count);
+        shared.streams.write().insert(name, Arc::clone(&stream));
         drop(catalog);
         Ok(stream)
+    }
+
+    fn check_create_limits(
+        &self,
+        catalog: &Catalog,
+        mode: StreamMode,
+        shard_count: u32,
+    ) -> StreamResult<()> {
+        let shared = &*self.shared;
+        let limits = &shared.limits;
+        if shared.streams.read().len() >= limits.max_streams {
+            return Err(StreamError::LimitExceeded {
+                message: format!(
+                    "This request would exceed the limit of {} streams for the account {} in {}.",
+                    limits.max_streams, shared.context.account_id, shared.context.region
+                ),
+            });
+        }
+        if mode == StreamMode::OnDemand {
+            self.check_on_demand_limit()?;
+        }
+        if shard_count > limits.max_shards_per_stream {
+            return Err(StreamError::LimitExceeded {
+                message: format!(
+                    "This request would exceed the limit of {} shards per stream.",
+                    limits.max_shards_per_stream
+                ),
+            });
+        }
+        shared
+            .context
+            .check_shard_quota(catalog, u64::from(shard_count))
+    }
+
+    fn on_demand_stream_count(&self) -> usize {
+        let streams = self.shared.streams.read();
+        streams
+            .values()
+            .filter(|stream| stream.meta().mode == StreamMode::OnDemand)
+            .count()
+    }
+
+    /// Fails with LimitExceededException if the engine has its most ON_DEMAND streams already.
+    fn check_on_demand_limit(&self) -> StreamResult<()> {
+        let shared = &*self.shared;
+        let limit = shared.limits.max_on_demand_streams;
+        if self.on_demand_stream_count() < limit {
+            return Ok(());
+        }
+        Err(StreamError::LimitExceeded {
+            message: format!(
+                "This request would exceed the limit of {limit} on-demand streams for the account \
+                 {} in {}.",
+                shared.context.account_id, shared.context.region
+            ),
+        })
     }
 
     /// The stream named `name`.
     pub fn stream(&self, name: &str) -> StreamResult<Arc<Stream>> {
         StreamName::new(name)
             .ok()
-            .and_then(|name| self.streams.read().get(&name).cloned())
-            .ok_or_else(|| self.context.not_found(name))
+            .and_then(|name| self.shared.streams.read().get(&name).cloned())
+            .ok_or_else(|| self.shared.context.not_found(name))
+    }
+
+    /// The stream whose ARN is `arn` (`arn:aws:kinesis:<region>:<account>:stream/<name>`), as
+    /// operations that take a `StreamARN` find it.
+    pub fn stream_by_arn(&self, arn: &str) -> StreamResult<Arc<Stream>> {
+        let context = &self.shared.context;
+        let prefix = format!(
+            "arn:aws:kinesis:{}:{}:stream/",
+            context.region, context.account_id
+        );
+        match arn.strip_prefix(&prefix) {
+            Some(name) => self.stream(name),
+            None => Err(StreamError::ResourceNotFound {
+                message: format!("Stream {arn} not found."),
+            }),
+        }
     }
 
     /// Deletes a stream and all its records (Kinesis DeleteStream). Readers holding records keep
     /// them; the stream's files are gone when this returns.
     pub fn delete_stream(&self, name: &str) -> StreamResult<()> {
-        let _catalog = self.catalog.lock();
+        let shared = &*self.shared;
+        let mut catalog = shared.context.catalog.lock();
         let stream = self.stream(name)?;
         let meta = stream.mark_deleting();
-        let streams_dir = self.dir.join("streams");
+        let streams_dir = shared.dir.join("streams");
         // Mark it first: if the process dies midway, open finishes the deletion.
         meta.store(stream.dir())
             .map_err(|error| LogError::io("writing stream metadata", stream.dir(), error))?;
-        self.streams.write().remove(&meta.name);
+        shared.streams.write().remove(&meta.name);
+        catalog.open_shards = catalog
+            .open_shards
+            .saturating_sub(stream.open_shard_count() as u64);
         remove_stream_dir(&streams_dir, stream.dir())
     }
 
     /// A page of stream names in order, after `exclusive_start` (Kinesis ListStreams).
     pub fn list_streams(&self, exclusive_start: Option<&str>, limit: usize) -> StreamList {
-        let streams = self.streams.read();
+        let streams = self.shared.streams.read();
         let mut names = streams
             .keys()
             .filter(|name| exclusive_start.is_none_or(|start| name.as_str() > start));
@@ -330,15 +454,80 @@ impl Engine {
         shard_iterator: &str,
         limit: usize,
     ) -> StreamResult<GetRecordsOutput> {
-        let token = IteratorToken::decode(shard_iterator, &self.context.iterator_key)
+        let token = IteratorToken::decode(shard_iterator, &self.shared.context.iterator_key)
             .ok_or_else(|| StreamError::invalid_argument("Invalid ShardIterator."))?;
         let stream = self.stream(&token.stream_name)?;
         stream.get_records(&token, limit)
     }
 
+    /// One page of a stream's shards (Kinesis ListShards): the first page names the stream, later
+    /// ones pass only the previous page's `NextToken`, as Kinesis requires.
+    pub fn list_shards(
+        &self,
+        stream_name: Option<&str>,
+        from: ListShardsFrom<'_>,
+        max_results: Option<usize>,
+    ) -> StreamResult<ListShardsOutput> {
+        let stream = match (stream_name, from) {
+            (Some(_), ListShardsFrom::NextToken(_)) => {
+                return Err(StreamError::invalid_argument(
+                    "NextToken and StreamName cannot be provided together.",
+                ));
+            }
+            (None, ListShardsFrom::Start { .. }) => {
+                return Err(StreamError::invalid_argument(
+                    "Either NextToken or StreamName should be provided.",
+                ));
+            }
+            (Some(name), ListShardsFrom::Start { .. }) => self.stream(name)?,
+            (None, ListShardsFrom::NextToken(token)) => {
+                let key = &self.shared.context.iterator_key;
+                self.stream(&Stream::list_token_stream(token, key)?)?
+            }
+        };
+        stream.list_shards(from, max_results)
+    }
+
+    /// Switches a stream between ON_DEMAND and PROVISIONED (Kinesis UpdateStreamMode). The shard
+    /// count stays as it is; the stream is UPDATING for `update_delay_ms`.
+    pub fn update_stream_mode(&self, name: &str, mode: StreamMode) -> StreamResult<()> {
+        let shared = &*self.shared;
+        let stream = self.stream(name)?;
+        // Under the catalog lock, so two switches cannot both take the last on-demand slot.
+        let _catalog = shared.context.catalog.lock();
+        if mode == StreamMode::OnDemand && stream.meta().mode != StreamMode::OnDemand {
+            self.check_on_demand_limit()?;
+        }
+        stream.set_mode(mode)
+    }
+
+    /// The account's limits and how much of them is used (Kinesis DescribeLimits).
+    pub fn describe_limits(&self) -> AccountLimits {
+        let shared = &*self.shared;
+        let open_shard_count = shared.context.catalog.lock().open_shards;
+        AccountLimits {
+            shard_limit: shared.limits.max_open_shards,
+            open_shard_count,
+            on_demand_stream_count: self.on_demand_stream_count(),
+            on_demand_stream_count_limit: shared.limits.max_on_demand_streams,
+        }
+    }
+
+    /// Deletes expired data in every stream and scales ON_DEMAND streams, once, now. The
+    /// maintenance thread calls this every `maintenance_interval`; call it yourself when it is off.
+    pub fn run_maintenance(&self) -> StreamResult<MaintenanceReport> {
+        maintenance::run_once(&self.shared)
+    }
+
+    /// What the maintenance thread's last pass failed with, if it failed (it retries on its next
+    /// wake).
+    pub fn last_maintenance_error(&self) -> Option<String> {
+        self.shared.last_maintenance_error.lock().clone()
+    }
+
     /// Makes every record appended so far durable, in every stream.
     pub fn sync(&self) -> StreamResult<()> {
-        let streams: Vec<Arc<Stream>> = self.streams.read().values().cloned().collect();
+        let streams: Vec<Arc<Stream>> = self.shared.streams.read().values().cloned().collect();
         for stream in streams {
             stream.sync()?;
         }
@@ -346,41 +535,12 @@ impl Engine {
     }
 }
 
-/// Most tags on a stream.
-pub const TAGS_MAX: usize = 50;
-/// Longest tag key, in characters (at least 1).
-pub const TAG_KEY_CHARS_MAX: usize = 128;
-/// Longest tag value, in characters.
-pub const TAG_VALUE_CHARS_MAX: usize = 256;
-
-/// Checks tags against Kinesis' limits: at most 50, keys of 1–128 and values of 0–256 characters.
-fn validate_tags(tags: &BTreeMap<String, String>) -> StreamResult<()> {
-    if tags.len() > TAGS_MAX {
-        return Err(StreamError::validation(
-            &format!("{} tags", tags.len()),
-            "tags",
-            "have length less than or equal to 50",
-        ));
-    }
-    for (key, value) in tags {
-        let key_chars = key.chars().count();
-        if key_chars == 0 || key_chars > TAG_KEY_CHARS_MAX {
-            let rule = if key_chars == 0 {
-                "have length greater than or equal to 1"
-            } else {
-                "have length less than or equal to 128"
-            };
-            return Err(StreamError::validation(key, "tags.key", rule));
-        }
-        if value.chars().count() > TAG_VALUE_CHARS_MAX {
-            return Err(StreamError::validation(
-                value,
-                "tags.value",
-                "have length less than or equal to 256",
-            ));
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Some(maintenance) = self.maintenance.take() {
+            maintenance.stop();
         }
     }
-    Ok(())
 }
 
 /// Deletes a stream directory: renamed out of `streams/` first (atomic), then removed.
@@ -399,91 +559,4 @@ fn remove_stream_dir(streams_dir: &Path, stream_dir: &Path) -> StreamResult<()> 
         fs::remove_dir_all(&trash)
     };
     remove().map_err(|error| LogError::io("deleting stream", stream_dir, error).into())
-}
-
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    fs::File::open(dir)?.sync_all()
-}
-
-/// The engine's own small state file.
-struct EngineMeta {
-    iterator_key: [u8; 32],
-    /// Shard creation seconds are handed out strictly increasing, so that a sequence number from one
-    /// stream can never be mistaken for one from another.
-    last_shard_created_secs: u64,
-}
-
-const ENGINE_FILE: &str = "engine.meta";
-
-impl EngineMeta {
-    fn load_or_create(dir: &Path) -> StreamResult<EngineMeta> {
-        let path = dir.join(ENGINE_FILE);
-        match fs::read_to_string(&path) {
-            Ok(text) => EngineMeta::decode(&text).ok_or_else(|| {
-                StreamError::Storage(LogError::corrupt(&path, 0, "unreadable engine metadata"))
-            }),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                let mut iterator_key = [0u8; 32];
-                fs::File::open("/dev/urandom")
-                    .and_then(|mut random| random.read_exact(&mut iterator_key))
-                    .map_err(|error| LogError::io("reading /dev/urandom", "/dev/urandom", error))?;
-                let meta = EngineMeta {
-                    iterator_key,
-                    last_shard_created_secs: 0,
-                };
-                meta.store(dir)?;
-                Ok(meta)
-            }
-            Err(error) => Err(LogError::io("reading engine metadata", &path, error).into()),
-        }
-    }
-
-    fn decode(text: &str) -> Option<EngineMeta> {
-        let mut key = None;
-        let mut last = None;
-        for line in text.lines() {
-            match line.split_once(' ')? {
-                ("iterator_key", hex) => key = crate::hex::decode(hex)?.try_into().ok(),
-                ("last_shard_created_secs", value) => last = value.parse().ok(),
-                _ => {}
-            }
-        }
-        Some(EngineMeta {
-            iterator_key: key?,
-            last_shard_created_secs: last?,
-        })
-    }
-
-    fn store(&self, dir: &Path) -> StreamResult<()> {
-        let key: String = self
-            .iterator_key
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let text = format!(
-            "iterator_key {key}\nlast_shard_created_secs {}\n",
-            self.last_shard_created_secs
-        );
-        let temporary = dir.join(format!("{ENGINE_FILE}.tmp"));
-        let write = || -> std::io::Result<()> {
-            let mut file = fs::File::create(&temporary)?;
-            file.write_all(text.as_bytes())?;
-            file.sync_all()?;
-            fs::rename(&temporary, dir.join(ENGINE_FILE))?;
-            sync_dir(dir)
-        };
-        write().map_err(|error| LogError::io("writing engine metadata", dir, error).into())
-    }
-
-    /// A shard creation second later than every one handed out before, and no earlier than `now_secs`.
-    fn allocate_shard_created_secs(&mut self, dir: &Path, now_secs: u64) -> StreamResult<u64> {
-        let secs = now_secs.max(self.last_shard_created_secs + 1);
-        let previous = self.last_shard_created_secs;
-        self.last_shard_created_secs = secs;
-        if let Err(error) = self.store(dir) {
-            self.last_shard_created_secs = previous;
-            return Err(error);
-        }
-        Ok(secs)
-    }
 }

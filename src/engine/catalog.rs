@@ -1,0 +1,114 @@
+//! The engine's own state: the key that authenticates tokens, the shard creation seconds handed
+//! out so far, and the shard count that quotas are checked against.
+//!
+//! `engine.meta` is a two-line text file, replaced atomically (temp file, fsync, rename, fsync
+//! directory):
+//!
+//! ```text
+//! iterator_key 0123…(64 hex digits)
+//! last_shard_created_secs 1700000000
+//! ```
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::LogError;
+use crate::stream::{StreamError, StreamResult};
+
+const ENGINE_FILE: &str = "engine.meta";
+
+/// What every change to the set of streams and shards goes through, under one lock: creating and
+/// deleting streams, resharding, and the shard quota.
+#[derive(Debug)]
+pub(crate) struct Catalog {
+    dir: PathBuf,
+    /// Authenticates shard iterator and list tokens.
+    pub iterator_key: [u8; 32],
+    /// Shard creation seconds are handed out strictly increasing, so that a sequence number from one
+    /// shard can never be mistaken for one from another, in any stream of the engine.
+    last_shard_created_secs: u64,
+    /// Open shards in all streams. Invariant: updated under this lock by every create, delete and
+    /// reshard, so quota checks see every change before theirs.
+    pub open_shards: u64,
+}
+
+impl Catalog {
+    /// Loads `engine.meta` from `dir`, or creates it with a fresh random key.
+    pub fn load_or_create(dir: &Path) -> StreamResult<Catalog> {
+        let path = dir.join(ENGINE_FILE);
+        match fs::read_to_string(&path) {
+            Ok(text) => Catalog::decode(dir, &text).ok_or_else(|| {
+                StreamError::Storage(LogError::corrupt(&path, 0, "unreadable engine metadata"))
+            }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                let mut iterator_key = [0u8; 32];
+                fs::File::open("/dev/urandom")
+                    .and_then(|mut random| random.read_exact(&mut iterator_key))
+                    .map_err(|error| LogError::io("reading /dev/urandom", "/dev/urandom", error))?;
+                let catalog = Catalog {
+                    dir: dir.to_owned(),
+                    iterator_key,
+                    last_shard_created_secs: 0,
+                    open_shards: 0,
+                };
+                catalog.store()?;
+                Ok(catalog)
+            }
+            Err(error) => Err(LogError::io("reading engine metadata", &path, error).into()),
+        }
+    }
+
+    fn decode(dir: &Path, text: &str) -> Option<Catalog> {
+        let mut key = None;
+        let mut last = None;
+        for line in text.lines() {
+            match line.split_once(' ')? {
+                ("iterator_key", hex) => key = crate::hex::decode(hex)?.try_into().ok(),
+                ("last_shard_created_secs", value) => last = value.parse().ok(),
+                _ => {}
+            }
+        }
+        Some(Catalog {
+            dir: dir.to_owned(),
+            iterator_key: key?,
+            last_shard_created_secs: last?,
+            open_shards: 0,
+        })
+    }
+
+    fn store(&self) -> StreamResult<()> {
+        let text = format!(
+            "iterator_key {}\nlast_shard_created_secs {}\n",
+            crate::hex::encode(&self.iterator_key),
+            self.last_shard_created_secs
+        );
+        let temporary = self.dir.join(format!("{ENGINE_FILE}.tmp"));
+        let write = || -> std::io::Result<()> {
+            let mut file = fs::File::create(&temporary)?;
+            file.write_all(text.as_bytes())?;
+            file.sync_all()?;
+            fs::rename(&temporary, self.dir.join(ENGINE_FILE))?;
+            sync_dir(&self.dir)
+        };
+        write().map_err(|error| LogError::io("writing engine metadata", &self.dir, error).into())
+    }
+
+    /// A shard creation second later than every one handed out before, and no earlier than
+    /// `now_secs`; durable before it is returned.
+    pub fn allocate_shard_created_secs(&mut self, now_secs: u64) -> StreamResult<u64> {
+        let secs = now_secs.max(self.last_shard_created_secs + 1);
+        let previous = self.last_shard_created_secs;
+        self.last_shard_created_secs = secs;
+        if let Err(error) = self.store() {
+            self.last_shard_created_secs = previous;
+            return Err(error);
+        }
+        Ok(secs)
+    }
+}
+
+/// Makes a directory's entries (created, renamed, removed files) durable.
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    fs::File::open(dir)?.sync_all()
+}

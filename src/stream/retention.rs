@@ -1,0 +1,119 @@
+//! Retention: records older than the stream's retention period are unreadable, and the maintenance
+//! pass deletes what holds only such records.
+//!
+//! Two mechanisms, because segments are the unit of deletion but not of expiry:
+//! - The **trim horizon** (now − retention) is applied on every read: TRIM_HORIZON starts at the
+//!   first record that arrived at or after it, an older AT_TIMESTAMP is raised to it, and a reader
+//!   positioned before it (by an old iterator or sequence number) jumps to it. So data is
+//!   unreadable the moment it expires, and a lowered retention takes effect at once.
+//! - **Deletion** ([`Stream::expire`]) removes whole segments whose newest record is older than the
+//!   trim horizon, and closed shards all of whose records are (Kinesis' EXPIRED shards, which
+//!   no listing shows). Files are really removed; readers holding records or positioned in a
+//!   deleted segment keep working, because records keep their segment's mapping alive.
+
+use std::sync::Arc;
+
+use super::{Shard, ShardTable, Stream, StreamResult, shard_dir};
+use crate::engine::MaintenanceReport;
+use crate::error::LogError;
+use crate::log::{LogReader, SeekTo};
+use crate::record::Record;
+
+/// Milliseconds in an hour.
+const HOUR_MS: u64 = 3_600_000;
+
+impl Stream {
+    /// The trim horizon now: records that arrived before it have expired.
+    pub fn trim_horizon_ms(&self) -> u64 {
+        let retention_ms = u64::from(self.meta.read().retention_hours) * HOUR_MS;
+        self.context.clock.now_ms().saturating_sub(retention_ms)
+    }
+
+    /// Reads up to `limit` records (and `bytes_max` of data) that have not expired. If the reader
+    /// stands before the trim horizon, it first jumps to the oldest record that has not expired.
+    /// Returns the size of the records read (partition keys plus data), as metrics count it.
+    pub(crate) fn read_unexpired(
+        &self,
+        shard: &Shard,
+        reader: &mut LogReader,
+        out: &mut Vec<Record>,
+        limit: usize,
+        bytes_max: usize,
+    ) -> StreamResult<u64> {
+        let first = out.len();
+        let (_, mut bytes) = reader.read_into_measured(out, limit, bytes_max)?;
+        let trim_ms = self.trim_horizon_ms();
+        let expired = out
+            .get(first)
+            .is_some_and(|record| record.arrival_ms() < trim_ms);
+        if expired {
+            // Arrivals never decrease in a shard, so the expired records are a prefix of the
+            // shard and the first unexpired one lies ahead of the reader.
+            out.truncate(first);
+            *reader = shard.log.reader(SeekTo::AtTimestamp(trim_ms))?;
+            (_, bytes) = reader.read_into_measured(out, limit, bytes_max)?;
+        }
+        Ok(bytes)
+    }
+
+    /// Deletes expired data: segments whose records have all expired, in every shard, and closed
+    /// shards whose records have all expired (they leave the catalog first, then their files go).
+    pub fn expire(&self) -> StreamResult<MaintenanceReport> {
+        let trim_ms = self.trim_horizon_ms();
+        let mut report = MaintenanceReport::default();
+        let mut expired_shards = Vec::new();
+        for shard in self.shards() {
+            match shard.closed_secs() {
+                // Every record of a closed shard arrived before the second after it closed.
+                Some(closed_secs)
+                    if closed_secs.saturating_add(1).saturating_mul(1000) <= trim_ms =>
+                {
+                    expired_shards.push(shard.meta.index);
+                }
+                _ => {
+                    let deleted = shard.log.delete_segments_older_than(trim_ms)?;
+                    report.segments_deleted += deleted.segments_deleted.len();
+                    report.bytes_deleted += deleted.bytes_deleted;
+                }
+            }
+        }
+        if !expired_shards.is_empty() {
+            report.shards_expired = self.forget_shards(&expired_shards)?;
+        }
+        Ok(report)
+    }
+
+    /// Removes closed shards from the catalog and the shard table, then deletes their files.
+    fn forget_shards(&self, indexes: &[u32]) -> StreamResult<usize> {
+        let mut meta = self.meta.write();
+        let mut changed = meta.clone();
+        changed
+            .shards
+            .retain(|shard| !indexes.contains(&shard.index));
+        changed
+            .store(&self.dir)
+            .map_err(|error| LogError::io("writing stream metadata", &self.dir, error))?;
+        *meta = changed;
+        let forgotten: Vec<Arc<Shard>> = {
+            let mut table = self.shards.write();
+            let (forgotten, kept): (Vec<_>, Vec<_>) = table
+                .all
+                .iter()
+                .cloned()
+                .partition(|shard| indexes.contains(&shard.meta.index));
+            *table = ShardTable::new(kept);
+            forgotten
+        };
+        drop(meta);
+        let count = forgotten.len();
+        for shard in forgotten {
+            let dir = shard_dir(&self.dir, shard.meta.index);
+            // Closes the log first unless a reader still holds the shard (its mappings stay valid
+            // after the files go).
+            drop(shard);
+            std::fs::remove_dir_all(&dir)
+                .map_err(|error| LogError::io("deleting expired shard", &dir, error))?;
+        }
+        Ok(count)
+    }
+}

@@ -1,0 +1,284 @@
+//! A stream's settings: tags, retention period, capacity mode, largest record size and enhanced
+//! monitoring. Each change is made on a copy of the catalog entry, stored durably, and only then
+//! becomes what readers and writers see.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::meta::{StreamMeta, StreamMode};
+use super::{Stream, StreamError, StreamResult, max_record_bytes};
+use crate::engine::{MAX_RECORD_SIZE_KIB_RANGE, RETENTION_HOURS_RANGE};
+use crate::error::LogError;
+
+/// Most tags on a stream.
+pub const TAGS_MAX: usize = 50;
+/// Longest tag key, in characters (at least 1).
+pub const TAG_KEY_CHARS_MAX: usize = 128;
+/// Longest tag value, in characters.
+pub const TAG_VALUE_CHARS_MAX: usize = 256;
+/// The shard-level metrics EnableEnhancedMonitoring takes (besides `ALL`).
+pub const SHARD_LEVEL_METRICS: [&str; 7] = [
+    "IncomingBytes",
+    "IncomingRecords",
+    "OutgoingBytes",
+    "OutgoingRecords",
+    "WriteProvisionedThroughputExceeded",
+    "ReadProvisionedThroughputExceeded",
+    "IteratorAgeMilliseconds",
+];
+
+/// Checks tags against Kinesis' limits: at most 50, keys of 1–128 and values of 0–256 characters.
+pub(crate) fn validate_tags(tags: &BTreeMap<String, String>) -> StreamResult<()> {
+    if tags.len() > TAGS_MAX {
+        return Err(StreamError::validation(
+            &format!("{} tags", tags.len()),
+            "tags",
+            "have length less than or equal to 50",
+        ));
+    }
+    for (key, value) in tags {
+        let key_chars = key.chars().count();
+        if key_chars == 0 || key_chars > TAG_KEY_CHARS_MAX {
+            let rule = if key_chars == 0 {
+                "have length greater than or equal to 1"
+            } else {
+                "have length less than or equal to 128"
+            };
+            return Err(StreamError::validation(key, "tags.key", rule));
+        }
+        if value.chars().count() > TAG_VALUE_CHARS_MAX {
+            return Err(StreamError::validation(
+                value,
+                "tags.value",
+                "have length less than or equal to 256",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Which way a retention change may go.
+#[derive(Clone, Copy)]
+enum RetentionChange {
+    Increase,
+    Decrease,
+}
+
+/// Shard-level metrics before and after an Enable/DisableEnhancedMonitoring call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnhancedMonitoring {
+    /// Enabled before the call.
+    pub current: Vec<String>,
+    /// Enabled after it.
+    pub desired: Vec<String>,
+}
+
+impl Stream {
+    /// Applies `change` to a copy of the catalog entry, stores it durably, and makes it current.
+    /// On any error nothing changes.
+    pub(crate) fn change_meta<T>(
+        &self,
+        change: impl FnOnce(&mut StreamMeta) -> StreamResult<T>,
+    ) -> StreamResult<T> {
+        self.check_writable()?;
+        let mut meta = self.meta.write();
+        let mut changed = meta.clone();
+        let outcome = change(&mut changed)?;
+        if changed != *meta {
+            changed
+                .store(&self.dir)
+                .map_err(|error| LogError::io("writing stream metadata", &self.dir, error))?;
+            *meta = changed;
+        }
+        Ok(outcome)
+    }
+
+    /// Adds or overwrites tags (Kinesis AddTagsToStream / TagResource).
+    pub fn add_tags(&self, tags: BTreeMap<String, String>) -> StreamResult<()> {
+        validate_tags(&tags)?;
+        let name = self.name();
+        self.change_meta(|meta| {
+            meta.tags.extend(tags);
+            if meta.tags.len() > TAGS_MAX {
+                return Err(StreamError::invalid_argument(format!(
+                    "Failed to add tags to stream {name} under account {} because a given stream \
+                     cannot have more than {TAGS_MAX} tags associated with it.",
+                    self.context.account_id
+                )));
+            }
+            Ok(())
+        })
+    }
+
+    /// Removes tags; keys that are not there are ignored (Kinesis RemoveTagsFromStream /
+    /// UntagResource).
+    pub fn remove_tags(&self, keys: &[String]) -> StreamResult<()> {
+        self.change_meta(|meta| {
+            for key in keys {
+                meta.tags.remove(key);
+            }
+            Ok(())
+        })
+    }
+
+    /// The stream's tags.
+    pub fn tags(&self) -> BTreeMap<String, String> {
+        self.meta.read().tags.clone()
+    }
+
+    /// Raises the retention period (Kinesis IncreaseStreamRetentionPeriod). Data already deleted
+    /// does not come back. A period equal to the current one changes nothing; a shorter one is
+    /// refused, as by Kinesis.
+    pub fn increase_retention_period(&self, hours: u32) -> StreamResult<()> {
+        self.change_retention(hours, RetentionChange::Increase)
+    }
+
+    /// Lowers the retention period (Kinesis DecreaseStreamRetentionPeriod). Records older than the
+    /// new period are unreadable at once; their segments are deleted by the next maintenance pass.
+    pub fn decrease_retention_period(&self, hours: u32) -> StreamResult<()> {
+        self.change_retention(hours, RetentionChange::Decrease)
+    }
+
+    fn change_retention(&self, hours: u32, direction: RetentionChange) -> StreamResult<()> {
+        self.check_retention_hours(hours)?;
+        let name = self.name();
+        self.change_meta(|meta| {
+            let current = meta.retention_hours;
+            let (wrong_way, other_api) = match direction {
+                RetentionChange::Increase => (hours < current, "shorter"),
+                RetentionChange::Decrease => (hours > current, "longer"),
+            };
+            if wrong_way {
+                let use_instead = match direction {
+                    RetentionChange::Increase => "DecreaseRetentionPeriod",
+                    RetentionChange::Decrease => "IncreaseRetentionPeriod",
+                };
+                return Err(StreamError::invalid_argument(format!(
+                    "Requested retention period ({hours} hours) for stream {name} can not be \
+                     {other_api} than existing retention period ({current} hours). Use \
+                     {use_instead} API."
+                )));
+            }
+            meta.retention_hours = hours;
+            Ok(())
+        })
+    }
+
+    fn check_retention_hours(&self, hours: u32) -> StreamResult<()> {
+        if hours < *RETENTION_HOURS_RANGE.start() {
+            return Err(StreamError::invalid_argument(format!(
+                "Minimum allowed retention period is {} hours. Requested retention period ({hours} \
+                 hours) is too short.",
+                RETENTION_HOURS_RANGE.start()
+            )));
+        }
+        if hours > *RETENTION_HOURS_RANGE.end() {
+            return Err(StreamError::invalid_argument(format!(
+                "Maximum allowed retention period is {} hours. Requested retention period ({hours} \
+                 hours) is too long.",
+                RETENTION_HOURS_RANGE.end()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Changes the largest record (data plus partition key) the stream accepts, 1024–10240 KiB
+    /// (Kinesis UpdateMaxRecordSize).
+    pub fn update_max_record_size(&self, kib: u32) -> StreamResult<()> {
+        if !MAX_RECORD_SIZE_KIB_RANGE.contains(&kib) {
+            return Err(StreamError::Validation {
+                message: format!(
+                    "MaxRecordSizeInKiB {kib} is outside the allowed range 1024-10240."
+                ),
+            });
+        }
+        self.change_meta(|meta| {
+            meta.max_record_size_kib = kib;
+            Ok(())
+        })?;
+        for shard in self.shards() {
+            shard.log.set_record_data_bytes_max(max_record_bytes(kib));
+        }
+        Ok(())
+    }
+
+    /// Switches the capacity mode, keeping the shards (Kinesis UpdateStreamMode; the engine checks
+    /// the on-demand stream limit first).
+    pub(crate) fn set_mode(&self, mode: StreamMode) -> StreamResult<()> {
+        let now_ms = self.context.clock.now_ms();
+        self.check_active()?;
+        self.change_meta(|meta| {
+            if meta.mode != mode {
+                meta.mode = mode;
+                meta.updating_until_ms = now_ms.saturating_add(self.context.update_delay_ms);
+            }
+            Ok(())
+        })
+    }
+
+    /// Enables shard-level metrics (Kinesis EnableEnhancedMonitoring); `ALL` enables every one.
+    pub fn enable_enhanced_monitoring(&self, metrics: &[&str]) -> StreamResult<EnhancedMonitoring> {
+        let named = parse_shard_level_metrics(metrics)?;
+        self.change_monitoring(|enabled| enabled.extend(named))
+    }
+
+    /// Disables shard-level metrics (Kinesis DisableEnhancedMonitoring); `ALL` disables every one.
+    pub fn disable_enhanced_monitoring(
+        &self,
+        metrics: &[&str],
+    ) -> StreamResult<EnhancedMonitoring> {
+        let named = parse_shard_level_metrics(metrics)?;
+        self.change_monitoring(|enabled| enabled.retain(|metric| !named.contains(metric)))
+    }
+
+    fn change_monitoring(
+        &self,
+        change: impl FnOnce(&mut BTreeSet<String>),
+    ) -> StreamResult<EnhancedMonitoring> {
+        self.change_meta(|meta| {
+            let current = meta.shard_level_metrics.iter().cloned().collect();
+            change(&mut meta.shard_level_metrics);
+            Ok(EnhancedMonitoring {
+                current,
+                desired: meta.shard_level_metrics.iter().cloned().collect(),
+            })
+        })
+    }
+
+    /// Fails unless the stream is ACTIVE (not CREATING, UPDATING or DELETING), with Kinesis' message.
+    pub(crate) fn check_active(&self) -> StreamResult<()> {
+        let status = self.status();
+        if status == super::StreamStatus::Active {
+            return Ok(());
+        }
+        Err(StreamError::ResourceInUse {
+            message: format!(
+                "Stream {} under account {} not ACTIVE, instead in state {}",
+                self.name(),
+                self.context.account_id,
+                status.as_str()
+            ),
+        })
+    }
+}
+
+/// The metric names of an Enable/DisableEnhancedMonitoring request, `ALL` expanded.
+fn parse_shard_level_metrics(metrics: &[&str]) -> StreamResult<BTreeSet<String>> {
+    let mut named = BTreeSet::new();
+    for &metric in metrics {
+        if metric == "ALL" {
+            named.extend(SHARD_LEVEL_METRICS.iter().map(|&name| name.to_owned()));
+        } else if SHARD_LEVEL_METRICS.contains(&metric) {
+            named.insert(metric.to_owned());
+        } else {
+            return Err(StreamError::validation(
+                metric,
+                "shardLevelMetrics",
+                &format!(
+                    "satisfy enum value set: [{}, ALL]",
+                    SHARD_LEVEL_METRICS.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(named)
+}
