@@ -1,6 +1,6 @@
 //! The Kinesis operations, one small handler each, grouped by what they touch:
-//! [`streams`] (the catalog), [`records`] (the data plane), [`shards`] (the shape of a stream)
-//! and [`settings`] (retention, tags, monitoring, record size, limits).
+//! `streams` (the catalog), `records` (the data plane), `shards` (the shape of a stream)
+//! and `settings` (retention, tags, monitoring, record size, limits).
 //!
 //! A handler reads and checks its fields (type errors first, then every constraint at once, as the
 //! Kinesis front end does), calls the library, and encodes the answer. Handlers are synchronous:
