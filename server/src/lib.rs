@@ -6,6 +6,7 @@
 //! The layers, outside in:
 //! - [`server`]: TCP accept loop, HTTP/1.1 and HTTP/2 (cleartext, prior knowledge), limits on
 //!   connections, headers, bodies and time; `/health`; graceful shutdown.
+//! - [`console`]: the embedded web console, a single-page app that is one more API client.
 //! - [`auth`]: SigV4 checking, lenient (well-formed) or strict (verified) by configuration.
 //! - [`protocol`]: the JSON and CBOR encodings and the Kinesis error shape.
 //! - [`ops`]: one small handler per operation, grouped by what it touches.
@@ -15,6 +16,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod ops;
 pub mod protocol;

@@ -157,6 +157,11 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Reply {
             plain(StatusCode::OK, "text/plain", Bytes::from_static(b"ok\n")),
             Log::default(),
         ),
+        (&Method::GET, path)
+            if let Some(page) = crate::console::answer(path, request.headers()) =>
+        {
+            (page, Log::default())
+        }
         (&Method::OPTIONS, _) => (preflight(&request), Log::default()),
         (&Method::POST, _) => api(&state, request).await,
         _ => (
