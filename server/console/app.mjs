@@ -28,8 +28,9 @@ const LIST_REFRESH_MS = 3000;
 const DETAIL_REFRESH_CHANGING_MS = 1000;
 const DETAIL_REFRESH_STEADY_MS = 5000;
 const METRICS_REFRESH_MS = 5000;
-/** Charts show this much history; older readings are dropped. */
-const CHART_WINDOW_MS = 5 * 60 * 1000;
+/** Charts show the last 1, 5 or 15 minutes; readings older than the longest are dropped. */
+const CHART_WINDOWS_MIN = [1, 5, 15];
+const CHART_HISTORY_MS = 15 * 60 * 1000;
 /** At most this many lines on a chart: the stream and its first shards. */
 const CHART_LINES_MAX = 6;
 /** Records per GetRecords page in the data viewer. */
@@ -269,11 +270,11 @@ function streamsView(view) {
       h("div", { class: "panel-head" }, h("h2", {}, "Data streams"), h("span", { class: "spacer" }),
         h("span", { class: "muted" }, `refreshes every ${LIST_REFRESH_MS / 1000} s`)),
       listError,
-      h("table", { id: "streams-table" },
+      h("div", { class: "table-wrap" }, h("table", { id: "streams-table" },
         h("thead", {}, h("tr", {},
           ["Name", "Status", "Capacity mode", "Open shards", "Data retention", "Creation time", ""]
             .map((title) => h("th", {}, title)))),
-        rows),
+        rows)),
       empty));
 
   const refresh = async () => {
@@ -325,7 +326,7 @@ function confirmDelete(name, then) {
     h("p", {}, "Deleting a stream deletes its records. This cannot be undone."),
     h("label", {}, `Type the stream name (${name}) to confirm`, input),
     error,
-    h("div", { class: "actions" },
+    h("div", { class: "dialog-actions" },
       h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
       h("button", { type: "submit", class: "primary danger", id: "delete-submit" }, "Delete")));
   form.addEventListener("submit", async (event) => {
@@ -414,10 +415,10 @@ function streamView(view, name) {
     h("section", { class: "panel" },
       h("div", { class: "panel-head" }, h("h2", {}, "Shards")),
       shardError,
-      h("table", { id: "shards-table" },
+      h("div", { class: "table-wrap" }, h("table", { id: "shards-table" },
         h("thead", {}, h("tr", {}, ["Shard ID", "State", "Parent", "Children", "Hash-key range",
           "Sequence-number range", "Actions"].map((title) => h("th", {}, title)))),
-        shardRows)),
+        shardRows))),
     put.element,
     viewer.element,
     monitoring.element);
@@ -503,7 +504,7 @@ function streamView(view, name) {
         h("td", { class: "mono" }, [shard.ParentShardId, shard.AdjacentParentShardId].filter(Boolean).join(", ") || "–"),
         h("td", { class: "mono" }, (children.get(shard.ShardId) ?? []).join(", ") || "–"),
         h("td", { class: "mono hash" }, formatHashKeyRange(range.StartingHashKey, range.EndingHashKey)),
-        h("td", { class: "mono" }, formatSequenceRange(shard.SequenceNumberRange)),
+        h("td", { class: "mono sequence" }, formatSequenceRange(shard.SequenceNumberRange)),
         h("td", { class: "actions" }, closed ? "" : [
           act("Split in half", "SplitShard",
             { StreamName: name, ShardToSplit: shard.ShardId, NewStartingHashKey: middle.toString() }),
@@ -582,7 +583,7 @@ function dataViewerPanel(name) {
       rows.replaceChildren(...answer.Records.map((record) => {
         const shown = renderData(base64ToBytes(record.Data));
         return h("tr", { dataset: { sequence: record.SequenceNumber } },
-          h("td", { class: "mono" }, record.SequenceNumber),
+          h("td", { class: "mono sequence" }, record.SequenceNumber),
           h("td", { class: "mono" }, formatTimestamp(record.ApproximateArrivalTimestamp)),
           h("td", {}, record.PartitionKey),
           h("td", { class: "data" }, shown.kind === "text"
@@ -623,10 +624,10 @@ function dataViewerPanel(name) {
 
   return {
     element: h("section", { class: "panel" }, h("h2", {}, "Data viewer"), form, error, state,
-      h("table", { id: "viewer-table" },
+      h("div", { class: "table-wrap" }, h("table", { id: "viewer-table" },
         h("thead", {}, h("tr", {}, ["Sequence number", "Arrival time (UTC)", "Partition key", "Data"]
           .map((title) => h("th", {}, title)))),
-        rows)),
+        rows))),
     setShards(shards) {
       const chosen = shardSelect.value;
       shardSelect.replaceChildren(...shards.map((shard) => h("option", { value: shard.ShardId },
@@ -658,6 +659,14 @@ function monitoringPanel(name) {
   /** Per chart, per line ("stream" or a shard id): readings [{ atMs, raw, value }]. */
   const history = CHARTS.map(() => new Map());
   let openShards = [];
+  let windowMs = 5 * 60 * 1000;
+  const windowSelect = h("select", { id: "monitoring-window" },
+    CHART_WINDOWS_MIN.map((minutes) => h("option", { value: String(minutes), selected: minutes === 5 },
+      `last ${minutes} min`)));
+  windowSelect.addEventListener("change", () => {
+    windowMs = Number(windowSelect.value) * 60 * 1000;
+    draw(Date.now());
+  });
 
   const read = async () => {
     let text;
@@ -683,7 +692,7 @@ function monitoringPanel(name) {
           ? (previous ? counterRate(previous.raw, raw, (atMs - previous.atMs) / 1000) : null)
           : raw;
         readings.push({ atMs, raw, value });
-        while (readings.length && readings[0].atMs < atMs - CHART_WINDOW_MS) readings.shift();
+        while (readings.length && readings[0].atMs < atMs - CHART_HISTORY_MS) readings.shift();
         lines.set(line, readings);
       };
       const sum = (families, shard) => samples
@@ -692,7 +701,7 @@ function monitoringPanel(name) {
       record("stream", sum(chart.stream, null));
       for (const shard of openShards.slice(0, CHART_LINES_MAX - 1)) record(shard, sum(chart.shard, shard));
     });
-    note.textContent = `Live from /metrics every ${METRICS_REFRESH_MS / 1000} s, last ${CHART_WINDOW_MS / 60000} minutes ` +
+    note.textContent = `Live from /metrics every ${METRICS_REFRESH_MS / 1000} s since this page opened ` +
       "(counters as per-second rates since the previous reading).";
     draw(atMs);
   };
@@ -702,9 +711,9 @@ function monitoringPanel(name) {
       const width = 300;
       const height = 100;
       const lines = [...history[index].entries()].map(([line, readings]) =>
-        [line, readings.filter((reading) => reading.value !== null)]);
+        [line, readings.filter((reading) => reading.value !== null && reading.atMs >= nowMs - windowMs)]);
       const top = niceCeiling(Math.max(0, ...lines.flatMap(([, readings]) => readings.map((reading) => reading.value))));
-      const fromMs = nowMs - CHART_WINDOW_MS;
+      const fromMs = nowMs - windowMs;
       const svg = s("svg", { viewBox: `-34 -6 ${width + 40} ${height + 20}`, role: "img", "aria-label": chart.title },
         s("line", { class: "axis", x1: 0, y1: height, x2: width, y2: height }),
         s("line", { class: "axis", x1: 0, y1: 0, x2: width, y2: 0 }),
@@ -712,13 +721,13 @@ function monitoringPanel(name) {
         s("text", { x: -4, y: 4, "text-anchor": "end" }, compact(top)),
         s("text", { x: -4, y: height / 2 + 4, "text-anchor": "end" }, compact(top / 2)),
         s("text", { x: -4, y: height + 4, "text-anchor": "end" }, "0"),
-        s("text", { x: 0, y: height + 14 }, `−${CHART_WINDOW_MS / 60000} min`),
+        s("text", { x: 0, y: height + 14 }, `−${windowMs / 60000} min`),
         s("text", { x: width, y: height + 14, "text-anchor": "end" }, "now"),
         lines.map(([, readings], line) => s("polyline", {
           class: `line swatch-${line}`, points: polylinePoints(readings, fromMs, nowMs, top, width, height),
         })));
       const latest = lines.map(([line, readings], swatch) => h("span", { class: `swatch-${swatch}` },
-        `■ ${line === "stream" ? "stream" : line}: ${compact(readings[readings.length - 1]?.value ?? 0)}`));
+        `■ ${shortShardName(line)}: ${compact(readings[readings.length - 1]?.value ?? 0)}`));
       return h("div", { class: "chart", dataset: { metric: chart.title } }, h("h3", {}, chart.title), svg,
         h("div", { class: "legend" }, latest));
     }));
@@ -726,12 +735,20 @@ function monitoringPanel(name) {
 
   const stop = every(() => METRICS_REFRESH_MS, read);
   return {
-    element: h("section", { class: "panel", id: "monitoring" }, h("h2", {}, "Monitoring"), note, charts),
+    element: h("section", { class: "panel", id: "monitoring" },
+      h("div", { class: "panel-head" }, h("h2", {}, "Monitoring"), h("span", { class: "spacer" }), windowSelect),
+      note, charts),
     setShards(shards) {
       openShards = shards.filter((shard) => !shard.SequenceNumberRange.EndingSequenceNumber).map((shard) => shard.ShardId);
     },
     stop,
   };
+}
+
+/** "shardId-000000000002" → "shard 2" for chart legends; "stream" stays. */
+function shortShardName(line) {
+  const match = /^shardId-0*(\d+)$/.exec(line);
+  return match ? `shard ${match[1]}` : line;
 }
 
 /** 1234 → "1.2k", for axis labels and legends. */
