@@ -319,7 +319,7 @@ function streamsView(view) {
 /** Deletion asks for the stream's name to be typed, as the Kinesis console does. */
 function confirmDelete(name, then) {
   const input = h("input", { id: "delete-confirm-name", autocomplete: "off" });
-  const error = h("p", { class: "error" });
+  const error = h("p", { class: "error", id: "delete-error" });
   const dialog = h("dialog", { id: "delete-dialog" });
   const form = h("form", {},
     h("h2", {}, `Delete ${name}?`),
@@ -384,10 +384,10 @@ function streamView(view, name) {
 
   const tagKey = h("input", { id: "tag-key", placeholder: "key" });
   const tagValue = h("input", { id: "tag-value", placeholder: "value" });
-  const tagError = h("p", { class: "error" });
+  const tagError = h("p", { class: "error", id: "tag-error" });
   const tagForm = h("form", { class: "inline" },
     h("label", {}, "Tag key", tagKey), h("label", {}, "Value", tagValue),
-    h("button", { type: "submit" }, "Add tag"));
+    h("button", { type: "submit", id: "tag-submit" }, "Add tag"));
   tagForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     tagError.textContent = "";
@@ -449,7 +449,7 @@ function streamView(view, name) {
       const answer = await call("ListTagsForStream", { StreamName: name });
       tags.replaceChildren(...(answer.Tags.length === 0
         ? [h("p", { class: "muted" }, "No tags.")]
-        : answer.Tags.map((tag) => h("span", { class: "tag" }, `${tag.Key} = ${tag.Value ?? ""} `,
+        : answer.Tags.map((tag) => h("span", { class: "tag", dataset: { tag: tag.Key } }, `${tag.Key} = ${tag.Value ?? ""} `,
           h("button", { class: "link danger", type: "button", title: "Remove tag", onclick: async () => {
             try {
               await call("RemoveTagsFromStream", { StreamName: name, TagKeys: [tag.Key] });
@@ -487,7 +487,7 @@ function streamView(view, name) {
       // A merge partner is the open shard whose range starts right after this one's.
       const next = closed ? null : open.find((other) =>
         BigInt(other.HashKeyRange.StartingHashKey) === BigInt(range.EndingHashKey) + 1n);
-      const act = (label, operation, input) => h("button", { type: "button", onclick: async () => {
+      const act = (label, operation, input) => h("button", { type: "button", dataset: { action: operation }, onclick: async () => {
         try {
           await call(operation, input);
           toast(`${label}: done`);
