@@ -3,7 +3,7 @@
 //! throughput and latency reading the stream back.
 //!
 //! ```text
-//! cargo run --release --bin shardlog -- serve --log-level warn --data-dir /tmp/bench &
+//! cargo run --release -p shardlog-server -- serve --log-level warn --data-dir /tmp/bench &
 //! cargo run --release -p shardlog-server --example loadgen -- --endpoint http://127.0.0.1:4567
 //! ```
 //!

@@ -63,6 +63,10 @@ struct ServeArgs {
     /// any well-formed SigV4 signature is accepted.
     #[arg(long = "credentials", value_parser = parse_credentials)]
     credentials: Vec<(String, String)>,
+    /// Hold PROVISIONED streams to Kinesis' per-shard limits (writes 1 MiB/s and 1 000 records/s,
+    /// reads 2 MiB/s and 5 calls/s), refusing the excess with ProvisionedThroughputExceeded.
+    #[arg(long)]
+    enforce_throughput_limits: bool,
     /// Most connections served at once.
     #[arg(long, default_value_t = 1024)]
     connections_max: usize,
@@ -134,6 +138,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         durability: args.durability,
         create_delay_ms: args.create_delay_ms,
         update_delay_ms: args.update_delay_ms,
+        enforce_throughput_limits: args.enforce_throughput_limits,
         segment_bytes: args.segment_mib << 20,
         limits: EngineLimits {
             max_open_shards: args.shard_limit,

@@ -157,6 +157,21 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Reply {
             plain(StatusCode::OK, "text/plain", Bytes::from_static(b"ok\n")),
             Log::default(),
         ),
+        (&Method::GET, "/metrics") => {
+            let engine = Arc::clone(&state.engine);
+            // Snapshots walk every stream: off the reactor, like every engine call.
+            let text = tokio::task::spawn_blocking(move || crate::metrics::render(&engine))
+                .await
+                .unwrap_or_default();
+            (
+                plain(
+                    StatusCode::OK,
+                    "text/plain; version=0.0.4",
+                    Bytes::from(text),
+                ),
+                Log::default(),
+            )
+        }
         (&Method::GET, path)
             if let Some(page) = crate::console::answer(path, request.headers()) =>
         {

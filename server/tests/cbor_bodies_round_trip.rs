@@ -131,6 +131,48 @@ async fn cbor_bodies_round_trip() {
         let arrival_ms = u64::try_from(arrival.as_integer().unwrap()).unwrap();
         assert!(arrival_ms >= before_ms && arrival_ms < before_ms + 600_000);
 
+        // A blob far larger than the decoder's 4 KiB scratch buffer arrives whole.
+        let large: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let (status, put_large) = call(
+            addr,
+            "PutRecord",
+            cbor(vec![
+                ("StreamName", Value::Text("cbor".into())),
+                ("PartitionKey", Value::Text("large".into())),
+                ("Data", Value::Bytes(large.clone())),
+            ]),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{put_large:?}");
+        let (_, after) = call(
+            addr,
+            "GetShardIterator",
+            cbor(vec![
+                ("StreamName", Value::Text("cbor".into())),
+                ("ShardId", Value::Text("shardId-000000000000".into())),
+                (
+                    "ShardIteratorType",
+                    Value::Text("AT_SEQUENCE_NUMBER".into()),
+                ),
+                (
+                    "StartingSequenceNumber",
+                    field(&put_large, "SequenceNumber").clone(),
+                ),
+            ]),
+        )
+        .await;
+        let (_, records) = call(
+            addr,
+            "GetRecords",
+            cbor(vec![(
+                "ShardIterator",
+                field(&after, "ShardIterator").clone(),
+            )]),
+        )
+        .await;
+        let records_list = field(&records, "Records").as_array().unwrap();
+        assert_eq!(field(&records_list[0], "Data"), &Value::Bytes(large));
+
         // Errors are CBOR maps too.
         let (status, error) = call(
             addr,
@@ -147,12 +189,24 @@ async fn cbor_bodies_round_trip() {
             field(&error, "message").as_text(),
             Some("Stream missing under account 000000000000 not found.")
         );
-        let (status, error) = call(addr, "DescribeStream", Bytes::from_static(&[0xff, 0x00])).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert_eq!(
-            field(&error, "__type").as_text(),
-            Some("SerializationException")
-        );
+        // Garbage, and a byte string claiming 2^62 bytes in a 30-byte body: refused, with
+        // nothing allocated for the claim.
+        let mut claims_too_much = vec![0xa1, 0x6a];
+        claims_too_much.extend_from_slice(b"StreamName");
+        claims_too_much.push(0x5b);
+        claims_too_much.extend_from_slice(&(1u64 << 62).to_be_bytes());
+        claims_too_much.extend_from_slice(b"abc");
+        for body in [
+            Bytes::from_static(&[0xff, 0x00]),
+            Bytes::from(claims_too_much),
+        ] {
+            let (status, error) = call(addr, "DescribeStream", body).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+            assert_eq!(
+                field(&error, "__type").as_text(),
+                Some("SerializationException")
+            );
+        }
     })
     .await;
     server.stop().await;

@@ -43,9 +43,17 @@ pub(crate) fn run_once(shared: &Shared) -> StreamResult<MaintenanceReport> {
     let streams: Vec<Arc<Stream>> = shared.streams.read().values().cloned().collect();
     let mut report = MaintenanceReport::default();
     let mut first_error = None;
+    let mut scaling = shared.scaling.lock();
+    scaling.forget_streams_other_than(&streams);
     for stream in streams {
         match stream.expire() {
             Ok(expired) => report.add(expired),
+            Err(error) => {
+                first_error.get_or_insert(error);
+            }
+        }
+        match scaling.scale(&stream, &shared.on_demand) {
+            Ok(split) => report.shards_split += split,
             Err(error) => {
                 first_error.get_or_insert(error);
             }

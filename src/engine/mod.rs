@@ -15,6 +15,7 @@
 mod catalog;
 mod limits;
 mod maintenance;
+mod scaling;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -28,6 +29,8 @@ pub(crate) use self::catalog::{Catalog, sync_dir};
 pub use self::limits::{AccountLimits, EngineLimits};
 use self::maintenance::Maintenance;
 pub use self::maintenance::MaintenanceReport;
+pub use self::scaling::OnDemandScaling;
+use self::scaling::ScalingSamples;
 use crate::clock::{Clock, SystemClock};
 use crate::error::LogError;
 use crate::log::{DEFAULT_SEGMENT_BYTES, Durability};
@@ -68,6 +71,8 @@ pub struct EngineOptions {
     pub clock: Arc<dyn Clock>,
     /// How many streams and shards the engine accepts.
     pub limits: EngineLimits,
+    /// When ON_DEMAND streams split hot shards (see `engine/scaling.rs` for the rule).
+    pub on_demand: OnDemandScaling,
     /// How often the maintenance thread deletes expired data and scales ON_DEMAND streams; `None`
     /// starts no thread (call [`Engine::run_maintenance`] yourself, as tests with a manual clock do).
     pub maintenance_interval: Option<Duration>,
@@ -90,6 +95,7 @@ impl Default for EngineOptions {
             region: "us-east-1".to_owned(),
             clock: Arc::new(SystemClock),
             limits: EngineLimits::default(),
+            on_demand: OnDemandScaling::default(),
             maintenance_interval: Some(Duration::from_secs(1)),
             enforce_throughput_limits: false,
         }
@@ -155,7 +161,10 @@ pub(crate) struct Shared {
     context: Arc<StreamContext>,
     create_delay_ms: u64,
     limits: EngineLimits,
+    on_demand: OnDemandScaling,
     streams: RwLock<BTreeMap<StreamName, Arc<Stream>>>,
+    /// The ON_DEMAND scaler's measuring windows.
+    scaling: Mutex<ScalingSamples>,
     /// What the last failed maintenance pass said; `None` after a good one.
     last_maintenance_error: Mutex<Option<String>>,
 }
@@ -217,7 +226,9 @@ impl Engine {
             context,
             create_delay_ms: options.create_delay_ms,
             limits: options.limits,
+            on_demand: options.on_demand,
             streams: RwLock::new(streams),
+            scaling: Mutex::new(ScalingSamples::default()),
             last_maintenance_error: Mutex::new(None),
         });
         let maintenance = options

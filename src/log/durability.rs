@@ -183,6 +183,8 @@ impl Background {
     /// Starts the thread. If the thread cannot be spawned, the log still works: segments are then
     /// prepared on the append path and `Interval` syncs do not happen until `sync` or close.
     pub(crate) fn start(inner: &Arc<Inner>) -> Background {
+        // A thread stopped before (while the log was sealed) left the stop flag set.
+        inner.signal.state.lock().stop = false;
         let thread_inner = Arc::clone(inner);
         let handle = std::thread::Builder::new()
             .name("shardlog-background".to_owned())

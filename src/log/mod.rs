@@ -72,7 +72,9 @@ pub struct RetentionReport {
 /// threads (appends are serialized) and any number of readers.
 pub struct ShardLog {
     inner: Arc<Inner>,
-    background: Option<Background>,
+    /// `None` once stopped: at close, and while the log is sealed (a sealed log needs neither
+    /// segment preparation nor periodic syncs, and a closed shard should not cost a thread).
+    background: Mutex<Option<Background>>,
 }
 
 /// State shared by the log, its readers and its background thread.
@@ -164,7 +166,7 @@ impl ShardLog {
         Ok((
             ShardLog {
                 inner,
-                background: Some(background),
+                background: Mutex::new(Some(background)),
             },
             recovered.report,
         ))
@@ -296,8 +298,19 @@ impl ShardLog {
             offset: writer.active.published_len(),
         };
         drop(writer);
+        self.stop_background();
         self.inner.sync_to(end)?;
         self.inner.write_durable_checkpoint()
+    }
+
+    /// Stops the background thread and deletes the segment it prepared, if any.
+    fn stop_background(&self) {
+        if let Some(background) = self.background.lock().take() {
+            background.stop();
+        }
+        if let Some(prepared) = self.inner.prepared.lock().segment.take() {
+            prepared.discard();
+        }
     }
 
     /// Sets or clears the seal without syncing: for a log whose shard the catalog says is closed
@@ -305,6 +318,14 @@ impl ShardLog {
     /// update failed.
     pub(crate) fn set_sealed(&self, sealed: bool) {
         self.inner.writer.lock().sealed = sealed;
+        if sealed {
+            self.stop_background();
+        } else {
+            let mut background = self.background.lock();
+            if background.is_none() {
+                *background = Some(Background::start(&self.inner));
+            }
+        }
     }
 
     /// Changes the largest record data accepted from now on (at most 10 MiB), as Kinesis'
@@ -371,9 +392,7 @@ impl ShardLog {
     }
 
     fn shutdown(&mut self) -> LogResult<()> {
-        if let Some(background) = self.background.take() {
-            background.stop();
-        }
+        self.stop_background();
         let inner = &*self.inner;
         let mut writer = inner.writer.lock();
         if writer.closed {

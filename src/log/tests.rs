@@ -491,3 +491,43 @@ fn a_record_too_big_for_an_empty_active_segment_replaces_it() {
     let (log, _) = ShardLog::open(dir.path(), options(&clock)).unwrap();
     assert_eq!(read_all(&log, SeekTo::Oldest)[0].data(), big.as_slice());
 }
+
+#[test]
+fn a_sealed_log_refuses_appends_keeps_its_records_and_frees_its_prepared_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(START_MS));
+    let log = open(dir.path(), &clock);
+    // Past half of a segment, so the background thread prepares the next one.
+    let assigned = fill(&log, &clock, 400);
+    log.seal().unwrap();
+    assert!(log.is_sealed());
+    let refused = log.append(RecordInput::new("k", b"late"));
+    assert!(matches!(refused, Err(LogError::Sealed)), "{refused:?}");
+    let prepared: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(segment::PREPARED_FILE_PREFIX)
+        })
+        .collect();
+    assert!(prepared.is_empty(), "no preallocated segment is kept");
+    let read: Vec<_> = read_all(&log, SeekTo::Oldest)
+        .iter()
+        .map(Record::sequence_number)
+        .collect();
+    assert_eq!(read, assigned);
+
+    // Undoing the seal (a reshard whose catalog update failed) takes appends again, and the
+    // restarted background thread keeps preparing segments across rolls.
+    log.set_sealed(false);
+    let more = fill(&log, &clock, 400);
+    let read = read_all(&log, SeekTo::Oldest);
+    assert_eq!(read.len(), 800);
+    assert_eq!(
+        read.last().map(Record::sequence_number),
+        more.last().copied()
+    );
+}

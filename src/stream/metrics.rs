@@ -9,8 +9,10 @@
 //!
 //! # Cost on the hot path
 //!
-//! Counters are relaxed atomics, counted once per call (or per shard group of a PutRecords call),
-//! never once per record, and never under a lock or with an allocation. They are stored per shard
+//! Counters are relaxed atomics, updated once per call (or per shard group of a PutRecords call),
+//! never once per record, and never under a lock or with an allocation; sizes are summed where
+//! each record's lengths are already at hand (while PutRecords routes its entries, and in the
+//! log's read loop, one subtraction a record). They are stored per shard
 //! in two cache-line-aligned groups, one written by producers and one by consumers, so producers
 //! of different shards, and producers and consumers of one shard, never write the same cache
 //! line. Stream-level values are sums (or maxima) over the shards, computed when a snapshot is
@@ -39,20 +41,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use parking_lot::Mutex;
 
 use super::names::{ShardId, StreamName};
-use crate::record::Record;
 
 /// A record's size as every `Bytes` metric and the throughput limits count it: data plus
 /// partition key.
 pub(crate) fn record_bytes(partition_key: &str, data: &[u8]) -> u64 {
     (partition_key.len() + data.len()) as u64
-}
-
-/// The size of records read, counted as [`record_bytes`] counts a record written.
-pub(crate) fn records_bytes(records: &[Record]) -> u64 {
-    records
-        .iter()
-        .map(|record| (record.partition_key.len() + record.data.len()) as u64)
-        .sum()
 }
 
 /// What a metric's value means, in CloudWatch terms.
@@ -412,26 +405,44 @@ impl StreamMetrics {
 
 /// Stream-level values of a snapshot; see [`StreamMetric`] for each one's meaning.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[allow(missing_docs)] // each field is documented on its `StreamMetric`
 pub struct StreamValues {
+    /// `IncomingBytes`: bytes stored by PutRecord and PutRecords.
     pub incoming_bytes: u64,
+    /// `IncomingRecords`: records stored by PutRecord and PutRecords.
     pub incoming_records: u64,
+    /// `PutRecord.Success`: successful PutRecord calls.
     pub put_record_success: u64,
+    /// `PutRecord.Bytes`: bytes stored by PutRecord.
     pub put_record_bytes: u64,
+    /// `PutRecords.Success`: PutRecords calls that stored at least one record.
     pub put_records_success: u64,
+    /// `PutRecords.Bytes`: bytes stored by PutRecords.
     pub put_records_bytes: u64,
+    /// `PutRecords.TotalRecords`: entries of PutRecords calls that passed validation.
     pub put_records_total_records: u64,
+    /// `PutRecords.SuccessfulRecords`: PutRecords entries stored.
     pub put_records_successful_records: u64,
+    /// `PutRecords.FailedRecords`: PutRecords entries that failed with `InternalFailure`.
     pub put_records_failed_records: u64,
+    /// `PutRecords.ThrottledRecords`: PutRecords entries refused by write limits.
     pub put_records_throttled_records: u64,
+    /// `GetRecords.Success`: successful reads (also the latency sample count).
     pub get_records_success: u64,
+    /// `GetRecords.Records`: records returned.
     pub get_records_records: u64,
+    /// `GetRecords.Bytes`: bytes returned.
     pub get_records_bytes: u64,
+    /// `GetRecords.IteratorAgeMilliseconds` (latest): the largest of the shards' latest ages.
     pub get_records_iterator_age_ms: u64,
+    /// `GetRecords.IteratorAgeMilliseconds` (maximum): the largest age any read reported.
     pub get_records_iterator_age_ms_max: u64,
+    /// `GetRecords.Latency` (sum), in microseconds.
     pub get_records_latency_us_sum: u64,
+    /// `GetRecords.Latency` (maximum), in microseconds.
     pub get_records_latency_us_max: u64,
+    /// `WriteProvisionedThroughputExceeded`: records refused by write limits.
     pub write_provisioned_throughput_exceeded: u64,
+    /// `ReadProvisionedThroughputExceeded`: reads refused by read limits.
     pub read_provisioned_throughput_exceeded: u64,
 }
 
@@ -479,17 +490,24 @@ impl StreamValues {
 
 /// One shard's values; see [`ShardMetric`] for each one's meaning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(missing_docs)] // each value field is documented on its `ShardMetric`
 pub struct ShardMetricsSnapshot {
     /// The shard.
     pub shard_id: ShardId,
+    /// `IncomingBytes`: bytes stored in the shard.
     pub incoming_bytes: u64,
+    /// `IncomingRecords`: records stored in the shard.
     pub incoming_records: u64,
+    /// `OutgoingBytes`: bytes read from the shard.
     pub outgoing_bytes: u64,
+    /// `OutgoingRecords`: records read from the shard.
     pub outgoing_records: u64,
+    /// `WriteProvisionedThroughputExceeded`: records refused by the shard's write limits.
     pub write_provisioned_throughput_exceeded: u64,
+    /// `ReadProvisionedThroughputExceeded`: reads refused by the shard's read limits.
     pub read_provisioned_throughput_exceeded: u64,
+    /// `IteratorAgeMilliseconds` (latest): the age the shard's latest read reported.
     pub iterator_age_ms: u64,
+    /// `IteratorAgeMilliseconds` (maximum): the largest age any read of the shard reported.
     pub iterator_age_ms_max: u64,
 }
 

@@ -290,6 +290,11 @@ impl Stream {
         self.meta.read().clone()
     }
 
+    /// The time now, by the engine's clock.
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.context.clock.now_ms()
+    }
+
     /// The stream's status now.
     pub fn status(&self) -> StreamStatus {
         self.meta.read().status_at(self.context.clock.now_ms())

@@ -194,24 +194,30 @@ impl Stream {
             )));
         }
 
-        // Group entry positions by shard, keeping request order inside each group.
-        let mut groups: Vec<(Arc<Shard>, Vec<usize>)> = Vec::new();
+        // Group entry positions by shard, keeping request order inside each group, and sum each
+        // group's size for the metrics while the entry is at hand.
+        let mut groups: Vec<(Arc<Shard>, Vec<usize>, u64)> = Vec::new();
         for (position, entry) in entries.iter().enumerate() {
             let shard = self.route(entry)?;
+            let bytes = record_bytes(entry.partition_key, entry.data);
             match groups
                 .iter_mut()
-                .find(|(group, _)| Arc::ptr_eq(group, &shard))
+                .find(|(group, _, _)| Arc::ptr_eq(group, &shard))
             {
-                Some((_, positions)) => positions.push(position),
-                None => groups.push((shard, vec![position])),
+                Some((_, positions, group_bytes)) => {
+                    positions.push(position);
+                    *group_bytes += bytes;
+                }
+                None => groups.push((shard, vec![position], bytes)),
             }
         }
         let mut results: Vec<Option<PutRecordsResult>> = vec![None; entries.len()];
         let limits_apply = self.throughput_limits_apply();
         let (mut successful, mut failed, mut throttled) = (0u64, 0u64, 0u64);
-        for (shard, mut positions) in groups {
+        for (shard, mut positions, mut bytes) in groups {
             if limits_apply {
-                let refused = self.admit_group(&shard, &mut positions, entries, &mut results);
+                let refused =
+                    self.admit_group(&shard, &mut positions, &mut bytes, entries, &mut results);
                 shard.metrics.write_throttled(refused);
                 throttled += refused;
                 if positions.is_empty() {
@@ -228,20 +234,12 @@ impl Stream {
                 })
                 .collect();
             let mut appended = positions.iter();
-            let (mut stored, mut stored_bytes) = (0u64, 0u64);
             let outcome = shard.log.append_each(&inputs, |sequence_number| {
-                let Some(&position) = appended.next() else {
-                    return;
-                };
-                if let Some(result) = results.get_mut(position) {
+                if let Some(result) = appended.next().and_then(|&p| results.get_mut(p)) {
                     *result = Some(PutRecordsResult::Success(PutRecordOutput {
                         shard_id: shard.id(),
                         sequence_number,
                     }));
-                }
-                if let Some(entry) = entries.get(position) {
-                    stored += 1;
-                    stored_bytes += record_bytes(entry.partition_key, entry.data);
                 }
             });
             if let Err(LogError::Sealed) = outcome {
@@ -276,8 +274,9 @@ impl Stream {
                     }
                 }
             } else if outcome.is_ok() {
-                shard.metrics.put_records(stored, stored_bytes);
-                successful += stored;
+                // Every entry of the group was appended.
+                shard.metrics.put_records(positions.len() as u64, bytes);
+                successful += positions.len() as u64;
             } else {
                 failed += positions.len() as u64;
                 // The group's fate is unknown (a failed sync may follow successful copies): report
@@ -304,13 +303,15 @@ impl Stream {
         })
     }
 
-    /// Charges the entries at `positions` (one shard's group, in request order) to `shard`'s write
-    /// budget, one by one; marks the refused ones `ProvisionedThroughputExceededException` in
-    /// `results`, keeps only the admitted ones in `positions`, and returns how many were refused.
+    /// Charges the entries at `positions` (one shard's group, in request order, of `bytes` in
+    /// total) to `shard`'s write budget, one by one; marks the refused ones
+    /// `ProvisionedThroughputExceededException` in `results`, keeps only the admitted ones in
+    /// `positions` and their size in `bytes`, and returns how many were refused.
     fn admit_group(
         &self,
         shard: &Shard,
         positions: &mut Vec<usize>,
+        bytes: &mut u64,
         entries: &[PutRecordsEntry<'_>],
         results: &mut [Option<PutRecordsResult>],
     ) -> u64 {
@@ -332,6 +333,9 @@ impl Stream {
                 return true;
             }
             refused += 1;
+            *bytes -= entries
+                .get(position)
+                .map_or(0, |entry| record_bytes(entry.partition_key, entry.data));
             let message = message.get_or_insert_with(|| self.throttled_message(shard));
             if let Some(result) = results.get_mut(position) {
                 *result = Some(PutRecordsResult::Failure {

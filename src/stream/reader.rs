@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use super::hash_key::HashKeyRange;
 use super::iterator::{ITERATOR_TTL_MS, IteratorToken, StartingPosition};
-use super::metrics::records_bytes;
 use super::names::ShardId;
 use super::{Shard, Stream, StreamError, StreamResult};
 use crate::log::{LogReader, SeekTo};
@@ -72,7 +71,7 @@ impl ShardReader {
         let limit = limit.clamp(1, GET_RECORDS_LIMIT_MAX);
         let charge = self.stream.admit_read(&self.shard)?;
         let mut records = Vec::new();
-        self.stream.read_unexpired(
+        let bytes = self.stream.read_unexpired(
             &self.shard,
             &mut self.reader,
             &mut records,
@@ -81,8 +80,14 @@ impl ShardReader {
         )?;
         let millis_behind_latest = self.stream.millis_behind(&self.reader, &records);
         let child_shards = self.stream.children_if_finished(&self.shard, &self.reader);
-        self.stream
-            .count_read(&self.shard, charge, &records, millis_behind_latest, started);
+        self.stream.count_read(
+            &self.shard,
+            charge,
+            &records,
+            bytes,
+            millis_behind_latest,
+            started,
+        );
         Ok(RecordBatch {
             records,
             millis_behind_latest,
@@ -171,7 +176,7 @@ impl Stream {
         let charge = self.admit_read(&shard)?;
         let mut reader = shard.log.reader(SeekTo::AtSequence(start))?;
         let mut records = Vec::new();
-        self.read_unexpired(
+        let bytes = self.read_unexpired(
             &shard,
             &mut reader,
             &mut records,
@@ -187,7 +192,14 @@ impl Stream {
         let next_shard_iterator = child_shards
             .is_none()
             .then(|| self.token(&shard, next_counter));
-        self.count_read(&shard, charge, &records, millis_behind_latest, started);
+        self.count_read(
+            &shard,
+            charge,
+            &records,
+            bytes,
+            millis_behind_latest,
+            started,
+        );
         Ok(GetRecordsOutput {
             next_shard_iterator,
             batch: RecordBatch {
@@ -198,17 +210,17 @@ impl Stream {
         })
     }
 
-    /// Counts a successful read of `shard` that began at `started`, and charges its bytes to the
-    /// shard's read budget if `charge` (limits apply).
+    /// Counts a successful read of `shard` that began at `started` and returned `records` of
+    /// `bytes`, and charges the bytes to the shard's read budget if `charge` (limits apply).
     fn count_read(
         &self,
         shard: &Shard,
         charge: bool,
         records: &[Record],
+        bytes: u64,
         millis_behind_latest: u64,
         started: Instant,
     ) {
-        let bytes = records_bytes(records);
         if charge {
             self.charge_read(shard, bytes);
         }

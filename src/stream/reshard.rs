@@ -37,10 +37,11 @@ pub struct UpdateShardCountOutput {
     pub target_shard_count: u32,
 }
 
-/// Who asked for a reshard: users may not reshard ON_DEMAND streams.
+/// Who asked for a reshard: users may not reshard ON_DEMAND streams, the scaler does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Requester {
     User,
+    OnDemandScaler,
 }
 
 /// A reshard worked out on a copy of the catalog.
@@ -266,6 +267,27 @@ impl Stream {
         Ok(UpdateShardCountOutput {
             current_shard_count: current,
             target_shard_count,
+        })
+    }
+
+    /// Splits open shard `index` at the middle of its range, as Kinesis' on-demand mode splits a
+    /// hot shard: the low child ends at `floor((start + end) / 2)`.
+    pub(crate) fn split_in_half(&self, index: u32) -> StreamResult<()> {
+        self.reshard(Requester::OnDemandScaler, |_, plan| {
+            let Some(shard) = plan.shard(index).filter(|s| s.closed_secs.is_none()) else {
+                return Err(StreamError::invalid_argument(format!(
+                    "shard {index} is not open"
+                )));
+            };
+            let range = shard.hash_key_range;
+            if range.ending - range.starting < 2 {
+                return Err(StreamError::invalid_argument(format!(
+                    "shard {index} is too narrow to split"
+                )));
+            }
+            let middle = range.starting + (range.ending - range.starting) / 2;
+            plan.split(index, middle + 1);
+            Ok(())
         })
     }
 

@@ -31,6 +31,7 @@ impl Stream {
 
     /// Reads up to `limit` records (and `bytes_max` of data) that have not expired. If the reader
     /// stands before the trim horizon, it first jumps to the oldest record that has not expired.
+    /// Returns the size of the records read (partition keys plus data), as metrics count it.
     pub(crate) fn read_unexpired(
         &self,
         shard: &Shard,
@@ -38,9 +39,9 @@ impl Stream {
         out: &mut Vec<Record>,
         limit: usize,
         bytes_max: usize,
-    ) -> StreamResult<()> {
+    ) -> StreamResult<u64> {
         let first = out.len();
-        reader.read_into_bounded(out, limit, bytes_max)?;
+        let (_, mut bytes) = reader.read_into_measured(out, limit, bytes_max)?;
         let trim_ms = self.trim_horizon_ms();
         let expired = out
             .get(first)
@@ -50,9 +51,9 @@ impl Stream {
             // shard and the first unexpired one lies ahead of the reader.
             out.truncate(first);
             *reader = shard.log.reader(SeekTo::AtTimestamp(trim_ms))?;
-            reader.read_into_bounded(out, limit, bytes_max)?;
+            (_, bytes) = reader.read_into_measured(out, limit, bytes_max)?;
         }
-        Ok(())
+        Ok(bytes)
     }
 
     /// Deletes expired data: segments whose records have all expired, in every shard, and closed

@@ -126,8 +126,8 @@ struct PutRecordsOut {
 enum PutRecordsEntryOut {
     #[serde(rename_all = "PascalCase")]
     Success {
-        sequence_number: String,
-        shard_id: String,
+        sequence_number: Text<SequenceNumber>,
+        shard_id: Text<ShardId>,
     },
     #[serde(rename_all = "PascalCase")]
     Failure {
@@ -174,6 +174,7 @@ pub fn put_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
         .map(RecordFields::input)
         .collect::<Result<Vec<_>, ApiError>>()?;
     let output = stream.put_records(&inputs)?;
+    let entries_out = output.records.len();
     let out = PutRecordsOut {
         failed_record_count: output.failed_record_count,
         records: output
@@ -181,8 +182,8 @@ pub fn put_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
             .into_iter()
             .map(|result| match result {
                 PutRecordsResult::Success(stored) => PutRecordsEntryOut::Success {
-                    sequence_number: stored.sequence_number.to_string(),
-                    shard_id: stored.shard_id.to_string(),
+                    sequence_number: Text(stored.sequence_number),
+                    shard_id: Text(stored.shard_id),
                 },
                 PutRecordsResult::Failure {
                     error_code,
@@ -194,7 +195,12 @@ pub fn put_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
             })
             .collect(),
     };
-    Ok(Reply::new(context, &out, &stream))
+    Ok(Reply {
+        body: context
+            .protocol
+            .encode_with_capacity(&out, 64 + entries_out * 120),
+        stream: Some(stream.name().as_str().to_owned()),
+    })
 }
 
 #[derive(Serialize)]

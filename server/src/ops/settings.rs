@@ -197,22 +197,17 @@ pub fn list_tags_for_stream(
 }
 
 /// The stream a `ResourceARN` names (only stream ARNs: this server has no consumers).
-fn resource(
-    context: &Context<'_>,
-    fields: &Fields<'_, '_>,
-    checks: &mut Checks,
-) -> Result<Option<String>, ApiError> {
+fn resource(fields: &Fields<'_, '_>, checks: &mut Checks) -> Result<Option<String>, ApiError> {
     let arn = fields.string("ResourceARN")?;
     checks.required("resourceARN", &arn);
     checks.text("resourceARN", arn, Some(STREAM_ARN), (1, 2048));
-    let _ = context;
     Ok(arn.map(str::to_owned))
 }
 
 /// `TagResource`.
 pub fn tag_resource(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Reply, ApiError> {
     let mut checks = Checks::new();
-    let arn = resource(context, &fields, &mut checks)?;
+    let arn = resource(&fields, &mut checks)?;
     let tags = tag_map(&fields, &mut checks, 50)?;
     checks.finish()?;
     let stream = context
@@ -225,7 +220,7 @@ pub fn tag_resource(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Rep
 /// `UntagResource`.
 pub fn untag_resource(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Reply, ApiError> {
     let mut checks = Checks::new();
-    let arn = resource(context, &fields, &mut checks)?;
+    let arn = resource(&fields, &mut checks)?;
     let keys = tag_keys(&fields, &mut checks, 50)?;
     checks.finish()?;
     let stream = context
@@ -247,7 +242,7 @@ pub fn list_tags_for_resource(
     fields: Fields<'_, '_>,
 ) -> Result<Reply, ApiError> {
     let mut checks = Checks::new();
-    let arn = resource(context, &fields, &mut checks)?;
+    let arn = resource(&fields, &mut checks)?;
     checks.finish()?;
     let stream = context
         .engine

@@ -47,7 +47,16 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server over the data directory `dir`.
     pub async fn start(dir: &Path, config: ServerConfig) -> TestServer {
-        let engine = Arc::new(Engine::open(dir, EngineOptions::default()).expect("engine opens"));
+        TestServer::start_with(dir, config, EngineOptions::default()).await
+    }
+
+    /// Starts a server over the data directory `dir`, with an engine opened with `options`.
+    pub async fn start_with(
+        dir: &Path,
+        config: ServerConfig,
+        options: EngineOptions,
+    ) -> TestServer {
+        let engine = Arc::new(Engine::open(dir, options).expect("engine opens"));
         let config = ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             ..config
@@ -84,7 +93,8 @@ impl TestServer {
     }
 }
 
-/// An AWS SDK client for the server, signing with these credentials.
+/// An AWS SDK client for the server, signing with these credentials. Retries are off, so a test
+/// sees every error the server sends (the SDK would otherwise retry throttling with backoff).
 pub fn sdk_client(endpoint: &str, access_key: &str, secret: &str) -> aws_sdk_kinesis::Client {
     let config = aws_sdk_kinesis::Config::builder()
         .behavior_version(aws_sdk_kinesis::config::BehaviorVersion::latest())
@@ -94,6 +104,7 @@ pub fn sdk_client(endpoint: &str, access_key: &str, secret: &str) -> aws_sdk_kin
             access_key, secret, None, None, "test",
         ))
         .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled())
         .build();
     aws_sdk_kinesis::Client::from_conf(config)
 }
