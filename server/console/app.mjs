@@ -642,13 +642,13 @@ function dataViewerPanel(name) {
 
 /** Each chart: Prometheus families at stream and shard level (summed when several). */
 const CHARTS = [
-  { title: "Incoming records (per second)", counter: true,
+  { key: "IncomingRecords", title: "Incoming records (per second)", counter: true,
     stream: ["shardlog_stream_incoming_records_total"], shard: ["shardlog_shard_incoming_records_total"] },
-  { title: "Incoming bytes (per second)", counter: true,
+  { key: "IncomingBytes", title: "Incoming bytes (per second)", counter: true,
     stream: ["shardlog_stream_incoming_bytes_total"], shard: ["shardlog_shard_incoming_bytes_total"] },
-  { title: "GetRecords.IteratorAgeMilliseconds", counter: false,
+  { key: "IteratorAge", title: "GetRecords.IteratorAgeMilliseconds", counter: false,
     stream: ["shardlog_stream_get_records_iterator_age_milliseconds"], shard: ["shardlog_shard_iterator_age_milliseconds"] },
-  { title: "Throttled records (per second)", counter: true,
+  { key: "Throttled", title: "Throttled records (per second)", counter: true,
     stream: ["shardlog_stream_write_provisioned_throughput_exceeded_total", "shardlog_stream_read_provisioned_throughput_exceeded_total"],
     shard: ["shardlog_shard_write_provisioned_throughput_exceeded_total", "shardlog_shard_read_provisioned_throughput_exceeded_total"] },
 ];
@@ -728,7 +728,13 @@ function monitoringPanel(name) {
         })));
       const latest = lines.map(([line, readings], swatch) => h("span", { class: `swatch-${swatch}` },
         `■ ${shortShardName(line)}: ${compact(readings[readings.length - 1]?.value ?? 0)}`));
-      return h("div", { class: "chart", dataset: { metric: chart.title } }, h("h3", {}, chart.title), svg,
+      // The stream's own reading, beside the chart: a counter's total since the server started
+      // (what a rate hides when it is quiet), a gauge's latest value.
+      const streamReadings = history[index].get("stream") ?? [];
+      const latestRaw = streamReadings[streamReadings.length - 1]?.raw ?? 0;
+      const reading = h("div", { class: "legend reading" },
+        chart.counter ? `stream total: ${compact(latestRaw)}` : `stream now: ${compact(latestRaw)}`);
+      return h("div", { class: "chart", dataset: { metric: chart.key } }, h("h3", {}, chart.title), reading, svg,
         h("div", { class: "legend" }, latest));
     }));
   };

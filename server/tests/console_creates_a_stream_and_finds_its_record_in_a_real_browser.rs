@@ -1,8 +1,8 @@
 //! The Kinesis tutorial, done in the web console in headless Chromium against `shardlog serve`:
 //! create `data-analysis-stream` in ON_DEMAND mode through the form, watch it go from Creating to
 //! Active, read On-demand and 24 hours on its detail page, put "Hello, Kinesis!" through the
-//! put-record form and find it in the data viewer. A screenshot of the page is left in
-//! `target/tmp/console-screenshot.png`.
+//! put-record form, find it in the data viewer and see it counted on the monitoring charts. A
+//! screenshot of the page is left in `target/tmp/console-screenshot.png`.
 
 mod browser;
 mod common;
@@ -68,6 +68,22 @@ fn console_creates_a_stream_and_finds_its_record_in_a_real_browser() {
         !text.is_empty()
     });
     assert_eq!(state, "Open");
+
+    // Monitoring reads /metrics: the stream's IncomingRecords counter reaches the one record,
+    // and each chart has drawn a line for the stream and one per open shard.
+    browser.wait_for_text(
+        "#charts [data-metric=\"IncomingRecords\"] .reading",
+        |text| text == "stream total: 1",
+    );
+    let lines = browser.run(
+        "return document.querySelectorAll('#charts [data-metric=\"IncomingRecords\"] polyline').length;",
+        serde_json::json!([]),
+    );
+    let open_shards: u64 = browser
+        .text("#detail-open-shards")
+        .and_then(|text| text.parse().ok())
+        .expect("the open shard count");
+    assert_eq!(lines.as_u64(), Some(1 + open_shards.min(5)));
 
     let screenshot = browser.screenshot(
         &std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshot.png"),

@@ -80,7 +80,7 @@ impl Browser {
                 "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                          "--no-first-run", "--disable-background-networking",
                          "--disable-component-update", "--disable-sync",
-                         "--disable-dev-shm-usage", "--window-size=1280,1700",
+                         "--disable-dev-shm-usage", "--window-size=1280,2000",
                          format!("--user-data-dir={profile}")],
             },
         }}});
