@@ -12,7 +12,7 @@ use common::ServeProcess;
 
 /// Long enough that the page's first look at the new stream (right after CreateStream answers)
 /// sees it CREATING even on a loaded machine.
-const CREATE_DELAY_MS: &str = "4000";
+const CREATE_DELAY_MS: &str = "6000";
 
 #[test]
 fn console_creates_a_stream_and_finds_its_record_in_a_real_browser() {
@@ -22,7 +22,7 @@ fn console_creates_a_stream_and_finds_its_record_in_a_real_browser() {
 
     // A browser asking for `/` gets the console.
     browser.open(&format!("{}/", server.endpoint()));
-    browser.wait_for_text("#streams-empty", |text| text.contains("No data streams"));
+    browser.wait_for_visible_text("#streams-empty", |text| text.contains("No data streams"));
 
     browser.type_into("#create-name", "data-analysis-stream");
     browser.click("#create-mode option[value=\"ON_DEMAND\"]");

@@ -94,7 +94,7 @@ fn console_reshards_retains_tags_and_deletes_a_stream() {
     browser.wait_for_text("#delete-error", |text| text == "The name does not match.");
     browser.type_into("#delete-confirm-name", "orders");
     browser.click("#delete-submit");
-    browser.wait_for_text("#streams-empty", |text| text.contains("No data streams"));
+    browser.wait_for_visible_text("#streams-empty", |text| text.contains("No data streams"));
     browser.wait_until("the deleted stream's row to go", || {
         (browser.text("#streams-rows").as_deref() == Some("")).then_some(())
     });

@@ -29,7 +29,7 @@ fn console_shows_the_api_error_for_an_invalid_stream_name() {
     browser.type_into("#credentials-secret", "console-secret");
     browser.click("#credentials-save");
     // Signed for real now: the (empty) list loads.
-    browser.wait_for_text("#streams-empty", |text| text.contains("No data streams"));
+    browser.wait_for_visible_text("#streams-empty", |text| text.contains("No data streams"));
     assert_eq!(browser.text("#list-error").as_deref(), Some(""));
 
     browser.type_into("#create-name", "not a valid name!");

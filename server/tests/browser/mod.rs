@@ -119,6 +119,26 @@ impl Browser {
         .map(str::to_owned)
     }
 
+    /// The text of the first element matching `css` if it is rendered (not `hidden`, not
+    /// `display: none`), else `None`: what a user can actually see.
+    pub fn visible_text(&self, css: &str) -> Option<String> {
+        self.run(
+            "const element = document.querySelector(arguments[0]); \
+             return element && element.checkVisibility() ? element.textContent : null;",
+            json!([css]),
+        )
+        .as_str()
+        .map(str::to_owned)
+    }
+
+    /// Waits until the first element matching `css` is rendered with a text that `accept`
+    /// takes; returns it.
+    pub fn wait_for_visible_text(&self, css: &str, accept: impl Fn(&str) -> bool) -> String {
+        self.wait_until(&format!("visible text of {css}"), || {
+            self.visible_text(css).filter(|text| accept(text))
+        })
+    }
+
     /// Waits until the first element matching `css` has a text that `accept` takes; returns it.
     pub fn wait_for_text(&self, css: &str, accept: impl Fn(&str) -> bool) -> String {
         self.wait_until(&format!("text of {css}"), || {
