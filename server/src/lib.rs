@@ -7,6 +7,7 @@
 //! - [`server`]: TCP accept loop, HTTP/1.1 and HTTP/2 (cleartext, prior knowledge), limits on
 //!   connections, headers, bodies and time; `/health`; graceful shutdown.
 //! - [`metrics`]: `GET /metrics`, the library's Kinesis metrics in the Prometheus text format.
+//! - [`console`]: the embedded web console, a single-page app that is one more API client.
 //! - [`auth`]: SigV4 checking, lenient (well-formed) or strict (verified) by configuration.
 //! - [`protocol`]: the JSON and CBOR encodings and the Kinesis error shape.
 //! - [`ops`]: one small handler per operation, grouped by what it touches.
@@ -16,6 +17,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod metrics;
 pub mod ops;

@@ -172,6 +172,11 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Reply {
                 Log::default(),
             )
         }
+        (&Method::GET, path)
+            if let Some(page) = crate::console::answer(path, request.headers()) =>
+        {
+            (page, Log::default())
+        }
         (&Method::OPTIONS, _) => (preflight(&request), Log::default()),
         (&Method::POST, _) => api(&state, request).await,
         _ => (
