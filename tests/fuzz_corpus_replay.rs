@@ -86,6 +86,11 @@ fn log_operations_corpus() {
 }
 
 #[test]
+fn iterator_token_decode_corpus() {
+    replay("iterator_token_decode");
+}
+
+#[test]
 fn every_target_has_a_replay_test() {
     let names: Vec<&str> = targets::TARGETS.iter().map(|target| target.name).collect();
     assert_eq!(
@@ -94,7 +99,8 @@ fn every_target_has_a_replay_test() {
             "frame_decode",
             "sequence_number_parse",
             "segment_recovery",
-            "log_operations"
+            "log_operations",
+            "iterator_token_decode"
         ]
     );
 }
