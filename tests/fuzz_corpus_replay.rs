@@ -91,6 +91,11 @@ fn iterator_token_decode_corpus() {
 }
 
 #[test]
+fn stream_operations_corpus() {
+    replay("stream_operations");
+}
+
+#[test]
 fn every_target_has_a_replay_test() {
     let names: Vec<&str> = targets::TARGETS.iter().map(|target| target.name).collect();
     assert_eq!(
@@ -100,7 +105,8 @@ fn every_target_has_a_replay_test() {
             "sequence_number_parse",
             "segment_recovery",
             "log_operations",
-            "iterator_token_decode"
+            "iterator_token_decode",
+            "stream_operations"
         ]
     );
 }
