@@ -15,12 +15,15 @@
 //! - the clock advanced by an hour every 100 ms, and the retention period raised to 48 hours and
 //!   lowered back to 24 every second.
 //!
-//! What "unexpired" means here: the trim horizon is `now − retention`, and both move, so the
-//! horizon's highest value over the run (tracked by the thread that moves them) is the line. A
-//! record that arrived at or after it was never unreadable and must be read; one that arrived
-//! before may have been read or not. A record's arrival is bracketed by the clock before and after
-//! its put (arrivals are `max(clock, previous arrival in the shard)`, never above the clock), so a
-//! record is owed when the clock *before* its put was at or after the horizon.
+//! What "unexpired" means here: the trim horizon is `now − retention`, and both move (the horizon
+//! can even go back when the retention rises). A consumer may skip a record only because it had
+//! expired when the consumer read on past it. So each read is stamped with a bound on the horizon
+//! it used (the highest horizon so far, noted after every clock step and before every retention
+//! rise, taken after the read), and a record the consumer never read is owed unless it may have
+//! arrived before the bound stamped on the consumer's next read in that shard (or, if there was
+//! none, the horizon at the end). A record's arrival is bracketed by the clock before and after its
+//! put (arrivals are `max(clock, previous arrival in the shard)`, never above the clock), so a
+//! record is owed when the clock *before* its put was at or after that bound.
 //!
 //! At the end, for every consumer: no record is read twice; every record read was acknowledged,
 //! intact, and within the consumer's reach (the shards it started on, positioned as asked, and their

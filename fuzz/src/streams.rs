@@ -55,11 +55,12 @@ struct Acked {
     arrival_ms: u64,
 }
 
-/// A record a consumer read, with the trim horizon of that read.
+/// A record a consumer read, with the highest trim horizon up to that read: no record that
+/// arrived at or after it can have expired (or been deleted) before the read.
 struct Read {
     shard: u32,
     sequence_number: SequenceNumber,
-    trim_ms: u64,
+    trim_bound_ms: u64,
 }
 
 /// A consumer on tokens that follows the lineage.
@@ -77,6 +78,9 @@ struct World {
     engine: Option<Engine>,
     stream: Arc<Stream>,
     retention_hours: u32,
+    /// The highest trim horizon so far: a record that arrived before it may be gone for good, even
+    /// if the retention has risen since.
+    trim_max_ms: u64,
     acked: Vec<Acked>,
     lineage: Lineage,
     consumers: [Consumer; CONSUMERS],
@@ -109,6 +113,11 @@ impl World {
     fn trim_ms(&self) -> u64 {
         self.now_ms()
             .saturating_sub(u64::from(self.retention_hours) * HOUR_MS)
+    }
+
+    /// Notes the trim horizon; called after every move of the clock or the retention.
+    fn note_trim(&mut self) {
+        self.trim_max_ms = self.trim_max_ms.max(self.trim_ms());
     }
 
     fn note_lineage(&mut self) {
@@ -244,6 +253,7 @@ impl World {
                 .expect("decrease");
         }
         self.retention_hours = hours;
+        self.note_trim();
     }
 
     fn reopen(&mut self) {
@@ -324,6 +334,7 @@ impl World {
                 }
             };
             let trim_ms = self.trim_ms();
+            let trim_bound_ms = self.trim_max_ms.max(trim_ms);
             let mut last = last;
             for record in &output.batch.records {
                 let n = u64::from_be_bytes(
@@ -354,7 +365,7 @@ impl World {
                 self.consumers[c].read.push(Read {
                     shard: index,
                     sequence_number: record.sequence_number(),
-                    trim_ms,
+                    trim_bound_ms,
                 });
                 last = Some(record.sequence_number());
                 progress = true;
@@ -394,7 +405,7 @@ impl World {
                 passes += 1;
                 assert!(passes < 10_000, "consumer {c} never finishes");
             }
-            let final_trim_ms = self.trim_ms();
+            let final_trim_ms = self.trim_max_ms.max(self.trim_ms());
             let consumer = &self.consumers[c];
             let mut seen = BTreeSet::new();
             let mut last_by_key: HashMap<&str, u64> = HashMap::new();
@@ -430,7 +441,9 @@ impl World {
                     .map_or(&[][..], Vec::as_slice);
                 let next =
                     reads.partition_point(|read| read.sequence_number <= acked.sequence_number);
-                let trim_ms = reads.get(next).map_or(final_trim_ms, |read| read.trim_ms);
+                let trim_ms = reads
+                    .get(next)
+                    .map_or(final_trim_ms, |read| read.trim_bound_ms);
                 assert!(
                     acked.arrival_ms < trim_ms,
                     "consumer {c} never read record {} (arrived {}, horizon {trim_ms})",
@@ -458,6 +471,7 @@ pub fn stream_operations(data: &[u8]) {
         engine: Some(engine),
         stream,
         retention_hours: 24,
+        trim_max_ms: 0,
         acked: Vec::new(),
         lineage: Lineage::new(),
         consumers: Default::default(),
@@ -492,9 +506,12 @@ pub fn stream_operations(data: &[u8]) {
             4 => world.merge(argument),
             5 => world.update_shard_count(argument),
             6 => world.retention(argument),
-            7 => world
-                .clock
-                .advance_ms(HOUR_MS * (1 + u64::from(argument % 30))),
+            7 => {
+                world
+                    .clock
+                    .advance_ms(HOUR_MS * (1 + u64::from(argument % 30)));
+                world.note_trim();
+            }
             8 => {
                 world.engine().run_maintenance().expect("maintenance");
             }
