@@ -1,7 +1,8 @@
 //! Process kill: a writer process appends records in `Durability::Sync` and prints each
 //! acknowledgement (record id and sequence number) as soon as `append` returns. The test kills it
-//! with SIGKILL at a different point in each of 12 rounds (before it even opened the log, right
-//! after recovery, after 1 to 60 acknowledgements), always in the same directory, so every round
+//! with SIGKILL at a different point in each of 100 rounds (before it even opened the log, right
+//! after recovery, after 1 to 60 acknowledgements: a fixed pseudo-random plan, so a failure
+//! repeats), always in the same directory (on tmpfs when there is one), so every round
 //! first recovers the previous round's crash. After each kill a copy of the directory is opened and
 //! checked: every acknowledged record is there, intact, with the acknowledged sequence number; the
 //! log holds exactly records 0..n in order (no hole, no duplicate), where this round added either
@@ -115,6 +116,30 @@ impl WriterOutput {
     }
 }
 
+/// Rounds of the test.
+const ROUNDS: usize = 100;
+
+/// Where each round kills the writer: one round in ten before it is ready, one in ten as soon as
+/// it is, the rest after 1 to 60 acknowledgements (small counts more often: the first appends after
+/// a recovery are where a counter could be reused).
+fn kill_plan() -> Vec<KillAt> {
+    let mut state = 0x5eed_u64;
+    (0..ROUNDS)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let draw = (state >> 33) as usize;
+            match draw % 10 {
+                0 => KillAt::Once,
+                1 => KillAt::Ready,
+                2..=5 => KillAt::Acks(1 + draw / 10 % 8),
+                _ => KillAt::Acks(1 + draw / 10 % 60),
+            }
+        })
+        .collect()
+}
+
 #[test]
 fn acknowledged_records_survive_sigkill_of_the_writer_process() {
     if let Ok(dir) = std::env::var(DIR_VAR) {
@@ -123,22 +148,9 @@ fn acknowledged_records_survive_sigkill_of_the_writer_process() {
         return;
     }
 
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch_dir();
     let exe = std::env::current_exe().unwrap();
-    let plan = [
-        KillAt::Acks(5),
-        KillAt::Once,
-        KillAt::Acks(1),
-        KillAt::Acks(17),
-        KillAt::Ready,
-        KillAt::Acks(3),
-        KillAt::Acks(40),
-        KillAt::Once,
-        KillAt::Acks(8),
-        KillAt::Acks(25),
-        KillAt::Acks(2),
-        KillAt::Acks(60),
-    ];
+    let plan = kill_plan();
     // Record ids 0..records_in_log are in the log, in order.
     let mut records_in_log = 0u64;
     let mut acknowledged: HashMap<u64, String> = HashMap::new();
@@ -269,8 +281,11 @@ fn acknowledged_records_survive_sigkill_of_the_writer_process() {
         last_counter = records.last().map(|r| r.sequence_number().counter());
     }
     assert!(
-        total_acks >= 150,
+        total_acks >= 800,
         "only {total_acks} acknowledgements in all"
+    );
+    println!(
+        "{ROUNDS} rounds survived, {total_acks} acknowledged records verified after each kill"
     );
     assert_eq!(acknowledged.len(), total_acks);
 }

@@ -86,6 +86,16 @@ fn log_operations_corpus() {
 }
 
 #[test]
+fn iterator_token_decode_corpus() {
+    replay("iterator_token_decode");
+}
+
+#[test]
+fn stream_operations_corpus() {
+    replay("stream_operations");
+}
+
+#[test]
 fn every_target_has_a_replay_test() {
     let names: Vec<&str> = targets::TARGETS.iter().map(|target| target.name).collect();
     assert_eq!(
@@ -94,7 +104,9 @@ fn every_target_has_a_replay_test() {
             "frame_decode",
             "sequence_number_parse",
             "segment_recovery",
-            "log_operations"
+            "log_operations",
+            "iterator_token_decode",
+            "stream_operations"
         ]
     );
 }

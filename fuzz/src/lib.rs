@@ -14,11 +14,15 @@ mod frame;
 mod operations;
 mod recovery;
 mod sequence;
+mod streams;
+mod token;
 
 pub use self::frame::frame_decode;
 pub use self::operations::log_operations;
 pub use self::recovery::segment_recovery;
 pub use self::sequence::sequence_number_parse;
+pub use self::streams::stream_operations;
+pub use self::token::iterator_token_decode;
 
 /// A fuzz target: its name (which is also its corpus directory) and its body.
 pub struct Target {
@@ -31,7 +35,7 @@ pub struct Target {
 }
 
 /// Every fuzz target.
-pub const TARGETS: [Target; 4] = [
+pub const TARGETS: [Target; 6] = [
     Target {
         name: "frame_decode",
         run: frame_decode,
@@ -51,5 +55,15 @@ pub const TARGETS: [Target; 4] = [
         name: "log_operations",
         run: log_operations,
         seeds: operations::seeds,
+    },
+    Target {
+        name: "iterator_token_decode",
+        run: iterator_token_decode,
+        seeds: token::seeds,
+    },
+    Target {
+        name: "stream_operations",
+        run: stream_operations,
+        seeds: streams::seeds,
     },
 ];

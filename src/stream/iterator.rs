@@ -100,9 +100,11 @@ pub(crate) fn sign_token(key: &[u8; 32], mut body: Vec<u8>) -> String {
 }
 
 /// The body of a token made by [`sign_token`] with `key`; `None` for anything else (tokens are at
-/// most 512 characters, as Kinesis' are).
+/// most 512 characters, as Kinesis' are). A token has exactly one spelling: [`sign_token`] writes
+/// lowercase hex, so an upper-case digit means the token was altered and it is refused (the hex
+/// decoder alone would accept it, making a second token that names the same position).
 pub(crate) fn verify_token(token: &str, key: &[u8; 32]) -> Option<Vec<u8>> {
-    if token.len() > 512 {
+    if token.len() > 512 || token.bytes().any(|byte| byte.is_ascii_uppercase()) {
         return None;
     }
     let mut bytes = crate::hex::decode(token)?;
@@ -172,6 +174,18 @@ mod tests {
                 IteratorToken::decode(&altered, &KEY),
                 None,
                 "position {position}"
+            );
+        }
+        let upper_case = token.to_ascii_uppercase();
+        assert_ne!(upper_case, token, "the sample token has hex letters");
+        assert_eq!(IteratorToken::decode(&upper_case, &KEY), None);
+        for position in (0..token.len()).filter(|&at| token.as_bytes()[at].is_ascii_alphabetic()) {
+            let mut altered = token.clone();
+            altered[position..=position].make_ascii_uppercase();
+            assert_eq!(
+                IteratorToken::decode(&altered, &KEY),
+                None,
+                "upper case at {position}"
             );
         }
         assert_eq!(IteratorToken::decode(&token, &[8; 32]), None);
