@@ -215,7 +215,7 @@ fn a_bad_entry_anywhere_in_put_records_fails_the_whole_call() {
         "ValidationException",
         &validation_message(
             "",
-            "records.3.partitionKey",
+            "records.3.member.partitionKey",
             "have length greater than or equal to 1",
         ),
     );
@@ -225,7 +225,7 @@ fn a_bad_entry_anywhere_in_put_records_fails_the_whole_call() {
         "ValidationException",
         &validation_message(
             &long_key,
-            "records.3.partitionKey",
+            "records.3.member.partitionKey",
             "have length less than or equal to 256",
         ),
     );
@@ -233,7 +233,7 @@ fn a_bad_entry_anywhere_in_put_records_fails_the_whole_call() {
     let message = error_of(stream.put_records(&entries), "ValidationException");
     assert!(
         message.contains(&format!(
-            "Value 'java.nio.HeapByteBuffer[pos=0 lim={len} cap={len}]' at 'records.3.data'",
+            "Value 'java.nio.HeapByteBuffer[pos=0 lim={len} cap={len}]' at 'records.3.member.data'",
             len = big.len()
         )),
         "{message}"

@@ -184,7 +184,7 @@ impl Stream {
         }
         let mut total_bytes = 0usize;
         for (position, entry) in entries.iter().enumerate() {
-            self.validate_record(entry, &format!("records.{}.", position + 1))?;
+            self.validate_record(entry, &format!("records.{}.member.", position + 1))?;
             total_bytes += entry.data.len() + entry.partition_key.len();
         }
         if total_bytes > PUT_RECORDS_BYTES_MAX {
@@ -349,7 +349,7 @@ impl Stream {
     }
 
     /// Checks one record against Kinesis' rules. `path` prefixes field names in messages
-    /// (`records.3.` inside PutRecords).
+    /// (`records.3.member.` inside PutRecords, as the Kinesis front end names list members).
     fn validate_record(&self, input: &PutRecordInput<'_>, path: &str) -> StreamResult<()> {
         // A key of at most 256 bytes has at most 256 characters: count only longer ones.
         let key_bytes = input.partition_key.len();

@@ -91,6 +91,15 @@ impl TestServer {
             .expect("server ran cleanly");
         self.engine.sync().expect("engine flushes");
     }
+
+    /// Shuts the server down gracefully without flushing the engine (whose disk may be full).
+    pub async fn stop_without_flush(self) {
+        let _ = self.shutdown.send(());
+        bounded(self.task)
+            .await
+            .expect("server task joins")
+            .expect("server ran cleanly");
+    }
 }
 
 /// An AWS SDK client for the server, signing with these credentials. Retries are off, so a test

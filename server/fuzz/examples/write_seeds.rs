@@ -1,0 +1,24 @@
+//! Writes the seed corpus (`corpus/server_request_decode/seed-*`) and runs every seed through
+//! the target, checking that each is a request its operation accepts.
+//!
+//! `cargo run --example write_seeds` in `server/fuzz/`.
+
+use std::fs;
+use std::path::Path;
+
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/server_request_decode");
+    fs::create_dir_all(&dir).expect("creating the corpus directory");
+    let mut fixture = shardlog_server_fuzz::Fixture::new();
+    for (name, input) in shardlog_server_fuzz::seeds() {
+        let answer = fixture.run(&input);
+        let expected = if name.contains("NoSuchOperation") {
+            Err("UnknownOperationException")
+        } else {
+            Ok(())
+        };
+        assert_eq!(answer, expected, "seed {name}");
+        fs::write(dir.join(&name), &input).expect("writing a seed");
+        println!("{name}: {} bytes", input.len());
+    }
+}
