@@ -26,7 +26,8 @@
 //! record, after decoding and before the operation runs. Everything else is the body as sent.
 
 use std::borrow::Cow;
-use std::path::Path;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use http::StatusCode;
@@ -115,7 +116,7 @@ pub fn selector(operation: usize, protocol: Protocol) -> u8 {
 /// Runs one input through the process's fixture.
 pub fn server_request_decode(data: &[u8]) {
     static FIXTURE: OnceLock<Mutex<Fixture>> = OnceLock::new();
-    let fixture = FIXTURE.get_or_init(|| Mutex::new(Fixture::new()));
+    let fixture = FIXTURE.get_or_init(|| Mutex::new(Fixture::open(process_dir(), None)));
     // A panic while holding the lock ends the fuzzing process anyway.
     let mut fixture = fixture
         .lock()
@@ -131,21 +132,57 @@ pub struct Fixture {
     iterator: String,
     /// The sequence number of the first record (`$SEQUENCE`).
     sequence_number: String,
-    /// Drops last: the engine's files live here.
-    _dir: tempfile::TempDir,
+    /// Drops last: the engine's files live here (when the fixture owns its directory).
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The scratch directories' parent: /dev/shm where there is one (fsync is then nearly free).
+fn scratch_base() -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        shm.to_owned()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
+/// What a fuzzing process's directories are called, before the process id.
+const PROCESS_DIR_PREFIX: &str = "shardlog-server-fuzz-";
+
+/// The fuzzing process's fixture directory. The static fixture is never dropped, so its files
+/// outlive the process; the directory is named after the process so that the next run removes
+/// those of processes that have ended.
+fn process_dir() -> PathBuf {
+    let base = scratch_base();
+    for entry in fs::read_dir(&base).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|name| name.strip_prefix(PROCESS_DIR_PREFIX))
+        else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+    let dir = base.join(format!("{PROCESS_DIR_PREFIX}{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("creating the fixture's directory");
+    dir
 }
 
 impl Fixture {
     /// A new engine in a temporary directory (in /dev/shm where there is one), with small
     /// segments and small limits, so that no input can make it take much memory or disk.
+    /// The directory is removed when the fixture is dropped.
     pub fn new() -> Fixture {
-        let shm = Path::new("/dev/shm");
-        let dir = if shm.is_dir() {
-            tempfile::tempdir_in(shm)
-        } else {
-            tempfile::tempdir()
-        }
-        .expect("a temporary directory");
+        let dir = tempfile::tempdir_in(scratch_base()).expect("a temporary directory");
+        Fixture::open(dir.path().to_owned(), Some(dir))
+    }
+
+    /// A fixture in `path`, owning `dir` (which holds `path`) if given.
+    fn open(path: PathBuf, dir: Option<tempfile::TempDir>) -> Fixture {
         let clock = Arc::new(ManualClock::new(START_MS));
         let options = EngineOptions {
             segment_bytes: 1 << 20,
@@ -159,7 +196,7 @@ impl Fixture {
             maintenance_interval: None,
             ..EngineOptions::default()
         };
-        let engine = Engine::open(dir.path(), options).expect("the fixture's engine opens");
+        let engine = Engine::open(&path, options).expect("the fixture's engine opens");
         let mut fixture = Fixture {
             engine,
             clock,
