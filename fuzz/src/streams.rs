@@ -75,8 +75,10 @@ struct Consumer {
 struct World {
     dir: tempfile::TempDir,
     clock: Arc<ManualClock>,
+    /// Only ever `None` inside `reopen`. Operations take the stream from the engine each time: a
+    /// `Stream` handle kept across a reopen would keep the old engine's shard logs open beside the
+    /// new engine's (see RELIABILITY.md, "two engines on one directory").
     engine: Option<Engine>,
-    stream: Arc<Stream>,
     retention_hours: u32,
     /// The highest trim horizon so far: a record that arrived before it may be gone for good, even
     /// if the retention has risen since.
@@ -106,6 +108,10 @@ impl World {
             .expect("the engine is open between operations")
     }
 
+    fn stream(&self) -> Arc<Stream> {
+        self.engine().stream(STREAM).expect("the stream exists")
+    }
+
     fn now_ms(&self) -> u64 {
         self.clock.now_ms()
     }
@@ -121,7 +127,7 @@ impl World {
     }
 
     fn note_lineage(&mut self) {
-        for shard in self.stream.meta().shards {
+        for shard in self.stream().meta().shards {
             self.lineage
                 .insert(shard.index, (shard.parent, shard.adjacent_parent));
         }
@@ -129,7 +135,7 @@ impl World {
 
     fn open_shards(&self) -> Vec<ShardMeta> {
         let mut open: Vec<ShardMeta> = self
-            .stream
+            .stream()
             .meta()
             .shards
             .into_iter()
@@ -151,9 +157,9 @@ impl World {
             .map(|(key, data)| PutRecordInput::new(key, data))
             .collect();
         let outputs = if let [input] = inputs.as_slice() {
-            vec![self.stream.put_record(*input).expect("put_record")]
+            vec![self.stream().put_record(*input).expect("put_record")]
         } else {
-            let output = self.stream.put_records(&inputs).expect("put_records");
+            let output = self.stream().put_records(&inputs).expect("put_records");
             assert_eq!(output.failed_record_count, 0);
             output
                 .records
@@ -200,7 +206,7 @@ impl World {
         let HashKeyRange { starting, ending } = shard.hash_key_range;
         let at = starting + (ending - starting) / 256 * u128::from(fraction);
         let result = self
-            .stream
+            .stream()
             .split_shard(&shard.id().to_string(), &at.to_string());
         if at <= starting.saturating_add(1) || at >= ending {
             assert!(
@@ -220,7 +226,7 @@ impl World {
         }
         let at = usize::from(choice) % (open.len() - 1);
         let (a, b) = (&open[at], &open[at + 1]);
-        self.stream
+        self.stream()
             .merge_shards(&a.id().to_string(), &b.id().to_string())
             .unwrap_or_else(|error| panic!("merge: {error}"));
         self.note_lineage();
@@ -229,7 +235,7 @@ impl World {
     fn update_shard_count(&mut self, choice: u8) {
         let open = self.open_shards().len() as u32;
         let target = 1 + u32::from(choice) % OPEN_SHARDS_MAX as u32;
-        let result = self.stream.update_shard_count(target);
+        let result = self.stream().update_shard_count(target);
         if target * 2 < open || target > 2 * open {
             assert!(
                 matches!(result, Err(StreamError::InvalidArgument { .. })),
@@ -244,11 +250,11 @@ impl World {
     fn retention(&mut self, choice: u8) {
         let hours = [24, 48, 72][usize::from(choice) % 3];
         if hours > self.retention_hours {
-            self.stream
+            self.stream()
                 .increase_retention_period(hours)
                 .expect("increase");
         } else if hours < self.retention_hours {
-            self.stream
+            self.stream()
                 .decrease_retention_period(hours)
                 .expect("decrease");
         }
@@ -259,7 +265,7 @@ impl World {
     fn reopen(&mut self) {
         drop(self.engine.take());
         let engine = open(self.dir.path(), &self.clock);
-        self.stream = engine.stream(STREAM).expect("the stream survives a reopen");
+        engine.stream(STREAM).expect("the stream survives a reopen");
         self.engine = Some(engine);
     }
 
@@ -269,7 +275,7 @@ impl World {
             StartingPosition::TrimHorizon,
             StartingPosition::AfterSequenceNumber,
         );
-        match self.stream.shard_iterator(ShardId::new(index), position) {
+        match self.stream().shard_iterator(ShardId::new(index), position) {
             Ok(token) => {
                 self.consumers[c].active.insert(index, (token, last));
             }
@@ -283,7 +289,13 @@ impl World {
     fn finish(&mut self, c: usize, index: u32) {
         self.consumers[c].active.remove(&index);
         self.consumers[c].done.insert(index);
-        let listed: BTreeSet<u32> = self.stream.meta().shards.iter().map(|s| s.index).collect();
+        let listed: BTreeSet<u32> = self
+            .stream()
+            .meta()
+            .shards
+            .iter()
+            .map(|s| s.index)
+            .collect();
         let children: Vec<(u32, Option<u32>, Option<u32>)> = self
             .lineage
             .iter()
@@ -322,7 +334,7 @@ impl World {
                     continue;
                 }
                 Err(error) => {
-                    let listed = self.stream.meta().shards.iter().any(|s| s.index == index);
+                    let listed = self.stream().meta().shards.iter().any(|s| s.index == index);
                     // A token of a shard that expired and was forgotten since it was issued.
                     assert!(
                         !listed && matches!(error, StreamError::InvalidArgument { .. }),
@@ -462,14 +474,13 @@ pub fn stream_operations(data: &[u8]) {
     let clock = Arc::new(ManualClock::new(START_MS));
     let engine = open(dir.path(), &clock);
     let shard_count = 1 + u32::from(input.u8() % 3);
-    let stream = engine
+    engine
         .create_stream(CreateStream::provisioned(STREAM, shard_count))
         .expect("creating the stream");
     let mut world = World {
         dir,
         clock,
         engine: Some(engine),
-        stream,
         retention_hours: 24,
         trim_max_ms: 0,
         acked: Vec::new(),
