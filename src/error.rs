@@ -69,6 +69,12 @@ pub enum LogError {
     /// a failed fsync the state of the file on disk is unknown (see "fsyncgate").
     #[error("the shard log refuses appends after an earlier I/O failure; reopen it to recover")]
     Latched,
+    /// Another open engine holds this data directory's lock (in this process or another).
+    #[error("{path} is held by another open engine; close it (and drop its streams) first")]
+    InUse {
+        /// The lock file.
+        path: PathBuf,
+    },
     /// The log has been closed.
     #[error("the shard log is closed")]
     Closed,

@@ -17,12 +17,18 @@ use crate::error::LogError;
 use crate::stream::{StreamError, StreamResult};
 
 const ENGINE_FILE: &str = "engine.meta";
+const LOCK_FILE: &str = "LOCK";
 
 /// What every change to the set of streams and shards goes through, under one lock: creating and
 /// deleting streams, resharding, and the shard quota.
 #[derive(Debug)]
 pub(crate) struct Catalog {
     dir: PathBuf,
+    /// The data directory's `LOCK` file, held with an exclusive `flock` for as long as the catalog
+    /// lives, which is as long as any stream of the engine (every stream shares it): two engines on
+    /// one directory, in one process or two, would run two logs per shard and hand out sequence
+    /// numbers twice.
+    _lock: fs::File,
     /// Authenticates shard iterator and list tokens.
     pub iterator_key: [u8; 32],
     /// Shard creation seconds are handed out strictly increasing, so that a sequence number from one
@@ -36,9 +42,10 @@ pub(crate) struct Catalog {
 impl Catalog {
     /// Loads `engine.meta` from `dir`, or creates it with a fresh random key.
     pub fn load_or_create(dir: &Path) -> StreamResult<Catalog> {
+        let lock = lock_data_dir(dir)?;
         let path = dir.join(ENGINE_FILE);
         match fs::read_to_string(&path) {
-            Ok(text) => Catalog::decode(dir, &text).ok_or_else(|| {
+            Ok(text) => Catalog::decode(dir, lock, &text).ok_or_else(|| {
                 StreamError::Storage(LogError::corrupt(&path, 0, "unreadable engine metadata"))
             }),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -48,6 +55,7 @@ impl Catalog {
                     .map_err(|error| LogError::io("reading /dev/urandom", "/dev/urandom", error))?;
                 let catalog = Catalog {
                     dir: dir.to_owned(),
+                    _lock: lock,
                     iterator_key,
                     last_shard_created_secs: 0,
                     open_shards: 0,
@@ -59,7 +67,7 @@ impl Catalog {
         }
     }
 
-    fn decode(dir: &Path, text: &str) -> Option<Catalog> {
+    fn decode(dir: &Path, lock: fs::File, text: &str) -> Option<Catalog> {
         let mut key = None;
         let mut last = None;
         for line in text.lines() {
@@ -71,6 +79,7 @@ impl Catalog {
         }
         Some(Catalog {
             dir: dir.to_owned(),
+            _lock: lock,
             iterator_key: key?,
             last_shard_created_secs: last?,
             open_shards: 0,
@@ -106,6 +115,28 @@ impl Catalog {
         }
         Ok(secs)
     }
+}
+
+/// Takes the data directory's lock, or fails with [`LogError::InUse`] if another engine holds it.
+fn lock_data_dir(dir: &Path) -> StreamResult<fs::File> {
+    use std::os::fd::AsRawFd;
+    let path = dir.join(LOCK_FILE);
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|error| LogError::io("opening the lock file", &path, error))?;
+    // SAFETY: flock on a file descriptor this function owns; no memory is involved.
+    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if locked == 0 {
+        return Ok(file);
+    }
+    let error = std::io::Error::last_os_error();
+    if error.kind() == std::io::ErrorKind::WouldBlock {
+        return Err(LogError::InUse { path }.into());
+    }
+    Err(LogError::io("locking the data directory", &path, error).into())
 }
 
 /// Makes a directory's entries (created, renamed, removed files) durable.

@@ -149,7 +149,9 @@ pub struct StreamList {
 }
 
 /// An engine: many streams in one data directory. `Send + Sync`; share it behind an `Arc`.
-/// Dropping it stops the maintenance thread and closes every shard cleanly.
+/// Dropping it stops the maintenance thread; each shard closes cleanly when the last handle to its
+/// stream is dropped. The data directory stays locked (`LOCK`, an exclusive `flock`) until then:
+/// a second engine on it fails with [`LogError::InUse`](crate::LogError::InUse).
 pub struct Engine {
     shared: Arc<Shared>,
     maintenance: Option<Maintenance>,
