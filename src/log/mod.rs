@@ -303,6 +303,14 @@ impl ShardLog {
         self.inner.write_durable_checkpoint()
     }
 
+    /// Gives the log up without closing it: appends and retention fail with `Closed` from now on,
+    /// and dropping it writes nothing, so its directory can be deleted while readers still hold
+    /// records or readers of it (their mappings stay valid). For a shard that expired.
+    pub(crate) fn abandon(&self) {
+        self.stop_background();
+        self.inner.writer.lock().closed = true;
+    }
+
     /// Stops the background thread and deletes the segment it prepared, if any.
     fn stop_background(&self) {
         if let Some(background) = self.background.lock().take() {

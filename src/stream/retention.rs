@@ -108,8 +108,10 @@ impl Stream {
         let count = forgotten.len();
         for shard in forgotten {
             let dir = shard_dir(&self.dir, shard.meta.index);
-            // Closes the log first unless a reader still holds the shard (its mappings stay valid
-            // after the files go).
+            // Nothing may write into the directory while it is removed: not the log's close when a
+            // reader drops the last handle later, nor its background thread. Readers holding the
+            // shard keep reading (their mappings stay valid after the files go).
+            shard.log.abandon();
             drop(shard);
             std::fs::remove_dir_all(&dir)
                 .map_err(|error| LogError::io("deleting expired shard", &dir, error))?;
