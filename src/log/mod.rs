@@ -276,6 +276,16 @@ impl ShardLog {
             .find_map(|segment| segment.last_counter())
     }
 
+    /// Arrival time of the newest record, if the log holds any.
+    pub fn last_arrival_ms(&self) -> Option<u64> {
+        let segments = self.inner.segments.read();
+        segments
+            .iter()
+            .rev()
+            .find(|segment| segment.last_counter().is_some())
+            .map(|segment| segment.last_arrival_ms())
+    }
+
     /// The counter the next appended record will get at least: every counter below it may have
     /// been handed out, none at or above it has.
     pub fn next_counter(&self) -> u64 {

@@ -63,14 +63,18 @@ impl Stream {
         let mut report = MaintenanceReport::default();
         let mut expired_shards = Vec::new();
         for shard in self.shards() {
-            match shard.closed_secs() {
-                // Every record of a closed shard arrived before the second after it closed.
-                Some(closed_secs)
-                    if closed_secs.saturating_add(1).saturating_mul(1000) <= trim_ms =>
-                {
-                    expired_shards.push(shard.meta.index);
-                }
-                _ => {
+            // A closed shard expires once its newest record has (an append in flight when the
+            // reshard began may arrive after the close time), or, holding none, once its close has.
+            let closed_expired = shard.closed_secs().is_some_and(|closed_secs| {
+                let newest_ms = shard
+                    .log
+                    .last_arrival_ms()
+                    .unwrap_or(closed_secs.saturating_mul(1000));
+                newest_ms < trim_ms
+            });
+            match closed_expired {
+                true => expired_shards.push(shard.meta.index),
+                false => {
                     let deleted = shard.log.delete_segments_older_than(trim_ms)?;
                     report.segments_deleted += deleted.segments_deleted.len();
                     report.bytes_deleted += deleted.bytes_deleted;
