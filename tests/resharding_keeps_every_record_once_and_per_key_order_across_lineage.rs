@@ -5,14 +5,12 @@
 
 mod stream_common;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use shardlog::stream::{HashKeyRange, ListShardsFrom, ShardFilter};
-use shardlog::{CreateStream, PutRecordInput, SequenceNumber, ShardId, ShardReader};
-use shardlog::{StartingPosition, Stream};
-use stream_common::{clock, open, options};
+use shardlog::stream::{HashKeyRange, ShardFilter};
+use shardlog::{CreateStream, PutRecordInput, SequenceNumber, ShardId, Stream};
+use stream_common::{LineageConsumer, clock, list_all_shards, open, options};
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -40,17 +38,7 @@ fn op() -> impl Strategy<Value = Op> {
 
 /// Open shards in hash-key order.
 fn open_shards(stream: &Stream) -> Vec<(ShardId, HashKeyRange)> {
-    let page = stream
-        .list_shards(
-            ListShardsFrom::Start {
-                exclusive_start_shard_id: None,
-                filter: Some(ShardFilter::AtLatest),
-            },
-            None,
-        )
-        .unwrap();
-    let mut open: Vec<_> = page
-        .shards
+    let mut open: Vec<_> = list_all_shards(stream, Some(ShardFilter::AtLatest))
         .iter()
         .map(|shard| (shard.shard_id, shard.hash_key_range))
         .collect();
@@ -71,62 +59,6 @@ fn assert_tiling(stream: &Stream) {
     }
 }
 
-/// A consumer that reads a shard only after all its parents were read to their ends.
-#[derive(Default)]
-struct Consumer {
-    readers: BTreeMap<ShardId, ShardReader>,
-    finished: BTreeSet<ShardId>,
-    /// (partition key, sequence number) in the order read.
-    seen: Vec<(String, SequenceNumber)>,
-}
-
-impl Consumer {
-    /// Reads every eligible shard as far as it goes; repeats while shards finish.
-    fn read(&mut self, stream: &Arc<Stream>) {
-        loop {
-            let mut progress = false;
-            let every_shard = ListShardsFrom::Start {
-                exclusive_start_shard_id: None,
-                filter: None,
-            };
-            let listing = stream.list_shards(every_shard, Some(10_000)).unwrap();
-            for shard in &listing.shards {
-                let id = shard.shard_id;
-                let parents_done = shard
-                    .parent_shard_id
-                    .iter()
-                    .chain(shard.adjacent_parent_shard_id.iter())
-                    .all(|parent| self.finished.contains(parent));
-                if self.finished.contains(&id) || !parents_done {
-                    continue;
-                }
-                let reader = self
-                    .readers
-                    .entry(id)
-                    .or_insert_with(|| stream.reader(id, StartingPosition::TrimHorizon).unwrap());
-                loop {
-                    let batch = reader.next_batch(7).unwrap();
-                    for record in &batch.records {
-                        self.seen
-                            .push((record.partition_key().to_owned(), record.sequence_number()));
-                    }
-                    if batch.child_shards.is_some() {
-                        self.finished.insert(id);
-                        progress = true;
-                        break;
-                    }
-                    if batch.records.is_empty() {
-                        break;
-                    }
-                }
-            }
-            if !progress {
-                return;
-            }
-        }
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
 
@@ -139,7 +71,7 @@ proptest! {
         let engine = open(dir.path(), &options);
         let stream = engine.create_stream(CreateStream::provisioned("lineage", 2)).unwrap();
         let mut put: BTreeMap<String, Vec<SequenceNumber>> = BTreeMap::new();
-        let mut consumer = Consumer::default();
+        let mut consumer = LineageConsumer::default();
         for op in ops {
             match op {
                 Op::Put { key, count } => {
@@ -180,11 +112,11 @@ proptest! {
                     prop_assert_eq!(output.current_shard_count, current);
                     prop_assert_eq!(open_shards(&stream).len() as u32, target);
                 }
-                Op::Read => consumer.read(&stream),
+                Op::Read => consumer.read(&stream, 7),
             }
             assert_tiling(&stream);
         }
-        consumer.read(&stream);
+        consumer.read(&stream, 7);
         let mut read: BTreeMap<String, Vec<SequenceNumber>> = BTreeMap::new();
         for (key, number) in &consumer.seen {
             read.entry(key.clone()).or_default().push(*number);

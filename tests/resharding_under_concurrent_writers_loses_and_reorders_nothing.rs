@@ -6,17 +6,14 @@
 
 mod stream_common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
-use shardlog::stream::{ListShardsFrom, ShardFilter};
-use shardlog::{
-    CreateStream, PutRecordInput, SequenceNumber, ShardDescription, ShardId, ShardReader,
-    StartingPosition, Stream,
-};
-use stream_common::{clock, open, options};
+use shardlog::stream::ShardFilter;
+use shardlog::{CreateStream, PutRecordInput, SequenceNumber, ShardId, Stream};
+use stream_common::{LineageConsumer, clock, list_all_shards, open, options};
 
 const WRITERS: usize = 4;
 
@@ -54,9 +51,9 @@ fn reshards_under_concurrent_writers_lose_and_reorder_nothing() {
         let stream = Arc::clone(&stream);
         let stop = Arc::clone(&stop);
         thread::spawn(move || {
-            let mut consumer = Consumer::default();
+            let mut consumer = LineageConsumer::default();
             while !stop.load(Ordering::Relaxed) {
-                consumer.read(&stream);
+                consumer.read(&stream, 1000);
             }
             consumer
         })
@@ -79,7 +76,7 @@ fn reshards_under_concurrent_writers_lose_and_reorder_nothing() {
         .map(|writer| writer.join().unwrap())
         .collect();
     let mut consumer = consumer.join().unwrap();
-    consumer.read(&stream); // what was written after its last pass
+    consumer.read(&stream, 1000); // what was written after its last pass
     let mut read: BTreeMap<String, Vec<SequenceNumber>> = BTreeMap::new();
     for (key, number) in consumer.seen {
         read.entry(key).or_default().push(number);
@@ -92,62 +89,6 @@ fn reshards_under_concurrent_writers_lose_and_reorder_nothing() {
     );
 }
 
-/// Reads shards only after all their parents were read to their ends (Kinesis' rule).
-#[derive(Default)]
-struct Consumer {
-    readers: BTreeMap<ShardId, ShardReader>,
-    finished: BTreeSet<ShardId>,
-    seen: Vec<(String, SequenceNumber)>,
-}
-
-impl Consumer {
-    fn read(&mut self, stream: &Arc<Stream>) {
-        loop {
-            let mut progress = false;
-            for shard in all_shards(stream, None) {
-                let id = shard.shard_id;
-                let ready = shard
-                    .parent_shard_id
-                    .iter()
-                    .chain(shard.adjacent_parent_shard_id.iter())
-                    .all(|parent| self.finished.contains(parent));
-                if self.finished.contains(&id) || !ready {
-                    continue;
-                }
-                let reader = self
-                    .readers
-                    .entry(id)
-                    .or_insert_with(|| stream.reader(id, StartingPosition::TrimHorizon).unwrap());
-                loop {
-                    let batch = reader.next_batch(1000).unwrap();
-                    self.seen.extend(batch.records.iter().map(|record| {
-                        (record.partition_key().to_owned(), record.sequence_number())
-                    }));
-                    if batch.child_shards.is_some() {
-                        self.finished.insert(id);
-                        progress = true;
-                        break;
-                    }
-                    if batch.records.is_empty() {
-                        break;
-                    }
-                }
-            }
-            if !progress {
-                return;
-            }
-        }
-    }
-}
-
-fn all_shards(stream: &Stream, filter: Option<ShardFilter>) -> Vec<ShardDescription> {
-    let from = ListShardsFrom::Start {
-        exclusive_start_shard_id: None,
-        filter,
-    };
-    stream.list_shards(from, Some(10_000)).unwrap().shards
-}
-
 fn first_open(stream: &Stream) -> ShardId {
-    all_shards(stream, Some(ShardFilter::AtLatest))[0].shard_id
+    list_all_shards(stream, Some(ShardFilter::AtLatest))[0].shard_id
 }

@@ -185,3 +185,67 @@ pub fn validation_message(value: &str, field: &str, rule: &str) -> String {
          Member must {rule}"
     )
 }
+
+/// A consumer that reads a shard only after every parent it has was read to its end, as Kinesis
+/// asks of consumers that want per-key order across resharding.
+#[derive(Default)]
+pub struct LineageConsumer {
+    readers: std::collections::BTreeMap<ShardId, shardlog::ShardReader>,
+    finished: std::collections::BTreeSet<ShardId>,
+    /// (partition key, sequence number) in the order read.
+    pub seen: Vec<(String, shardlog::SequenceNumber)>,
+}
+
+impl LineageConsumer {
+    /// Reads every shard it may as far as it goes, `batch` records per call; repeats while shards
+    /// finish.
+    pub fn read(&mut self, stream: &Arc<Stream>, batch: usize) {
+        loop {
+            let mut progress = false;
+            for shard in list_all_shards(stream, None) {
+                let id = shard.shard_id;
+                let parents_done = shard
+                    .parent_shard_id
+                    .iter()
+                    .chain(shard.adjacent_parent_shard_id.iter())
+                    .all(|parent| self.finished.contains(parent));
+                if self.finished.contains(&id) || !parents_done {
+                    continue;
+                }
+                let reader = self
+                    .readers
+                    .entry(id)
+                    .or_insert_with(|| stream.reader(id, StartingPosition::TrimHorizon).unwrap());
+                loop {
+                    let records = reader.next_batch(batch).unwrap();
+                    self.seen.extend(records.records.iter().map(|record| {
+                        (record.partition_key().to_owned(), record.sequence_number())
+                    }));
+                    if records.child_shards.is_some() {
+                        self.finished.insert(id);
+                        progress = true;
+                        break;
+                    }
+                    if records.records.is_empty() {
+                        break;
+                    }
+                }
+            }
+            if !progress {
+                return;
+            }
+        }
+    }
+}
+
+/// Every shard of `stream` that passes `filter`, in id order (one ListShards page of 10 000).
+pub fn list_all_shards(
+    stream: &Stream,
+    filter: Option<shardlog::stream::ShardFilter>,
+) -> Vec<shardlog::ShardDescription> {
+    let from = shardlog::stream::ListShardsFrom::Start {
+        exclusive_start_shard_id: None,
+        filter,
+    };
+    stream.list_shards(from, Some(10_000)).unwrap().shards
+}
