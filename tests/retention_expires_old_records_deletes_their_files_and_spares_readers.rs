@@ -115,30 +115,64 @@ fn retention_changes_follow_kinesis_rules_and_a_decrease_takes_effect_at_once() 
         .put_record(PutRecordInput::new("k", b"day one"))
         .unwrap();
 
-    // 24 h default: the first record has expired already; raising retention does not bring it back
-    // once maintenance deleted it, but until then it only hides it by time.
+    // 24 h default: the first record has expired already. Raising the retention keeps the second
+    // one longer but does not make the first readable again, though its file is still there (as
+    // Kinesis: an increase "does not make previous, expired data accessible").
     stream.increase_retention_period(48).unwrap();
     let numbers = |records: Vec<shardlog::Record>| -> Vec<_> {
         records.iter().map(|r| r.sequence_number()).collect()
     };
+    let from_trim_horizon = |stream: &std::sync::Arc<shardlog::Stream>| {
+        numbers(read_typed(stream, SHARD, StartingPosition::TrimHorizon, 10))
+    };
+    assert_eq!(from_trim_horizon(&stream), vec![second.sequence_number]);
+    clock.advance_ms(30 * HOUR_MS);
     assert_eq!(
-        numbers(read_typed(
-            &stream,
-            SHARD,
-            StartingPosition::TrimHorizon,
-            10
-        )),
-        vec![first.sequence_number, second.sequence_number]
+        from_trim_horizon(&stream),
+        vec![second.sequence_number],
+        "30 hours old, kept by the 48-hour period"
     );
-    stream.decrease_retention_period(24).unwrap();
+    drop(stream);
+    drop(engine);
+    let engine = open(dir.path(), &options(&clock));
+    let stream = engine.stream("kept").unwrap();
+    assert_eq!(
+        from_trim_horizon(&stream),
+        vec![second.sequence_number],
+        "what expired stays expired after a reopen"
+    );
     assert_eq!(
         numbers(read_typed(
             &stream,
             SHARD,
-            StartingPosition::TrimHorizon,
+            StartingPosition::AtSequenceNumber(first.sequence_number),
             10
         )),
         vec![second.sequence_number],
+        "an expired record's own sequence number does not reach it"
+    );
+    clock.advance_ms(18 * HOUR_MS);
+    assert_eq!(
+        from_trim_horizon(&stream),
+        vec![second.sequence_number],
+        "48 hours old"
+    );
+    clock.advance_ms(1);
+    assert_eq!(
+        from_trim_horizon(&stream),
+        Vec::new(),
+        "older than 48 hours"
+    );
+
+    let third = stream
+        .put_record(PutRecordInput::new("k", b"day four"))
+        .unwrap();
+    clock.advance_ms(30 * HOUR_MS);
+    assert_eq!(from_trim_horizon(&stream), vec![third.sequence_number]);
+    stream.decrease_retention_period(24).unwrap();
+    assert_eq!(
+        from_trim_horizon(&stream),
+        Vec::new(),
         "a decrease hides older records at once"
     );
 

@@ -17,8 +17,9 @@
 //! error; each record read is one that was acknowledged, in the shard and with the sequence number
 //! and arrival (the clock at its put: the clock never goes back here) acknowledged; at the end, after
 //! the consumers have drained every shard, each has read every record once, each key's records in
-//! put order, except records that had expired (arrived before `now − retention`) by the time the
-//! consumer read on past them; and the open shards tile the hash-key space.
+//! put order, except records that had expired (arrived before the trim horizon, `now − retention`
+//! but never moving back) by the time the consumer read on past them; and the open shards tile the
+//! hash-key space.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -55,8 +56,8 @@ struct Acked {
     arrival_ms: u64,
 }
 
-/// A record a consumer read, with the highest trim horizon up to that read: no record that
-/// arrived at or after it can have expired (or been deleted) before the read.
+/// A record a consumer read, with the trim horizon at that read: no record that arrived at or
+/// after it can have expired (or been deleted) before the read.
 struct Read {
     shard: u32,
     sequence_number: SequenceNumber,
@@ -80,8 +81,8 @@ struct World {
     /// new engine's (see RELIABILITY.md, "two engines on one directory").
     engine: Option<Engine>,
     retention_hours: u32,
-    /// The highest trim horizon so far: a record that arrived before it may be gone for good, even
-    /// if the retention has risen since.
+    /// The highest `now − retention` so far. The engine's trim horizon only moves forward (a
+    /// record that expired stays expired when the retention rises), so this is the horizon.
     trim_max_ms: u64,
     acked: Vec<Acked>,
     lineage: Lineage,
@@ -116,9 +117,11 @@ impl World {
         self.clock.now_ms()
     }
 
+    /// The trim horizon now: records that arrived before it have expired.
     fn trim_ms(&self) -> u64 {
         self.now_ms()
             .saturating_sub(u64::from(self.retention_hours) * HOUR_MS)
+            .max(self.trim_max_ms)
     }
 
     /// Notes the trim horizon; called after every move of the clock or the retention.
@@ -346,7 +349,7 @@ impl World {
                 }
             };
             let trim_ms = self.trim_ms();
-            let trim_bound_ms = self.trim_max_ms.max(trim_ms);
+            assert_eq!(trim_ms, self.stream().trim_horizon_ms(), "the trim horizon");
             let mut last = last;
             for record in &output.batch.records {
                 let n = u64::from_be_bytes(
@@ -377,7 +380,7 @@ impl World {
                 self.consumers[c].read.push(Read {
                     shard: index,
                     sequence_number: record.sequence_number(),
-                    trim_bound_ms,
+                    trim_bound_ms: trim_ms,
                 });
                 last = Some(record.sequence_number());
                 progress = true;
@@ -417,7 +420,7 @@ impl World {
                 passes += 1;
                 assert!(passes < 10_000, "consumer {c} never finishes");
             }
-            let final_trim_ms = self.trim_max_ms.max(self.trim_ms());
+            let final_trim_ms = self.trim_ms();
             let consumer = &self.consumers[c];
             let mut seen = BTreeSet::new();
             let mut last_by_key: HashMap<&str, u64> = HashMap::new();
@@ -488,6 +491,7 @@ pub fn stream_operations(data: &[u8]) {
         consumers: Default::default(),
     };
     world.note_lineage();
+    world.note_trim();
     let roots: Vec<u32> = world.lineage.keys().copied().collect();
     for c in 0..CONSUMERS {
         for &root in &roots {

@@ -330,6 +330,7 @@ impl Engine {
             status: StreamStatus::Active,
             mode: request.mode,
             retention_hours: DEFAULT_RETENTION_HOURS,
+            expired_before_ms: 0,
             max_record_size_kib,
             next_shard_index: shard_count,
             shards,

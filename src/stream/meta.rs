@@ -12,6 +12,7 @@
 //! status ACTIVE
 //! mode ON_DEMAND
 //! retention_hours 24
+//! expired_before_ms 0
 //! max_record_size_kib 1024
 //! next_shard_index 4
 //! shard 0 1700000000 0 85070591730234615865843651857942052863 - - -
@@ -150,6 +151,10 @@ pub struct StreamMeta {
     pub mode: StreamMode,
     /// How long records are kept, in hours (24–8760).
     pub retention_hours: u32,
+    /// Records that arrived before this time (Unix milliseconds) stay expired whatever the
+    /// retention period: raising the period sets it to the trim horizon of the old period, because
+    /// Kinesis never makes expired data readable again. 0 until the first increase.
+    pub expired_before_ms: u64,
     /// Largest record (data plus partition key), in KiB (1024–10240).
     pub max_record_size_kib: u32,
     /// Index the next new shard gets (a stream-wide counter).
@@ -186,6 +191,7 @@ impl StreamMeta {
         let _ = writeln!(text, "status {}", self.status.as_str());
         let _ = writeln!(text, "mode {}", self.mode.as_str());
         let _ = writeln!(text, "retention_hours {}", self.retention_hours);
+        let _ = writeln!(text, "expired_before_ms {}", self.expired_before_ms);
         let _ = writeln!(text, "max_record_size_kib {}", self.max_record_size_kib);
         let _ = writeln!(text, "next_shard_index {}", self.next_shard_index);
         for shard in &self.shards {
@@ -272,6 +278,8 @@ impl StreamMeta {
             status: StreamStatus::parse(field("status")?).ok_or("bad status")?,
             mode: StreamMode::parse(field("mode")?).ok_or("bad mode")?,
             retention_hours: small("retention_hours")?,
+            // Absent in files written before retention increases kept expired data expired.
+            expired_before_ms: number("expired_before_ms").unwrap_or(0),
             max_record_size_kib: small("max_record_size_kib")?,
             next_shard_index: small("next_shard_index")?,
             shards,
@@ -346,6 +354,7 @@ mod tests {
             status: StreamStatus::Active,
             mode: StreamMode::OnDemand,
             retention_hours: 24,
+            expired_before_ms: 1_699_999_000_000,
             max_record_size_kib: 1024,
             next_shard_index: 3,
             shards: vec![

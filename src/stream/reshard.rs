@@ -504,6 +504,7 @@ mod tests {
                 status: StreamStatus::Active,
                 mode: StreamMode::Provisioned,
                 retention_hours: 24,
+                expired_before_ms: 0,
                 max_record_size_kib: 1024,
                 next_shard_index: count,
                 shards,

@@ -5,7 +5,9 @@
 //! - The **trim horizon** (now − retention) is applied on every read: TRIM_HORIZON starts at the
 //!   first record that arrived at or after it, an older AT_TIMESTAMP is raised to it, and a reader
 //!   positioned before it (by an old iterator or sequence number) jumps to it. So data is
-//!   unreadable the moment it expires, and a lowered retention takes effect at once.
+//!   unreadable the moment it expires, and a lowered retention takes effect at once. The horizon
+//!   never moves back: raising the retention period keeps what had expired expired (as Kinesis
+//!   promises), even where its files are not deleted yet.
 //! - **Deletion** ([`Stream::expire`]) removes whole segments whose newest record is older than the
 //!   trim horizon, and closed shards all of whose records are (Kinesis' EXPIRED shards, which
 //!   no listing shows). Files are really removed; readers holding records or positioned in a
@@ -13,7 +15,7 @@
 
 use std::sync::Arc;
 
-use super::{Shard, ShardTable, Stream, StreamResult, shard_dir};
+use super::{Shard, ShardTable, Stream, StreamMeta, StreamResult, shard_dir};
 use crate::engine::MaintenanceReport;
 use crate::error::LogError;
 use crate::log::{LogReader, SeekTo};
@@ -22,11 +24,21 @@ use crate::record::Record;
 /// Milliseconds in an hour.
 const HOUR_MS: u64 = 3_600_000;
 
+/// The trim horizon of a stream with metadata `meta` at `now_ms`: now − retention, but never
+/// before a horizon passed under a shorter period (the horizon only moves forward, so a record
+/// that expired stays expired when the retention period is raised).
+pub(crate) fn trim_horizon_ms(meta: &StreamMeta, now_ms: u64) -> u64 {
+    let retention_ms = u64::from(meta.retention_hours) * HOUR_MS;
+    now_ms
+        .saturating_sub(retention_ms)
+        .max(meta.expired_before_ms)
+}
+
 impl Stream {
     /// The trim horizon now: records that arrived before it have expired.
     pub fn trim_horizon_ms(&self) -> u64 {
-        let retention_ms = u64::from(self.meta.read().retention_hours) * HOUR_MS;
-        self.context.clock.now_ms().saturating_sub(retention_ms)
+        let meta = self.meta.read();
+        trim_horizon_ms(&meta, self.context.clock.now_ms())
     }
 
     /// Reads up to `limit` records (and `bytes_max` of data) that have not expired. If the reader

@@ -125,8 +125,8 @@ impl Stream {
         self.meta.read().tags.clone()
     }
 
-    /// Raises the retention period (Kinesis IncreaseStreamRetentionPeriod). Data already deleted
-    /// does not come back. A period equal to the current one changes nothing; a shorter one is
+    /// Raises the retention period (Kinesis IncreaseStreamRetentionPeriod). Data that has expired
+    /// stays expired (deleted or not): only records still retained are kept longer. A period equal to the current one changes nothing; a shorter one is
     /// refused, as by Kinesis.
     pub fn increase_retention_period(&self, hours: u32) -> StreamResult<()> {
         self.change_retention(hours, RetentionChange::Increase)
@@ -141,6 +141,7 @@ impl Stream {
     fn change_retention(&self, hours: u32, direction: RetentionChange) -> StreamResult<()> {
         self.check_retention_hours(hours)?;
         let name = self.name();
+        let now_ms = self.context.clock.now_ms();
         self.change_meta(|meta| {
             let current = meta.retention_hours;
             let (wrong_way, other_api) = match direction {
@@ -157,6 +158,9 @@ impl Stream {
                      {other_api} than existing retention period ({current} hours). Use \
                      {use_instead} API."
                 )));
+            }
+            if hours > current {
+                meta.expired_before_ms = super::retention::trim_horizon_ms(meta, now_ms);
             }
             meta.retention_hours = hours;
             Ok(())
