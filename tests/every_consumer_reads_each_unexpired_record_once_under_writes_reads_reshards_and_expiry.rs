@@ -15,15 +15,15 @@
 //! - the clock advanced by an hour every 100 ms, and the retention period raised to 48 hours and
 //!   lowered back to 24 every second.
 //!
-//! What "unexpired" means here: the trim horizon is `now − retention`, and both move (the horizon
-//! can even go back when the retention rises). A consumer may skip a record only because it had
-//! expired when the consumer read on past it. So each read is stamped with a bound on the horizon
-//! it used (the highest horizon so far, noted after every clock step and before every retention
-//! rise, taken after the read), and a record the consumer never read is owed unless it may have
-//! arrived before the bound stamped on the consumer's next read in that shard (or, if there was
-//! none, the horizon at the end). A record's arrival is bracketed by the clock before and after its
-//! put (arrivals are `max(clock, previous arrival in the shard)`, never above the clock), so a
-//! record is owed when the clock *before* its put was at or after that bound.
+//! What "unexpired" means here: the trim horizon is `now − retention`, which only moves forward
+//! (a retention rise keeps expired records expired). A consumer may skip a record only because it
+//! had expired when the consumer read on past it, and may never read one that had expired before
+//! the read began. So each read is stamped with the horizon before and after it, and a record the
+//! consumer never read is owed unless it may have arrived before the horizon after the consumer's
+//! next read in that shard (or, if there was none, the horizon at the end). A record's arrival is
+//! bracketed by the clock before and after its put (arrivals are `max(clock, previous arrival in
+//! the shard)`, never above the clock), so a record is owed when the clock *before* its put was at
+//! or after that bound.
 //!
 //! At the end, for every consumer: no record is read twice; every record read was acknowledged,
 //! intact, and within the consumer's reach (the shards it started on, positioned as asked, and their
@@ -118,8 +118,6 @@ struct Shared {
     events: AtomicU64,
     acked: Mutex<Vec<Acked>>,
     lineage: Mutex<Lineage>,
-    /// The highest trim horizon so far.
-    trim_max_ms: AtomicU64,
 }
 
 impl Shared {
@@ -129,11 +127,6 @@ impl Shared {
         for shard in meta.shards {
             lineage.insert(shard.index, (shard.parent, shard.adjacent_parent));
         }
-    }
-
-    fn note_trim_horizon(&self) {
-        self.trim_max_ms
-            .fetch_max(self.stream.trim_horizon_ms(), Ordering::SeqCst);
     }
 }
 
@@ -247,17 +240,19 @@ fn clock_mover(shared: &Shared) -> u64 {
     while !shared.stop.load(Ordering::Relaxed) {
         thread::sleep(CLOCK_STEP_EVERY);
         shared.clock.advance_ms(CLOCK_STEP_MS);
-        // Noted before the retention may rise and lower the horizon again (see `Consumer::poll`).
-        shared.note_trim_horizon();
         steps += 1;
         if steps % RETENTION_TOGGLE_EVERY_STEPS == 0 {
+            let horizon_before = shared.stream.trim_horizon_ms();
             if (steps / RETENTION_TOGGLE_EVERY_STEPS) % 2 == 1 {
                 shared.stream.increase_retention_period(48).unwrap();
             } else {
                 shared.stream.decrease_retention_period(24).unwrap();
             }
+            assert!(
+                shared.stream.trim_horizon_ms() >= horizon_before,
+                "a retention change moved the trim horizon back"
+            );
         }
-        shared.note_trim_horizon();
     }
     steps
 }
@@ -302,9 +297,12 @@ struct Read {
     sequence_number: SequenceNumber,
     writer: u8,
     n: u64,
-    /// A bound on the trim horizon the read used (the highest so far, taken after the read): no
-    /// record at or after it can have been skipped as expired up to here.
-    trim_bound_ms: u64,
+    arrival_ms: u64,
+    /// The trim horizon before the read: the record arrived at or after it.
+    trim_before_ms: u64,
+    /// The trim horizon after the read, at or above the one it used: no record that arrived at or
+    /// after it can have been skipped as expired up to here.
+    trim_after_ms: u64,
 }
 
 /// What one consumer did.
@@ -317,6 +315,8 @@ struct Consumed {
     /// (shard, sequence number, writer, n) in the order read.
     read: Vec<Read>,
     renewals: usize,
+    /// (records read so far, what happened), for a failure to tell.
+    history: Vec<(usize, String)>,
 }
 
 struct Consumer<'a> {
@@ -330,6 +330,7 @@ struct Consumer<'a> {
     renewals: usize,
     /// Shards started or finished so far: a pass that changes nothing is quiet.
     changes: usize,
+    history: Vec<(usize, String)>,
 }
 
 impl<'a> Consumer<'a> {
@@ -360,6 +361,7 @@ impl<'a> Consumer<'a> {
             read: Vec::new(),
             renewals: 0,
             changes: 0,
+            history: Vec::new(),
         };
         let before = shared.events.fetch_add(1, Ordering::SeqCst);
         for index in start_shards {
@@ -388,6 +390,13 @@ impl<'a> Consumer<'a> {
         } else {
             stream.shard_iterator(id, at).map(Cursor::Token)
         };
+        self.history.push((
+            self.read.len(),
+            format!(
+                "activate {index} at {at:?}: {}",
+                if cursor.is_ok() { "ok" } else { "gone" }
+            ),
+        ));
         match cursor {
             Ok(cursor) => {
                 self.active.insert(
@@ -407,6 +416,8 @@ impl<'a> Consumer<'a> {
     /// Shard `index` is read to its end (or was forgotten): start the children whose parents within
     /// reach are all done.
     fn finish(&mut self, index: u32) {
+        self.history
+            .push((self.read.len(), format!("finish {index}")));
         self.changes += 1;
         self.active.remove(&index);
         self.done.insert(index);
@@ -447,6 +458,7 @@ impl<'a> Consumer<'a> {
             let Some(active) = self.active.get_mut(&index) else {
                 continue; // finished while a parent finished
             };
+            let trim_before_ms = self.shared.stream.trim_horizon_ms();
             let polled = match &mut active.cursor {
                 Cursor::Typed(reader) => match reader.next_batch(BATCH_LIMIT) {
                     Ok(batch) => Polled::Batch(batch),
@@ -481,14 +493,7 @@ impl<'a> Consumer<'a> {
             match polled {
                 Polled::Batch(batch) => {
                     count += batch.records.len();
-                    // The horizon may have moved since the read; it is noted after every clock
-                    // step and before a retention rise lowers it, so this is at least the one the
-                    // read used.
-                    let trim_bound_ms = self
-                        .shared
-                        .trim_max_ms
-                        .load(Ordering::SeqCst)
-                        .max(self.shared.stream.trim_horizon_ms());
+                    let trim_after_ms = self.shared.stream.trim_horizon_ms();
                     for record in &batch.records {
                         let (writer, n) = identity(record);
                         self.read.push(Read {
@@ -496,7 +501,9 @@ impl<'a> Consumer<'a> {
                             sequence_number: record.sequence_number(),
                             writer,
                             n,
-                            trim_bound_ms,
+                            arrival_ms: record.arrival_ms(),
+                            trim_before_ms,
+                            trim_after_ms,
                         });
                         active.last = Some(record.sequence_number());
                     }
@@ -523,6 +530,7 @@ impl<'a> Consumer<'a> {
             events_around_start,
             read: self.read,
             renewals: self.renewals,
+            history: self.history,
         }
     }
 }
@@ -632,10 +640,8 @@ fn every_consumer_reads_each_unexpired_record_once_under_writes_reads_reshards_a
         events: AtomicU64::new(0),
         acked: Mutex::new(Vec::new()),
         lineage: Mutex::new(BTreeMap::new()),
-        trim_max_ms: AtomicU64::new(0),
     };
     shared.note_lineage();
-    shared.note_trim_horizon();
     let load = load_duration();
 
     let (written, reshards, hours, maintenance_passes, consumed) = thread::scope(|scope| {
@@ -709,10 +715,7 @@ fn every_consumer_reads_each_unexpired_record_once_under_writes_reads_reshards_a
 
     let acked = shared.acked.lock().unwrap();
     let lineage = shared.lineage.lock().unwrap();
-    let trim_max_ms = shared
-        .trim_max_ms
-        .load(Ordering::SeqCst)
-        .max(shared.stream.trim_horizon_ms());
+    let trim_end_ms = shared.stream.trim_horizon_ms();
     assert_eq!(acked.len() as u64, written);
     let by_position: HashMap<(u32, SequenceNumber), &Acked> = acked
         .iter()
@@ -730,17 +733,23 @@ fn every_consumer_reads_each_unexpired_record_once_under_writes_reads_reshards_a
         let reach = reach(&lineage, &consumed.start_shards);
         let mut seen = BTreeSet::new();
         let mut last_n_by_key: HashMap<String, u64> = HashMap::new();
-        for &Read {
-            shard,
-            sequence_number: number,
-            writer,
-            n,
-            ..
-        } in &consumed.read
-        {
+        for (position, read) in consumed.read.iter().enumerate() {
+            let &Read {
+                shard,
+                sequence_number: number,
+                writer,
+                n,
+                arrival_ms,
+                trim_before_ms,
+                ..
+            } = read;
             assert!(
                 seen.insert((shard, number)),
                 "{context}: record {writer}/{n} read twice"
+            );
+            assert!(
+                arrival_ms >= trim_before_ms,
+                "{context}: record {writer}/{n} in shard {shard} had expired before it was read"
             );
             let record = by_position.get(&(shard, number)).unwrap_or_else(|| {
                 panic!("{context}: read record {writer}/{n} at {shard}/{number}, never acknowledged there")
@@ -759,7 +768,9 @@ fn every_consumer_reads_each_unexpired_record_once_under_writes_reads_reshards_a
             if let Some(&previous) = last_n_by_key.get(&key) {
                 assert!(
                     previous < n,
-                    "{context}: key {key} read {previous} then {n}"
+                    "{context}: key {key} read {previous} then {n} (read {position}, shard \
+                     {shard}); lineage {lineage:?}; history {:?}",
+                    consumed.history
                 );
             }
             last_n_by_key.insert(key, n);
@@ -778,7 +789,7 @@ fn every_consumer_reads_each_unexpired_record_once_under_writes_reads_reshards_a
             let next = reads.partition_point(|read| read.sequence_number <= record.sequence_number);
             let trim_bound_ms = reads
                 .get(next)
-                .map_or(trim_max_ms, |read| read.trim_bound_ms);
+                .map_or(trim_end_ms, |read| read.trim_after_ms);
             let unexpired = record.clock_before_ms >= trim_bound_ms;
             if unexpired && owed(consumed, &reach, record) == Some(true) {
                 owed_total += 1;

@@ -13,6 +13,7 @@
 //!   no listing shows). Files are really removed; readers holding records or positioned in a
 //!   deleted segment keep working, because records keep their segment's mapping alive.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::{Shard, ShardTable, Stream, StreamMeta, StreamResult, shard_dir};
@@ -70,22 +71,37 @@ impl Stream {
 
     /// Deletes expired data: segments whose records have all expired, in every shard, and closed
     /// shards whose records have all expired (they leave the catalog first, then their files go).
+    ///
+    /// Invariant: a shard is forgotten only with or after its parents, so a listed shard's
+    /// ancestors are all listed, and a consumer that treats a shard with no listed parent as a
+    /// root (as Kinesis consumers do) cannot start a child while an ancestor still holds records.
+    /// A child may hold nothing newer than its parent: a shard born closed within UpdateShardCount
+    /// expires by its close time, and its parent's last append, in flight when the reshard began,
+    /// may have arrived after that.
     pub fn expire(&self) -> StreamResult<MaintenanceReport> {
         let trim_ms = self.trim_horizon_ms();
         let mut report = MaintenanceReport::default();
-        let mut expired_shards = Vec::new();
-        for shard in self.shards() {
+        let shards = self.shards(); // by index, so parents come before their children
+        let listed: BTreeSet<u32> = shards.iter().map(|shard| shard.meta.index).collect();
+        let mut expired_shards = BTreeSet::new();
+        for shard in shards {
             // A closed shard expires once its newest record has (an append in flight when the
             // reshard began may arrive after the close time), or, holding none, once its close has.
-            let closed_expired = shard.closed_secs().is_some_and(|closed_secs| {
+            let own_records_expired = shard.closed_secs().is_some_and(|closed_secs| {
                 let newest_ms = shard
                     .log
                     .last_arrival_ms()
                     .unwrap_or(closed_secs.saturating_mul(1000));
                 newest_ms < trim_ms
             });
-            match closed_expired {
-                true => expired_shards.push(shard.meta.index),
+            let parents_gone = [shard.meta.parent, shard.meta.adjacent_parent]
+                .into_iter()
+                .flatten()
+                .all(|parent| !listed.contains(&parent) || expired_shards.contains(&parent));
+            match own_records_expired && parents_gone {
+                true => {
+                    expired_shards.insert(shard.meta.index);
+                }
                 false => {
                     let deleted = shard.log.delete_segments_older_than(trim_ms)?;
                     report.segments_deleted += deleted.segments_deleted.len();
@@ -94,6 +110,7 @@ impl Stream {
             }
         }
         if !expired_shards.is_empty() {
+            let expired_shards: Vec<u32> = expired_shards.into_iter().collect();
             report.shards_expired = self.forget_shards(&expired_shards)?;
         }
         Ok(report)
@@ -133,5 +150,102 @@ impl Stream {
                 .map_err(|error| LogError::io("deleting expired shard", &dir, error))?;
         }
         Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::HOUR_MS;
+    use crate::clock::{Clock, ManualClock};
+    use crate::record::RecordInput;
+    use crate::{CreateStream, Engine, EngineOptions, ShardId};
+
+    const START_MS: u64 = 1_700_000_000_000;
+
+    /// The race that can leave a parent holding records newer than its child, made
+    /// deterministic: UpdateShardCount closes a parent and creates shards born closed below it,
+    /// and the parent's last append, in flight when the reshard began, arrives an hour later. The
+    /// child holds nothing and expires by its close time, yet it stays listed until its parent
+    /// goes, and then they go together.
+    #[test]
+    fn a_shard_is_forgotten_only_with_or_after_its_parents() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::new(START_MS));
+        let engine = Engine::open(
+            dir.path(),
+            EngineOptions {
+                segment_bytes: 1 << 20,
+                clock: Arc::clone(&clock) as Arc<dyn Clock>,
+                maintenance_interval: None,
+                ..EngineOptions::default()
+            },
+        )
+        .unwrap();
+        let stream = engine
+            .create_stream(CreateStream::provisioned("lineage", 2))
+            .unwrap();
+        stream.update_shard_count(3).unwrap();
+        let meta = stream.meta();
+        let born_closed = meta
+            .shards
+            .iter()
+            .find(|shard| shard.parent.is_some() && shard.closed_secs.is_some())
+            .expect("2 -> 3 shards passes through shards born closed");
+        let (child, parent) = (born_closed.index, born_closed.parent.unwrap());
+
+        clock.advance_ms(HOUR_MS);
+        let parent_log = &stream.shard(ShardId::new(parent)).unwrap().log;
+        parent_log.set_sealed(false);
+        parent_log
+            .append(RecordInput {
+                partition_key: "late",
+                explicit_hash_key: None,
+                data: b"in flight when the reshard began",
+            })
+            .unwrap();
+        parent_log.set_sealed(true);
+
+        let listed = |stream: &crate::Stream| -> Vec<u32> {
+            stream
+                .meta()
+                .shards
+                .iter()
+                .map(|shard| shard.index)
+                .collect()
+        };
+        clock.advance_ms(24 * HOUR_MS - HOUR_MS / 2);
+        assert!(
+            stream.trim_horizon_ms() > START_MS + 1000,
+            "the child's close expired"
+        );
+        stream.expire().unwrap();
+        let after_child_expired = listed(&stream);
+        assert!(
+            after_child_expired.contains(&child) && after_child_expired.contains(&parent),
+            "shard {child} was forgotten before its parent {parent}: {after_child_expired:?}"
+        );
+
+        clock.advance_ms(HOUR_MS);
+        let report = stream.expire().unwrap();
+        let after_parent_expired = listed(&stream);
+        assert!(
+            !after_parent_expired.contains(&child) && !after_parent_expired.contains(&parent),
+            "{after_parent_expired:?}"
+        );
+        assert_eq!(
+            after_parent_expired,
+            meta.shards
+                .iter()
+                .filter(|shard| shard.closed_secs.is_none())
+                .map(|shard| shard.index)
+                .collect::<Vec<_>>(),
+            "every closed shard went, in one pass"
+        );
+        assert_eq!(
+            report.shards_expired,
+            after_child_expired.len() - after_parent_expired.len()
+        );
     }
 }
