@@ -473,20 +473,8 @@ impl<'a> Consumer<'a> {
                         Polled::Batch(output.batch)
                     }
                     Err(StreamError::ExpiredIterator { .. }) => Polled::Expired,
+                    // A shard that expired and was forgotten while the token was fresh.
                     Err(StreamError::ResourceNotFound { .. }) => Polled::Forgotten,
-                    // The engine's answer to a token of a shard it no longer lists (expired and
-                    // forgotten while the token was fresh); for any other it is a failure.
-                    Err(error @ StreamError::InvalidArgument { .. }) => {
-                        let listed = self
-                            .shared
-                            .stream
-                            .meta()
-                            .shards
-                            .iter()
-                            .any(|s| s.index == index);
-                        assert!(!listed, "reading shard {index}: {error}");
-                        Polled::Forgotten
-                    }
                     Err(error) => panic!("reading shard {index}: {error}"),
                 },
             };

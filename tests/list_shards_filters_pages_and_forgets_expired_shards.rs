@@ -1,11 +1,12 @@
 //! ListShards: every ShardFilter type picks the shards Kinesis would, pages come with a NextToken
 //! that expires after five minutes, the argument rules give Kinesis' messages, and a closed shard
-//! whose records have all expired disappears from every listing (EXPIRED) and from disk.
+//! whose records have all expired disappears from every listing (EXPIRED) and from disk, and a
+//! fresh iterator of it then answers ResourceNotFound.
 
 mod stream_common;
 
 use shardlog::stream::{ListShardsFrom, ShardFilter};
-use shardlog::{CreateStream, Engine, PutRecordInput, ShardId};
+use shardlog::{CreateStream, Engine, PutRecordInput, ShardId, StartingPosition};
 use stream_common::{HOUR_MS, START_MS, assert_error, clock, open, options};
 
 fn ids(engine: &Engine, filter: Option<ShardFilter>) -> Vec<u32> {
@@ -131,9 +132,17 @@ fn filters_pick_shards_by_time_and_closed_shards_expire() {
 
     // 25 h after the split, shards 0 (closed at +1 h) has expired; 1 and 3 (closed at +2 h) not yet.
     clock.set_ms(split_ms + 25 * HOUR_MS);
+    let fresh_token = stream
+        .shard_iterator(ShardId::new(0), StartingPosition::TrimHorizon)
+        .unwrap();
     let report = engine.run_maintenance().unwrap();
     assert_eq!(report.shards_expired, 1);
     assert_eq!(ids(&engine, None), vec![1, 2, 3, 4]);
+    assert_error(
+        engine.get_records(&fresh_token, 10),
+        "ResourceNotFoundException",
+        "Shard shardId-000000000000 in stream listed under account 000000000000 does not exist",
+    );
     assert!(
         !stream.dir().join("shard-000000000000").exists(),
         "its files are gone"

@@ -340,7 +340,7 @@ impl World {
                     let listed = self.stream().meta().shards.iter().any(|s| s.index == index);
                     // A token of a shard that expired and was forgotten since it was issued.
                     assert!(
-                        !listed && matches!(error, StreamError::InvalidArgument { .. }),
+                        !listed && matches!(error, StreamError::ResourceNotFound { .. }),
                         "GetRecords on shard {index}: {error}"
                     );
                     self.finish(c, index);

@@ -165,9 +165,16 @@ impl Stream {
             });
         }
         self.check_writable()?;
-        let shard = self
-            .shard_by_identity(token.shard)
-            .ok_or_else(|| StreamError::invalid_argument("Invalid ShardIterator."))?;
+        // The token is authentic: a shard it names that is no longer listed expired and was
+        // forgotten, as ResourceNotFound says. A listed shard of another identity is a namesake in
+        // a stream deleted and created again: the token is not for it.
+        let shard = match self.shard_by_identity(token.shard) {
+            Some(shard) => shard,
+            None => {
+                self.shard(ShardId::new(token.shard.index))?;
+                return Err(StreamError::invalid_argument("Invalid ShardIterator."));
+            }
+        };
         let start = SequenceNumber::from_checked_parts(
             token.shard,
             token.counter.min(SequenceNumber::COUNTER_MAX),
