@@ -14,7 +14,8 @@
 //! just after the last record read (AFTER_SEQUENCE_NUMBER), or at TRIM_HORIZON.
 //!
 //! Checked: every operation the model allows succeeds and one it forbids fails with the Kinesis
-//! error; each record read is one that was acknowledged, in the shard and with the sequence number
+//! error (an eleventh UpdateShardCount in a rolling day with LimitExceededException, across
+//! reopens too); each record read is one that was acknowledged, in the shard and with the sequence number
 //! and arrival (the clock at its put: the clock never goes back here) acknowledged; at the end, after
 //! the consumers have drained every shard, each has read every record once, each key's records in
 //! put order, except records that had expired (arrived before the trim horizon, `now − retention`
@@ -42,6 +43,8 @@ const KEYS: u8 = 6;
 const OPEN_SHARDS_MAX: usize = 6;
 const STREAM: &str = "fuzzed";
 const CONSUMERS: usize = 2;
+/// The engine's default limit of UpdateShardCount calls per stream per rolling day.
+const SHARD_COUNT_UPDATES_PER_DAY: usize = 10;
 
 /// Every shard ever listed: index → (parent, adjacent parent).
 type Lineage = BTreeMap<u32, (Option<u32>, Option<u32>)>;
@@ -87,6 +90,8 @@ struct World {
     acked: Vec<Acked>,
     lineage: Lineage,
     consumers: [Consumer; CONSUMERS],
+    /// When UpdateShardCount succeeded (the engine allows it 10 times per rolling day).
+    shard_count_updates_ms: Vec<u64>,
 }
 
 fn options(clock: &Arc<ManualClock>) -> EngineOptions {
@@ -235,6 +240,15 @@ impl World {
         self.note_lineage();
     }
 
+    /// Successful UpdateShardCount calls in the rolling day before now.
+    fn shard_count_updates_today(&self) -> usize {
+        let day_start_ms = self.now_ms().saturating_sub(24 * HOUR_MS);
+        self.shard_count_updates_ms
+            .iter()
+            .filter(|&&ms| ms > day_start_ms)
+            .count()
+    }
+
     fn update_shard_count(&mut self, choice: u8) {
         let open = self.open_shards().len() as u32;
         let target = 1 + u32::from(choice) % OPEN_SHARDS_MAX as u32;
@@ -244,8 +258,15 @@ impl World {
                 matches!(result, Err(StreamError::InvalidArgument { .. })),
                 "update_shard_count from {open} to {target}: {result:?}"
             );
+        } else if self.shard_count_updates_today() >= SHARD_COUNT_UPDATES_PER_DAY {
+            assert!(
+                matches!(result, Err(StreamError::LimitExceeded { .. })),
+                "the {}th UpdateShardCount in a day: {result:?}",
+                SHARD_COUNT_UPDATES_PER_DAY + 1
+            );
         } else {
             result.unwrap_or_else(|error| panic!("update_shard_count to {target}: {error}"));
+            self.shard_count_updates_ms.push(self.now_ms());
             self.note_lineage();
         }
     }
@@ -489,6 +510,7 @@ pub fn stream_operations(data: &[u8]) {
         acked: Vec::new(),
         lineage: Lineage::new(),
         consumers: Default::default(),
+        shard_count_updates_ms: Vec::new(),
     };
     world.note_lineage();
     world.note_trim();
@@ -608,5 +630,20 @@ pub fn seeds() -> Vec<Vec<u8>> {
             MAINTENANCE,
             0,
         ],
+        // UpdateShardCount 1 -> 2 -> 1 ... ten times in a day, a reopen, the eleventh refused, and
+        // allowed again once the first is a day old.
+        [0, PUT, 1]
+            .into_iter()
+            .chain(
+                [1u8, 0]
+                    .repeat(5)
+                    .into_iter()
+                    .flat_map(|target| [RESHARD, target]),
+            )
+            .chain([
+                REOPEN, 0, RESHARD, 1, CLOCK, 22, RESHARD, 1, CLOCK, 0, RESHARD, 1,
+            ])
+            .chain([PUT, 2, READ, 0])
+            .collect(),
     ]
 }

@@ -53,6 +53,12 @@ struct ServeArgs {
     /// a segment file of --segment-mib, so this also bounds the disk clients can claim.
     #[arg(long, default_value_t = 1000)]
     shard_limit: u64,
+    /// Most UpdateShardCount calls per stream in a rolling 24 hours (Kinesis: 10), or `none`.
+    #[arg(long, default_value = "10", value_parser = parse_daily_limit)]
+    shard_count_updates_per_day: DailyLimit,
+    /// Most capacity-mode switches per stream in a rolling 24 hours (Kinesis: 2), or `none`.
+    #[arg(long, default_value = "2", value_parser = parse_daily_limit)]
+    mode_switches_per_day: DailyLimit,
     /// Size of each preallocated segment file, in MiB.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
     segment_mib: u64,
@@ -80,6 +86,20 @@ fn parse_account_id(text: &str) -> Result<String, String> {
         Ok(text.to_owned())
     } else {
         Err("an account id is 12 digits".to_owned())
+    }
+}
+
+/// A per-day limit: a count, or none.
+#[derive(Clone, Copy)]
+struct DailyLimit(Option<u32>);
+
+fn parse_daily_limit(text: &str) -> Result<DailyLimit, String> {
+    match text {
+        "none" => Ok(DailyLimit(None)),
+        _ => text
+            .parse()
+            .map(|limit| DailyLimit(Some(limit)))
+            .map_err(|_| "expected a count or none".to_owned()),
     }
 }
 
@@ -142,6 +162,8 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         segment_bytes: args.segment_mib << 20,
         limits: EngineLimits {
             max_open_shards: args.shard_limit,
+            shard_count_updates_per_day: args.shard_count_updates_per_day.0,
+            mode_switches_per_day: args.mode_switches_per_day.0,
             ..EngineLimits::default()
         },
         account_id: args.account_id,

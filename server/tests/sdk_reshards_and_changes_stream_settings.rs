@@ -1,7 +1,7 @@
 //! Through the SDK: split, merge and UpdateShardCount reshape a stream with Kinesis lineage;
 //! ListShards filters and pages; retention, tags (by name and by ARN), enhanced monitoring, the
-//! record size limit, the capacity mode and the account limits change and read back as Kinesis
-//! reports them, with Kinesis' errors for what it refuses.
+//! record size limit, the capacity mode (at most twice a day) and the account limits change and
+//! read back as Kinesis reports them, with Kinesis' errors for what it refuses.
 
 mod common;
 
@@ -370,6 +370,34 @@ async fn sdk_reshards_and_changes_stream_settings() {
         assert_eq!(limits.open_shard_count, 4);
         assert_eq!(limits.on_demand_stream_count, 1);
         assert!(limits.shard_limit >= 4);
+
+        // Kinesis switches a stream's capacity mode at most twice a day: back to PROVISIONED is
+        // the second switch, a third is refused.
+        let switch_to = |mode: StreamMode| {
+            client
+                .update_stream_mode()
+                .stream_arn(ARN)
+                .stream_mode_details(
+                    StreamModeDetails::builder()
+                        .stream_mode(mode)
+                        .build()
+                        .unwrap(),
+                )
+                .send()
+        };
+        switch_to(StreamMode::Provisioned).await.unwrap();
+        let error = switch_to(StreamMode::OnDemand)
+            .await
+            .unwrap_err()
+            .into_service_error();
+        assert!(error.is_limit_exceeded_exception(), "{error:?}");
+        assert_eq!(
+            error.meta().message(),
+            Some(
+                "The capacity mode of stream reshaped under account 000000000000 has been \
+                 switched 2 times in the last 24 hours, the most allowed."
+            )
+        );
     })
     .await;
     server.stop().await;

@@ -2,8 +2,9 @@
 //!
 //! Kinesis counts shards against an account quota; an engine plays the role of one account in one
 //! region, so its limits are the quota. The defaults are the Kinesis defaults of the large regions
-//! (us-east-1: 20 000 shards, 50 on-demand streams, 10 000 shards per stream); the stream count
-//! limit is ours (Kinesis bounds streams only through shards).
+//! (us-east-1: 20 000 shards, 50 on-demand streams, 10 000 shards per stream; UpdateShardCount 10
+//! and UpdateStreamMode 2 times per stream per rolling day); the stream count limit is ours
+//! (Kinesis bounds streams only through shards).
 
 /// Limits of one engine. Exceeding one gives `LimitExceededException`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +17,10 @@ pub struct EngineLimits {
     pub max_shards_per_stream: u32,
     /// Most open shards in all streams together (the account's shard quota).
     pub max_open_shards: u64,
+    /// Most UpdateShardCount calls per stream in a rolling 24 hours (`None`: no limit).
+    pub shard_count_updates_per_day: Option<u32>,
+    /// Most capacity-mode switches (UpdateStreamMode) per stream in a rolling 24 hours.
+    pub mode_switches_per_day: Option<u32>,
 }
 
 impl Default for EngineLimits {
@@ -25,6 +30,8 @@ impl Default for EngineLimits {
             max_on_demand_streams: 50,
             max_shards_per_stream: 10_000,
             max_open_shards: 20_000,
+            shard_count_updates_per_day: Some(10),
+            mode_switches_per_day: Some(2),
         }
     }
 }

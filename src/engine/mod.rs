@@ -189,6 +189,8 @@ impl Engine {
             update_delay_ms: options.update_delay_ms,
             max_shards_per_stream: options.limits.max_shards_per_stream,
             max_open_shards: options.limits.max_open_shards,
+            shard_count_updates_per_day: options.limits.shard_count_updates_per_day,
+            mode_switches_per_day: options.limits.mode_switches_per_day,
             iterator_key: catalog.iterator_key,
             catalog: Mutex::new(catalog),
             enforce_throughput_limits: options.enforce_throughput_limits,
@@ -336,6 +338,8 @@ impl Engine {
             shards,
             tags: request.tags,
             shard_level_metrics: Default::default(),
+            shard_count_updates_ms: Vec::new(),
+            mode_switches_ms: Vec::new(),
         };
         let stream_dir = shared.dir.join("streams").join(name.as_str());
         let create = || -> std::io::Result<()> {

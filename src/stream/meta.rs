@@ -18,6 +18,8 @@
 //! shard 0 1700000000 0 85070591730234615865843651857942052863 - - -
 //! tag 656e76 70726f64
 //! shard_level_metric IncomingBytes
+//! shard_count_update 1700000100000
+//! mode_switch 1700000200000
 //! crc 1a2b3c4d
 //! ```
 //!
@@ -165,6 +167,11 @@ pub struct StreamMeta {
     pub tags: BTreeMap<String, String>,
     /// Shard-level metrics enabled with EnableEnhancedMonitoring (Kinesis names).
     pub shard_level_metrics: BTreeSet<String>,
+    /// When UpdateShardCount succeeded within the last day, Unix milliseconds, oldest first
+    /// (Kinesis allows it 10 times per rolling day; see `daily_limits`).
+    pub shard_count_updates_ms: Vec<u64>,
+    /// When the capacity mode was switched within the last day, likewise (2 per rolling day).
+    pub mode_switches_ms: Vec<u64>,
 }
 
 impl StreamMeta {
@@ -218,6 +225,12 @@ impl StreamMeta {
         for metric in &self.shard_level_metrics {
             let _ = writeln!(text, "shard_level_metric {metric}");
         }
+        for ms in &self.shard_count_updates_ms {
+            let _ = writeln!(text, "shard_count_update {ms}");
+        }
+        for ms in &self.mode_switches_ms {
+            let _ = writeln!(text, "mode_switch {ms}");
+        }
         let crc = crc32fast::hash(text.as_bytes());
         let _ = writeln!(text, "crc {crc:08x}");
         text
@@ -246,6 +259,13 @@ impl StreamMeta {
         let mut shards = Vec::new();
         let mut tags = BTreeMap::new();
         let mut shard_level_metrics = BTreeSet::new();
+        let mut shard_count_updates_ms = Vec::new();
+        let mut mode_switches_ms = Vec::new();
+        let time = |value: &str| {
+            value
+                .parse::<u64>()
+                .map_err(|_| "malformed time".to_owned())
+        };
         for line in lines {
             let (key, value) = line.split_once(' ').ok_or("malformed line")?;
             match key {
@@ -253,6 +273,8 @@ impl StreamMeta {
                 "shard_level_metric" => {
                     shard_level_metrics.insert(value.to_owned());
                 }
+                "shard_count_update" => shard_count_updates_ms.push(time(value)?),
+                "mode_switch" => mode_switches_ms.push(time(value)?),
                 "tag" => {
                     let (key, value) = value.split_once(' ').ok_or("malformed tag line")?;
                     tags.insert(unhex_utf8(key)?, unhex_utf8(value)?);
@@ -285,6 +307,8 @@ impl StreamMeta {
             shards,
             tags,
             shard_level_metrics,
+            shard_count_updates_ms,
+            mode_switches_ms,
         })
     }
 
@@ -385,6 +409,8 @@ mod tests {
             .into_iter()
             .collect(),
             shard_level_metrics: ["IncomingBytes".to_owned()].into_iter().collect(),
+            shard_count_updates_ms: vec![1_700_000_100_000, 1_700_000_150_000],
+            mode_switches_ms: vec![1_700_000_200_000],
         }
     }
 

@@ -6,6 +6,7 @@
 //! different shards proceed in parallel. Validation follows Kinesis exactly and fails with the
 //! exception Kinesis uses (see [`StreamError`]).
 
+mod daily_limits;
 mod describe;
 mod error;
 pub mod hash_key;
@@ -76,6 +77,10 @@ pub(crate) struct StreamContext {
     pub max_shards_per_stream: u32,
     /// Most open shards in the engine.
     pub max_open_shards: u64,
+    /// Most UpdateShardCount calls per stream in a rolling day.
+    pub shard_count_updates_per_day: Option<u32>,
+    /// Most capacity-mode switches per stream in a rolling day.
+    pub mode_switches_per_day: Option<u32>,
     /// Key that authenticates shard iterator and list tokens.
     pub iterator_key: [u8; 32],
     /// The engine's catalog: every create, delete and reshard holds this lock. Lock order:

@@ -22,6 +22,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use super::daily_limits;
 use super::hash_key::{HashKey, HashKeyRange};
 use super::meta::{ShardMeta, StreamMeta, StreamMode, StreamStatus};
 use super::names::ShardId;
@@ -261,6 +262,20 @@ impl Stream {
                      count. Current open shard count: {current} Target shard count: {target}"
                 )));
             }
+            let now_ms = self.context.clock.now_ms();
+            let limit = self.context.shard_count_updates_per_day;
+            daily_limits::record_use(
+                &mut plan.meta.shard_count_updates_ms,
+                now_ms,
+                limit,
+                |limit| StreamError::LimitExceeded {
+                    message: format!(
+                        "UpdateShardCount has been called {limit} times for stream {} under \
+                         account {} in the last 24 hours, the most allowed.",
+                        plan.meta.name, self.context.account_id
+                    ),
+                },
+            )?;
             plan.uniform(target);
             Ok(())
         })?;
@@ -510,6 +525,8 @@ mod tests {
                 shards,
                 tags: BTreeMap::new(),
                 shard_level_metrics: BTreeSet::new(),
+                shard_count_updates_ms: Vec::new(),
+                mode_switches_ms: Vec::new(),
             },
             created: BTreeSet::new(),
         }

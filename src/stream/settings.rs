@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::daily_limits;
 use super::meta::{StreamMeta, StreamMode};
 use super::{Stream, StreamError, StreamResult, max_record_bytes};
 use crate::engine::{MAX_RECORD_SIZE_KIB_RANGE, RETENTION_HOURS_RANGE};
@@ -212,6 +213,16 @@ impl Stream {
         self.check_active()?;
         self.change_meta(|meta| {
             if meta.mode != mode {
+                let limit = self.context.mode_switches_per_day;
+                daily_limits::record_use(&mut meta.mode_switches_ms, now_ms, limit, |limit| {
+                    StreamError::LimitExceeded {
+                        message: format!(
+                            "The capacity mode of stream {} under account {} has been switched \
+                             {limit} times in the last 24 hours, the most allowed.",
+                            meta.name, self.context.account_id
+                        ),
+                    }
+                })?;
                 meta.mode = mode;
                 meta.updating_until_ms = now_ms.saturating_add(self.context.update_delay_ms);
             }

@@ -192,6 +192,9 @@ impl Fixture {
                 max_on_demand_streams: 2,
                 max_shards_per_stream: 8,
                 max_open_shards: 12,
+                // The fixture's clock stands still: keep every reshard reachable.
+                shard_count_updates_per_day: None,
+                mode_switches_per_day: None,
             },
             maintenance_interval: None,
             ..EngineOptions::default()
