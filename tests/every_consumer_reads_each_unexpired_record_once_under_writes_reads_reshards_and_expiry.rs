@@ -58,7 +58,7 @@ const RETENTION_TOGGLE_EVERY_STEPS: u64 = 10;
 const RESHARD_EVERY: Duration = Duration::from_millis(20);
 const OPEN_SHARDS_MAX: usize = 6;
 const BATCH_LIMIT: usize = 200;
-/// A hang guard only: the consumers' final drain must end well before this.
+/// A hang guard only: the consumers' final drain must end well before this, after the load.
 const DRAIN_DEADLINE: Duration = Duration::from_secs(300);
 
 /// Every shard ever listed: index → (parent, adjacent parent).
@@ -523,11 +523,11 @@ impl<'a> Consumer<'a> {
     }
 }
 
-/// Runs a consumer until the load has stopped and a whole pass brought nothing new.
-fn consume(shared: &Shared, typed: bool, start: Start) -> Consumed {
+/// Runs a consumer until the load has stopped and a whole pass brought nothing new; a hang guard
+/// fails it at `deadline`.
+fn consume(shared: &Shared, typed: bool, start: Start, deadline: Instant) -> Consumed {
     let (mut consumer, events) = Consumer::new(shared, typed, start);
     let mut quiet_passes_after_stop = 0;
-    let started = Instant::now();
     while quiet_passes_after_stop < 2 {
         let stopped = shared.stopped.load(Ordering::SeqCst);
         let changes_before = consumer.changes;
@@ -542,7 +542,7 @@ fn consume(shared: &Shared, typed: bool, start: Start) -> Consumed {
             thread::sleep(Duration::from_millis(2));
         }
         assert!(
-            started.elapsed() < DRAIN_DEADLINE,
+            Instant::now() < deadline,
             "a consumer ({start:?}) did not finish"
         );
     }
@@ -634,6 +634,7 @@ fn every_consumer_reads_each_unexpired_record_once_under_writes_reads_reshards_a
     };
     shared.note_lineage();
     let load = load_duration();
+    let deadline = Instant::now() + load + DRAIN_DEADLINE;
 
     let (written, reshards, hours, maintenance_passes, consumed) = thread::scope(|scope| {
         let shared = &shared;
@@ -658,7 +659,7 @@ fn every_consumer_reads_each_unexpired_record_once_under_writes_reads_reshards_a
             (false, Start::AtTimestamp(shared.clock.now_ms())),
         ]
         .into_iter()
-        .map(|(typed, start)| scope.spawn(move || consume(shared, typed, start)))
+        .map(|(typed, start)| scope.spawn(move || consume(shared, typed, start, deadline)))
         .collect();
         thread::sleep(load / 3);
         let late_timestamp = shared.clock.now_ms() - 2 * HOUR_MS;
@@ -678,7 +679,7 @@ fn every_consumer_reads_each_unexpired_record_once_under_writes_reads_reshards_a
             (false, after),
         ]
         .into_iter()
-        .map(|(typed, start)| scope.spawn(move || consume(shared, typed, start)))
+        .map(|(typed, start)| scope.spawn(move || consume(shared, typed, start, deadline)))
         .collect();
         thread::sleep(load - load / 3);
         shared.stop.store(true, Ordering::SeqCst);
