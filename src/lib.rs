@@ -34,7 +34,7 @@
 //! the crash-safety argument.
 
 // Library code decodes bytes from disk: every access is bounds-checked and nothing unwraps.
-#![warn(clippy::unwrap_used, clippy::indexing_slicing)]
+#![warn(missing_docs, clippy::unwrap_used, clippy::indexing_slicing)]
 
 pub mod clock;
 pub mod engine;

@@ -15,6 +15,8 @@
 //! The library stays free of async code; every operation runs on tokio's blocking pool, because a
 //! library call may fsync and must not stall the reactor.
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod config;
 pub mod console;

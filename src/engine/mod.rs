@@ -151,7 +151,7 @@ pub struct StreamList {
 /// An engine: many streams in one data directory. `Send + Sync`; share it behind an `Arc`.
 /// Dropping it stops the maintenance thread; each shard closes cleanly when the last handle to its
 /// stream is dropped. The data directory stays locked (`LOCK`, an exclusive `flock`) until then:
-/// a second engine on it fails with [`LogError::InUse`](crate::LogError::InUse).
+/// a second engine on it fails with [`LogError::InUse`].
 pub struct Engine {
     shared: Arc<Shared>,
     maintenance: Option<Maintenance>,
@@ -453,7 +453,9 @@ impl Engine {
         remove_stream_dir(&streams_dir, stream.dir())
     }
 
-    /// A page of stream names in order, after `exclusive_start` (Kinesis ListStreams).
+    /// A page of up to `limit` stream names in order, after `exclusive_start` (Kinesis
+    /// ListStreams). A `limit` of 0 is taken as 1: a page always makes progress (the server refuses
+    /// a Limit outside 1–10000 before it gets here, as Kinesis does).
     pub fn list_streams(&self, exclusive_start: Option<&str>, limit: usize) -> StreamList {
         let streams = self.shared.streams.read();
         let mut names = streams
