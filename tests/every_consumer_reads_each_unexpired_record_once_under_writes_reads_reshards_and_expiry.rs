@@ -33,6 +33,8 @@
 //! The load runs for 12 s by default (about 20 s in all in a debug build on 2 cores). Set
 //! `SHARDLOG_STRESS_SECS` to run it longer, for example `SHARDLOG_STRESS_SECS=600 cargo test
 //! --release --test every_consumer_reads_each_unexpired_record_once_under_writes_reads_reshards_and_expiry`.
+//! Writers are paced (at most 2 000 puts a second each), so memory grows with the run's length,
+//! not with the machine's speed.
 
 mod stream_common;
 
@@ -50,6 +52,9 @@ use shardlog::{
 use stream_common::{HOUR_MS, clock, open, options, payload};
 
 const WRITERS: u8 = 3;
+/// Each writer's pace at most (a put is 1–4 records): about what a debug build manages anyway,
+/// so that a long release run keeps its bookkeeping (every put and every read) in memory.
+const PUT_EVERY: Duration = Duration::from_micros(500);
 const KEYS_PER_WRITER: u64 = 4;
 const LOAD_SECS_DEFAULT: u64 = 12;
 const CLOCK_STEP_MS: u64 = HOUR_MS;
@@ -133,7 +138,13 @@ impl Shared {
 fn writer(shared: &Shared, writer: u8) -> u64 {
     let mut n = 0u64;
     let mut puts = 0u64;
+    let started = Instant::now();
     while !shared.stop.load(Ordering::Relaxed) {
+        // Paced, so a long run holds a bounded number of records per second in memory.
+        let due = started + PUT_EVERY * u32::try_from(puts).unwrap_or(u32::MAX);
+        if let Some(ahead) = due.checked_duration_since(Instant::now()) {
+            thread::sleep(ahead);
+        }
         let batch = 1 + (puts % 4);
         let numbers: Vec<u64> = (n..n + batch).collect();
         let keys: Vec<String> = numbers.iter().map(|&n| key(writer, n)).collect();
