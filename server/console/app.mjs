@@ -382,6 +382,39 @@ function streamView(view, name) {
     }
   });
 
+  // Capacity: the mode (UpdateStreamMode) and, for a provisioned stream, the shard count
+  // (UpdateShardCount, uniform scaling). Kinesis' limits (½× to 2× the open shards, 10 scalings and
+  // 2 mode switches a day) come back as the API's errors.
+  const modeSelect = h("select", { id: "capacity-mode" },
+    h("option", { value: "ON_DEMAND" }, "On-demand"),
+    h("option", { value: "PROVISIONED" }, "Provisioned"));
+  const shardCountInput = h("input", { id: "shard-count", type: "number", min: "1" });
+  const capacityError = h("p", { class: "error", id: "capacity-error" });
+  const capacityAction = (operation, input, done) => async (event) => {
+    event.preventDefault();
+    capacityError.textContent = "";
+    try {
+      await call(operation, input());
+      toast(done());
+      await refreshSummary();
+      await refreshShards();
+    } catch (error) {
+      capacityError.textContent = error.message;
+    }
+  };
+  const modeForm = h("form", { class: "inline" },
+    h("label", {}, "Capacity mode", modeSelect),
+    h("button", { type: "submit", id: "capacity-submit" }, "Save capacity mode"));
+  modeForm.addEventListener("submit", capacityAction("UpdateStreamMode",
+    () => ({ StreamARN: summary?.StreamARN, StreamModeDetails: { StreamMode: modeSelect.value } }),
+    () => `Capacity mode set to ${capacityModeLabel(modeSelect.value)}`));
+  const shardCountForm = h("form", { class: "inline" },
+    h("label", {}, "Open shards", shardCountInput),
+    h("button", { type: "submit", id: "shard-count-submit" }, "Update shard count"));
+  shardCountForm.addEventListener("submit", capacityAction("UpdateShardCount",
+    () => ({ StreamName: name, TargetShardCount: Number(shardCountInput.value), ScalingType: "UNIFORM_SCALING" }),
+    () => `Scaling to ${shardCountInput.value} shards`));
+
   const tagKey = h("input", { id: "tag-key", placeholder: "key" });
   const tagValue = h("input", { id: "tag-value", placeholder: "value" });
   const tagError = h("p", { class: "error", id: "tag-error" });
@@ -410,7 +443,8 @@ function streamView(view, name) {
     h("h1", { id: "stream-title" }, name, " ", status),
     detailError,
     h("section", { class: "panel" }, h("h2", {}, "Data stream details"), details,
-      h("hr", { class: "muted" }), retentionForm, retentionError),
+      h("hr", { class: "muted" }), retentionForm, retentionError,
+      modeForm, shardCountForm, capacityError),
     h("section", { class: "panel" }, h("h2", {}, "Tags"), tags, tagForm, tagError),
     h("section", { class: "panel" },
       h("div", { class: "panel-head" }, h("h2", {}, "Shards")),
@@ -442,6 +476,9 @@ function streamView(view, name) {
       field("Encryption", summary.EncryptionType === "NONE" ? "Disabled" : summary.EncryptionType),
       field("ARN", h("code", {}, summary.StreamARN), "detail-arn"));
     if (document.activeElement !== retentionInput) retentionInput.value = String(summary.RetentionPeriodHours);
+    if (document.activeElement !== modeSelect) modeSelect.value = summary.StreamModeDetails?.StreamMode ?? "PROVISIONED";
+    if (document.activeElement !== shardCountInput) shardCountInput.value = String(summary.OpenShardCount);
+    shardCountForm.hidden = summary.StreamModeDetails?.StreamMode !== "PROVISIONED";
   };
 
   const refreshTags = async () => {

@@ -1,7 +1,8 @@
 //! The console's write actions, each checked by what the page then reads back through the API:
 //! a tag added, the retention raised to two days and lowered again, a shard split in half (the
-//! parent closed, its children listed beside it) and the children merged, and the stream deleted
-//! only once its name is typed.
+//! parent closed, its children listed beside it) and the children merged, the shard count updated
+//! and the capacity mode switched (a third switch in a day refused), and the stream deleted only
+//! once its name is typed.
 
 mod browser;
 mod common;
@@ -85,6 +86,24 @@ fn console_reshards_retains_tags_and_deletes_a_stream() {
             .is_some_and(|range| range.ends_with("(100%)"))
     );
     assert_eq!(browser.text("#shard-error").as_deref(), Some(""));
+
+    // Scale to two shards (UpdateShardCount), then switch the capacity mode: to on-demand and
+    // back, and a third switch in a day is refused with the API's message.
+    browser.type_into("#shard-count", "2");
+    browser.click("#shard-count-submit");
+    browser.wait_for_text("#detail-open-shards", |text| text == "2");
+    browser.click("#capacity-mode option[value=\"ON_DEMAND\"]");
+    browser.click("#capacity-submit");
+    browser.wait_for_text("#detail-mode", |text| text == "On-demand");
+    browser.click("#capacity-mode option[value=\"PROVISIONED\"]");
+    browser.click("#capacity-submit");
+    browser.wait_for_text("#detail-mode", |text| text == "Provisioned");
+    browser.click("#capacity-mode option[value=\"ON_DEMAND\"]");
+    browser.click("#capacity-submit");
+    browser.wait_for_text("#capacity-error", |text| {
+        text.contains("has been switched 2 times in the last 24 hours")
+    });
+    assert_eq!(browser.text("#detail-mode").as_deref(), Some("Provisioned"));
 
     // Delete from the list: a wrong name is refused, the right one deletes.
     browser.click(".breadcrumb a");
