@@ -6,7 +6,7 @@ mod common;
 
 use std::process::Command;
 
-use common::ServeProcess;
+use common::{ServeProcess, isolate_aws_tool};
 
 /// The command that runs the CLI (`aws`, or `python3 -m awscli` where pip put the package but
 /// not the script on the PATH), and its version line.
@@ -39,22 +39,15 @@ fn aws_cli_runs_the_tutorial() {
     let server = ServeProcess::start(&dir.path().join("data"), &[]);
     let endpoint = server.endpoint();
     let aws = |args: &[&str]| -> serde_json::Value {
-        let output = Command::new(command[0])
-            .args(&command[1..])
+        let mut cli = Command::new(command[0]);
+        cli.args(&command[1..])
             .args(["--endpoint-url", &endpoint, "--output", "json", "kinesis"])
             .args(args)
             .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
             .env("AWS_SECRET_ACCESS_KEY", "secret")
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", dir.path().join("no-config"))
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                dir.path().join("no-credentials"),
-            )
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_MAX_ATTEMPTS", "1")
-            .output()
-            .expect("aws runs");
+            .env("AWS_DEFAULT_REGION", "us-east-1");
+        isolate_aws_tool(&mut cli, dir.path());
+        let output = cli.output().expect("aws runs");
         assert!(
             output.status.success(),
             "aws {args:?} failed: {}",

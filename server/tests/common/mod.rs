@@ -118,6 +118,20 @@ pub fn sdk_client(endpoint: &str, access_key: &str, secret: &str) -> aws_sdk_kin
     aws_sdk_kinesis::Client::from_conf(config)
 }
 
+/// Keeps an AWS tool run as a child process (the CLI, boto3) from reading the user's AWS
+/// configuration or the instance metadata service, and from retrying: `scratch` is a directory
+/// for the (absent) config files.
+pub fn isolate_aws_tool(command: &mut std::process::Command, scratch: &Path) {
+    command
+        .env("AWS_CONFIG_FILE", scratch.join("no-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            scratch.join("no-credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_MAX_ATTEMPTS", "1");
+}
+
 /// An answer to a raw request.
 pub struct Answer {
     /// Its status.
