@@ -75,9 +75,9 @@ impl Stream {
     /// Invariant: a shard is forgotten only with or after its parents, so a listed shard's
     /// ancestors are all listed, and a consumer that treats a shard with no listed parent as a
     /// root (as Kinesis consumers do) cannot start a child while an ancestor still holds records.
-    /// A child may hold nothing newer than its parent: a shard born closed within UpdateShardCount
-    /// expires by its close time, and its parent's last append, in flight when the reshard began,
-    /// may have arrived after that.
+    /// The rule is needed because a child can expire first: an empty child (born closed within
+    /// UpdateShardCount, or closed again before any write) expires by its close time, and its
+    /// parent's last append, in flight when the reshard began, may have arrived after that.
     pub fn expire(&self) -> StreamResult<MaintenanceReport> {
         let trim_ms = self.trim_horizon_ms();
         let mut report = MaintenanceReport::default();
@@ -98,15 +98,12 @@ impl Stream {
                 .into_iter()
                 .flatten()
                 .all(|parent| !listed.contains(&parent) || expired_shards.contains(&parent));
-            match own_records_expired && parents_gone {
-                true => {
-                    expired_shards.insert(shard.meta.index);
-                }
-                false => {
-                    let deleted = shard.log.delete_segments_older_than(trim_ms)?;
-                    report.segments_deleted += deleted.segments_deleted.len();
-                    report.bytes_deleted += deleted.bytes_deleted;
-                }
+            if own_records_expired && parents_gone {
+                expired_shards.insert(shard.meta.index);
+            } else {
+                let deleted = shard.log.delete_segments_older_than(trim_ms)?;
+                report.segments_deleted += deleted.segments_deleted.len();
+                report.bytes_deleted += deleted.bytes_deleted;
             }
         }
         if !expired_shards.is_empty() {
