@@ -165,14 +165,16 @@ impl Stream {
             });
         }
         self.check_writable()?;
-        // The token is authentic: a shard it names that is no longer listed expired and was
-        // forgotten, as ResourceNotFound says. A listed shard of another identity is a namesake in
-        // a stream deleted and created again: the token is not for it.
         let shard = match self.shard_by_identity(token.shard) {
             Some(shard) => shard,
+            // The token is authentic, so a shard it names that is no longer listed expired and
+            // was forgotten: ResourceNotFound. A listed shard of that index is a namesake in a
+            // stream deleted and created again, and the token is not for it.
             None => {
-                self.shard(ShardId::new(token.shard.index))?;
-                return Err(StreamError::invalid_argument("Invalid ShardIterator."));
+                return Err(match self.shard(ShardId::new(token.shard.index)) {
+                    Err(not_found) => not_found,
+                    Ok(_namesake) => StreamError::invalid_argument("Invalid ShardIterator."),
+                });
             }
         };
         let start = SequenceNumber::from_checked_parts(

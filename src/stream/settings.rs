@@ -127,8 +127,8 @@ impl Stream {
     }
 
     /// Raises the retention period (Kinesis IncreaseStreamRetentionPeriod). Data that has expired
-    /// stays expired (deleted or not): only records still retained are kept longer. A period equal to the current one changes nothing; a shorter one is
-    /// refused, as by Kinesis.
+    /// stays expired (deleted or not): only records still retained are kept longer. A period equal
+    /// to the current one changes nothing; a shorter one is refused, as by Kinesis.
     pub fn increase_retention_period(&self, hours: u32) -> StreamResult<()> {
         self.change_retention(hours, RetentionChange::Increase)
     }
