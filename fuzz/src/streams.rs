@@ -15,12 +15,12 @@
 //!
 //! Checked: every operation the model allows succeeds and one it forbids fails with the Kinesis
 //! error (an eleventh UpdateShardCount in a rolling day with LimitExceededException, across
-//! reopens too); each record read is one that was acknowledged, in the shard and with the sequence number
-//! and arrival (the clock at its put: the clock never goes back here) acknowledged; at the end, after
-//! the consumers have drained every shard, each has read every record once, each key's records in
-//! put order, except records that had expired (arrived before the trim horizon, `now − retention`
-//! but never moving back) by the time the consumer read on past them; and the open shards tile the
-//! hash-key space.
+//! reopens too); each record read is one that was acknowledged, in the shard and with the
+//! sequence number and arrival (the clock at its put: the clock never goes back here)
+//! acknowledged; at the end, after the consumers have drained every shard, each has read every
+//! record once, each key's records in put order, except records that had expired (arrived before
+//! the trim horizon, `now − retention` but never moving back) by the time the consumer read on
+//! past them; and the open shards tile the hash-key space.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
