@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use shardlog::stream::SHARD_LEVEL_METRICS;
 
 use super::{Context, Reply, StreamRef, to_u32};
 use crate::error::ApiError;
@@ -291,18 +292,6 @@ struct MonitoringOut {
     desired_shard_level_metrics: Vec<String>,
 }
 
-/// The metric names `ShardLevelMetrics` may hold, in the model's order.
-const METRIC_NAMES: [&str; 8] = [
-    "IncomingBytes",
-    "IncomingRecords",
-    "OutgoingBytes",
-    "OutgoingRecords",
-    "WriteProvisionedThroughputExceeded",
-    "ReadProvisionedThroughputExceeded",
-    "IteratorAgeMilliseconds",
-    "ALL",
-];
-
 fn monitoring(
     context: &Context<'_>,
     fields: Fields<'_, '_>,
@@ -331,13 +320,15 @@ fn monitoring(
             "have length less than or equal to 7",
         );
     }
-    if metrics.iter().any(|metric| !METRIC_NAMES.contains(metric)) {
+    // The model's enum: the library's metric names, then ALL.
+    let known = |metric: &&str| *metric == "ALL" || SHARD_LEVEL_METRICS.contains(metric);
+    if !metrics.iter().all(known) {
         checks.fail(
             Some(&shown),
             "shardLevelMetrics",
             &format!(
-                "satisfy constraint: [Member must satisfy enum value set: [{}]]",
-                METRIC_NAMES.join(", ")
+                "satisfy constraint: [Member must satisfy enum value set: [{}, ALL]]",
+                SHARD_LEVEL_METRICS.join(", ")
             ),
         );
     }
