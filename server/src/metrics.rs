@@ -32,19 +32,12 @@ pub fn render(engine: &Engine) -> String {
     }
     let mut out = String::with_capacity(4096 + snapshots.len() * 4096);
     for &metric in StreamMetric::ALL {
-        let family = family_name(
-            "shardlog_stream_",
-            metric.name(),
-            metric.statistic(),
-            metric.unit(),
-        );
-        header(
+        let family = begin_family(
             &mut out,
-            &family,
+            "stream",
             metric.name(),
             metric.statistic(),
             metric.unit(),
-            "stream",
         );
         for snapshot in &snapshots {
             let _ = writeln!(
@@ -56,19 +49,12 @@ pub fn render(engine: &Engine) -> String {
         }
     }
     for &metric in ShardMetric::ALL {
-        let family = family_name(
-            "shardlog_shard_",
-            metric.name(),
-            metric.statistic(),
-            metric.unit(),
-        );
-        header(
+        let family = begin_family(
             &mut out,
-            &family,
+            "shard",
             metric.name(),
             metric.statistic(),
             metric.unit(),
-            "shard",
         );
         for snapshot in &snapshots {
             for shard in &snapshot.shards {
@@ -85,14 +71,16 @@ pub fn render(engine: &Engine) -> String {
     out
 }
 
-fn header(
+/// Writes the HELP and TYPE lines of the `level` ("stream" or "shard") family of a Kinesis metric
+/// and returns the family's name (`shardlog_<level>_...`).
+fn begin_family(
     out: &mut String,
-    family: &str,
+    level: &str,
     kinesis_name: &str,
     statistic: Statistic,
     unit: Unit,
-    level: &str,
-) {
+) -> String {
+    let family = family_name(&format!("shardlog_{level}_"), kinesis_name, statistic, unit);
     let kind = if statistic.is_cumulative() {
         "counter"
     } else {
@@ -105,6 +93,7 @@ fn header(
         unit.as_str()
     );
     let _ = writeln!(out, "# TYPE {family} {kind}");
+    family
 }
 
 /// `GetRecords.Latency` (Sum, Microseconds) → `<prefix>get_records_latency_microseconds_sum`;
