@@ -423,22 +423,8 @@ fn parse_amz_date(text: &str) -> Option<i64> {
 
 /// Formats Unix seconds as `20150830T123600Z`.
 fn format_amz_date(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
     let of_day = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_shifted = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_shifted + 2) / 5 + 1;
-    let month = if month_shifted < 10 {
-        month_shifted + 3
-    } else {
-        month_shifted - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = shardlog::clock::civil_date(secs.div_euclid(86_400));
     format!(
         "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
         of_day / 3600,

@@ -356,24 +356,10 @@ fn java_date(unix_ms: u64) -> String {
     let secs = unix_ms / 1000;
     let days = secs / 86_400;
     let (hour, minute, second) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = crate::clock::civil_date(days as i64);
     let weekday = DAYS.get((days % 7) as usize).copied().unwrap_or("Thu");
     let month_name = MONTHS
-        .get(usize::try_from(month - 1).unwrap_or(0))
+        .get(month.saturating_sub(1) as usize)
         .copied()
         .unwrap_or("Jan");
     format!("{weekday} {month_name} {day:02} {hour:02}:{minute:02}:{second:02} UTC {year}")
