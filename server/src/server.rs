@@ -179,17 +179,7 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Reply {
         }
         (&Method::OPTIONS, _) => (preflight(&request), Log::default()),
         (&Method::POST, _) => api(&state, request).await,
-        _ => (
-            plain(
-                StatusCode::FORBIDDEN,
-                "application/xml",
-                Bytes::from_static(
-                    b"<AccessDeniedException>\n  <Message>Unable to determine service/operation \
-                      name to be authorized</Message>\n</AccessDeniedException>\n",
-                ),
-            ),
-            Log::default(),
-        ),
+        _ => (access_denied(), Log::default()),
     };
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -306,14 +296,7 @@ fn execute(state: &State, parts: &http::request::Parts, body: &[u8]) -> (Reply, 
     let Some(protocol) = protocol else {
         // Neither JSON nor CBOR: the front end answers in XML, as it cannot know the encoding.
         let reply = if target.split_once('.').is_none() {
-            plain(
-                StatusCode::FORBIDDEN,
-                "application/xml",
-                Bytes::from_static(
-                    b"<AccessDeniedException>\n  <Message>Unable to determine service/operation \
-                      name to be authorized</Message>\n</AccessDeniedException>\n",
-                ),
-            )
+            access_denied()
         } else {
             plain(
                 StatusCode::NOT_FOUND,
@@ -324,18 +307,7 @@ fn execute(state: &State, parts: &http::request::Parts, body: &[u8]) -> (Reply, 
         return (reply, log);
     };
     let result = (|| {
-        let tree = if body.is_empty() {
-            None
-        } else {
-            Some(protocol.decode(body))
-        };
-        let Some(operation) = operation else {
-            return Err(ApiError::bare("UnknownOperationException"));
-        };
-        let tree = match tree {
-            None => return Err(ApiError::bare("SerializationException")),
-            Some(tree) => tree?,
-        };
+        let (operation, tree) = crate::ops::read_call(protocol, operation, body)?;
         let fields = Fields::new(&tree, protocol);
         log.stream = stream_named(&fields);
         state.config.credentials.check(parts, body, unix_secs())?;
@@ -361,6 +333,19 @@ fn execute(state: &State, parts: &http::request::Parts, body: &[u8]) -> (Reply, 
             (error_reply(protocol, &error), log)
         }
     }
+}
+
+/// The front end's XML answer to a request it cannot tie to an operation (no JSON or CBOR body
+/// type and no target, or not a POST at all).
+fn access_denied() -> Reply {
+    plain(
+        StatusCode::FORBIDDEN,
+        "application/xml",
+        Bytes::from_static(
+            b"<AccessDeniedException>\n  <Message>Unable to determine service/operation name to \
+              be authorized</Message>\n</AccessDeniedException>\n",
+        ),
+    )
 }
 
 /// The stream a request names, for the log (whether or not the request then succeeds).
