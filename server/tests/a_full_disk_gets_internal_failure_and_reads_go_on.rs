@@ -13,6 +13,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use common::{TestServer, bounded, call_json, send_http1};
 use http::{Request, StatusCode};
@@ -72,44 +74,6 @@ fn record_data(id: u64) -> Vec<u8> {
     data
 }
 
-fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let bytes = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let bits = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]);
-        for index in 0..4 {
-            if index <= chunk.len() {
-                out.push(char::from(
-                    ALPHABET[(bits >> (18 - 6 * index)) as usize & 63],
-                ));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn unbase64(text: &str) -> Vec<u8> {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let (mut bits, mut count, mut out) = (0u32, 0, Vec::new());
-    for byte in text.bytes().filter(|byte| *byte != b'=') {
-        let value = ALPHABET.iter().position(|letter| *letter == byte).unwrap() as u32;
-        bits = (bits << 6) | value;
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            out.push((bits >> count) as u8);
-        }
-    }
-    out
-}
-
 fn assert_internal_failure(answer: &common::Answer, what: &str) {
     assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR, "{what}");
     assert_eq!(
@@ -154,7 +118,7 @@ async fn a_full_disk_gets_internal_failure_and_reads_go_on() {
             next_id += ENTRIES_PER_CALL as u64;
             let records: Vec<Value> = ids
                 .iter()
-                .map(|&id| json!({"PartitionKey": "k", "Data": base64(&record_data(id))}))
+                .map(|&id| json!({"PartitionKey": "k", "Data": BASE64.encode(record_data(id))}))
                 .collect();
             let body = json!({"StreamName": "s", "Records": records}).to_string();
             let answer = call_json(addr, "PutRecords", &body).await;
@@ -187,7 +151,7 @@ async fn a_full_disk_gets_internal_failure_and_reads_go_on() {
         assert!(acknowledged.len() >= 30, "only {} records fit", acknowledged.len());
 
         // Single writes fail the same way, as a whole-call InternalFailure.
-        let single = json!({"StreamName": "s", "PartitionKey": "k", "Data": base64(b"late")});
+        let single = json!({"StreamName": "s", "PartitionKey": "k", "Data": BASE64.encode(b"late")});
         let answer = call_json(addr, "PutRecord", &single.to_string()).await;
         assert_internal_failure(&answer, "a PutRecord on a full disk");
 
@@ -209,7 +173,7 @@ async fn a_full_disk_gets_internal_failure_and_reads_go_on() {
             let reply = answer.json();
             let records = reply["Records"].as_array().unwrap();
             for record in records {
-                let data = unbase64(record["Data"].as_str().unwrap());
+                let data = BASE64.decode(record["Data"].as_str().unwrap()).unwrap();
                 let id = u64::from_be_bytes(data[..8].try_into().unwrap());
                 assert_eq!(data, record_data(id), "record {id} is damaged");
                 read.push((id, record["SequenceNumber"].as_str().unwrap().to_owned()));

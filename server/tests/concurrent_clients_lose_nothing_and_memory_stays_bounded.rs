@@ -11,6 +11,8 @@ use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use common::{STEP_TIMEOUT, TestServer, WELL_FORMED_AUTHORIZATION, call_json};
 use http::{Request, StatusCode};
@@ -54,44 +56,6 @@ fn resident_bytes() -> u64 {
 fn record_text(writer: u64, index: u64) -> String {
     let head = format!("{writer:02}-{index:06}-");
     format!("{head}{}", "x".repeat(DATA_BYTES - head.len()))
-}
-
-fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let bytes = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let bits = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]);
-        for index in 0..4 {
-            if index <= chunk.len() {
-                out.push(char::from(
-                    ALPHABET[(bits >> (18 - 6 * index)) as usize & 63],
-                ));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn unbase64(text: &str) -> Vec<u8> {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let (mut bits, mut count, mut out) = (0u32, 0, Vec::new());
-    for byte in text.bytes().filter(|byte| *byte != b'=') {
-        let value = ALPHABET.iter().position(|letter| *letter == byte).unwrap() as u32;
-        bits = (bits << 6) | value;
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            out.push((bits >> count) as u8);
-        }
-    }
-    out
 }
 
 /// One keep-alive HTTP/1.1 connection making JSON calls.
@@ -144,7 +108,7 @@ async fn write(addr: SocketAddr, writer: u64) -> Vec<(u64, String, String)> {
             .iter()
             .map(|&index| {
                 json!({"PartitionKey": format!("w{writer}-k{}", index % KEYS_PER_WRITER),
-                       "Data": base64(record_text(writer, index).as_bytes())})
+                       "Data": BASE64.encode(record_text(writer, index))})
             })
             .collect();
         let reply = client
@@ -198,7 +162,8 @@ async fn tail(
             read.push((
                 record["SequenceNumber"].as_str().unwrap().to_owned(),
                 record["PartitionKey"].as_str().unwrap().to_owned(),
-                String::from_utf8(unbase64(record["Data"].as_str().unwrap())).unwrap(),
+                String::from_utf8(BASE64.decode(record["Data"].as_str().unwrap()).unwrap())
+                    .unwrap(),
             ));
         }
         iterator = reply["NextShardIterator"].as_str().unwrap().to_owned();

@@ -30,6 +30,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use http::StatusCode;
 use shardlog::engine::EngineLimits;
 use shardlog::{Engine, EngineOptions, ManualClock};
@@ -547,7 +549,9 @@ fn to_cbor(key: Option<&str>, value: &serde_json::Value) -> ciborium::Value {
                 Value::Float(number.as_f64().unwrap_or_default())
             }
         }
-        serde_json::Value::String(text) if key == Some("Data") => Value::Bytes(decode_base64(text)),
+        serde_json::Value::String(text) if key == Some("Data") => {
+            Value::Bytes(BASE64.decode(text).expect("seed data is base64"))
+        }
         serde_json::Value::String(text) => Value::Text(text.clone()),
         serde_json::Value::Array(items) => {
             Value::Array(items.iter().map(|item| to_cbor(None, item)).collect())
@@ -559,25 +563,4 @@ fn to_cbor(key: Option<&str>, value: &serde_json::Value) -> ciborium::Value {
                 .collect(),
         ),
     }
-}
-
-/// Standard base64 with padding, for the seeds' `Data` (the server's own decoder is not public).
-fn decode_base64(text: &str) -> Vec<u8> {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut bits = 0u32;
-    let mut bit_count = 0;
-    let mut out = Vec::new();
-    for byte in text.bytes().filter(|byte| *byte != b'=') {
-        let value = ALPHABET
-            .iter()
-            .position(|letter| *letter == byte)
-            .expect("seed data is base64") as u32;
-        bits = (bits << 6) | value;
-        bit_count += 6;
-        if bit_count >= 8 {
-            bit_count -= 8;
-            out.push((bits >> bit_count) as u8);
-        }
-    }
-    out
 }
