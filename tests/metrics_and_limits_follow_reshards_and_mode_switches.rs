@@ -6,8 +6,8 @@
 mod stream_common;
 
 use shardlog::stream::{ShardMetric, StreamMetric, rate_per_second};
-use shardlog::{CreateStream, EngineOptions, PutRecordInput, ShardId, StreamMode};
-use stream_common::{clock, open, options};
+use shardlog::{CreateStream, PutRecordInput, ShardId, StreamMode};
+use stream_common::{clock, open, throttling_options};
 
 const HALF: u128 = 1 << 127;
 
@@ -28,10 +28,7 @@ fn put(stream: &shardlog::Stream, hash_key: u128, count: usize) -> usize {
 fn a_split_keeps_the_parents_counts_and_gives_each_child_its_own_budget() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let options = EngineOptions {
-        enforce_throughput_limits: true,
-        ..options(&clock)
-    };
+    let options = throttling_options(&clock);
     let engine = open(dir.path(), &options);
     let stream = engine
         .create_stream(CreateStream::provisioned("split-metrics", 1))
@@ -84,10 +81,7 @@ fn a_split_keeps_the_parents_counts_and_gives_each_child_its_own_budget() {
 fn on_demand_lifts_the_limits_and_provisioned_restores_them() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let options = EngineOptions {
-        enforce_throughput_limits: true,
-        ..options(&clock)
-    };
+    let options = throttling_options(&clock);
     let engine = open(dir.path(), &options);
     let stream = engine
         .create_stream(CreateStream::provisioned("switching", 1))

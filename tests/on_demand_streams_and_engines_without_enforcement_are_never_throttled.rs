@@ -7,7 +7,7 @@ mod stream_common;
 use shardlog::{
     CreateStream, Engine, EngineOptions, PutRecordInput, ShardId, StartingPosition, Stream,
 };
-use stream_common::{clock, open, options};
+use stream_common::{clock, open, options, throttling_options};
 
 /// Writes 3 000 records and 3 MiB to shard 0 and reads it 20 times, all at one instant.
 fn exceed_every_limit(engine: &Engine, stream: &Stream) {
@@ -52,10 +52,7 @@ fn a_provisioned_stream_is_not_throttled_when_the_engine_does_not_enforce_limits
 fn an_on_demand_stream_is_not_throttled_by_per_shard_limits() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let options = EngineOptions {
-        enforce_throughput_limits: true,
-        ..options(&clock)
-    };
+    let options = throttling_options(&clock);
     let engine = open(dir.path(), &options);
     let stream = engine
         .create_stream(CreateStream::on_demand("elastic"))

@@ -5,8 +5,8 @@
 
 mod stream_common;
 
-use shardlog::{CreateStream, EngineOptions, PutRecordInput, ShardId, StartingPosition};
-use stream_common::{ACCOUNT, assert_error, clock, open, options};
+use shardlog::{CreateStream, PutRecordInput, ShardId, StartingPosition};
+use stream_common::{ACCOUNT, assert_error, clock, open, throttling_options};
 
 const HALF_MIB: usize = 512 * 1024;
 
@@ -14,10 +14,7 @@ const HALF_MIB: usize = 512 * 1024;
 fn five_calls_per_second_then_one_per_200_ms() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let options = EngineOptions {
-        enforce_throughput_limits: true,
-        ..options(&clock)
-    };
+    let options = throttling_options(&clock);
     let engine = open(dir.path(), &options);
     let stream = engine
         .create_stream(CreateStream::provisioned("calls", 1))
@@ -78,10 +75,7 @@ fn five_calls_per_second_then_one_per_200_ms() {
 fn two_mib_per_second_charged_after_each_call() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let options = EngineOptions {
-        enforce_throughput_limits: true,
-        ..options(&clock)
-    };
+    let options = throttling_options(&clock);
     let engine = open(dir.path(), &options);
     let stream = engine
         .create_stream(CreateStream::provisioned("bytes", 1))

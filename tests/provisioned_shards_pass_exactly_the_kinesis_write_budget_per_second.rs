@@ -4,18 +4,8 @@
 
 mod stream_common;
 
-use std::sync::Arc;
-
-use shardlog::{CreateStream, Engine, EngineOptions, PutRecordInput, ShardId, Stream};
-use stream_common::{ACCOUNT, assert_error, clock, open, options};
-
-fn enforcing(dir: &std::path::Path, clock: &Arc<shardlog::ManualClock>) -> Engine {
-    let options = EngineOptions {
-        enforce_throughput_limits: true,
-        ..options(clock)
-    };
-    open(dir, &options)
-}
+use shardlog::{CreateStream, PutRecordInput, ShardId, Stream};
+use stream_common::{ACCOUNT, assert_error, clock, open, throttling_options};
 
 /// Puts `count` records of `data`, returning how many were accepted; every refusal must be the
 /// throttling error.
@@ -38,7 +28,7 @@ fn put_many(stream: &Stream, count: usize, data: &[u8]) -> usize {
 fn a_shard_takes_1000_records_per_second_and_refuses_the_1001st() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let engine = enforcing(dir.path(), &clock);
+    let engine = open(dir.path(), &throttling_options(&clock));
     let stream = engine
         .create_stream(CreateStream::provisioned("records", 1))
         .unwrap();
@@ -76,7 +66,7 @@ fn a_shard_takes_1000_records_per_second_and_refuses_the_1001st() {
 fn a_shard_takes_1_mib_per_second_counting_partition_keys() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let engine = enforcing(dir.path(), &clock);
+    let engine = open(dir.path(), &throttling_options(&clock));
     let stream = engine
         .create_stream(CreateStream::provisioned("bytes", 1))
         .unwrap();

@@ -5,10 +5,8 @@
 mod stream_common;
 
 use shardlog::stream::StreamMetric;
-use shardlog::{
-    CreateStream, EngineOptions, PutRecordInput, PutRecordsResult, ShardId, StartingPosition,
-};
-use stream_common::{ACCOUNT, clock, open, options, read_typed};
+use shardlog::{CreateStream, PutRecordInput, PutRecordsResult, ShardId, StartingPosition};
+use stream_common::{ACCOUNT, clock, open, read_typed, throttling_options};
 
 /// Hash keys routed to shard 0 and shard 1 of a two-shard stream (split at 2^127).
 const SHARD_0_KEY: u128 = 1;
@@ -18,10 +16,7 @@ const SHARD_1_KEY: u128 = u128::MAX;
 fn entries_over_budget_fail_alone_and_the_rest_are_stored() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let options = EngineOptions {
-        enforce_throughput_limits: true,
-        ..options(&clock)
-    };
+    let options = throttling_options(&clock);
     let engine = open(dir.path(), &options);
     let stream = engine
         .create_stream(CreateStream::provisioned("batches", 2))
@@ -126,10 +121,7 @@ fn entries_over_budget_fail_alone_and_the_rest_are_stored() {
 fn a_call_whose_every_entry_is_refused_is_not_a_success() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let options = EngineOptions {
-        enforce_throughput_limits: true,
-        ..options(&clock)
-    };
+    let options = throttling_options(&clock);
     let engine = open(dir.path(), &options);
     let stream = engine
         .create_stream(CreateStream::provisioned("refused", 1))

@@ -36,6 +36,14 @@ pub fn options(clock: &Arc<ManualClock>) -> EngineOptions {
     }
 }
 
+/// [`options`] with Kinesis' per-shard throughput limits enforced on PROVISIONED streams.
+pub fn throttling_options(clock: &Arc<ManualClock>) -> EngineOptions {
+    EngineOptions {
+        enforce_throughput_limits: true,
+        ..options(clock)
+    }
+}
+
 /// Milliseconds in an hour.
 pub const HOUR_MS: u64 = 3_600_000;
 
