@@ -59,7 +59,10 @@ const KEYS: u64 = 13;
 fn engine_options(durability: Durability) -> EngineOptions {
     EngineOptions {
         durability,
-        segment_bytes: 1 << 20,
+        segment_bytes: 4 << 20,
+        // Full-size, fully pre-faulted first segments make a reshard (which creates two or one
+        // child logs) last long enough that a kill sent when it starts usually lands inside it.
+        initial_segment_bytes: 4 << 20,
         maintenance_interval: None,
         ..EngineOptions::default()
     }

@@ -33,7 +33,7 @@ pub use self::scaling::OnDemandScaling;
 use self::scaling::ScalingSamples;
 use crate::clock::{Clock, SystemClock};
 use crate::error::LogError;
-use crate::log::{DEFAULT_SEGMENT_BYTES, Durability};
+use crate::log::{DEFAULT_INITIAL_SEGMENT_BYTES, DEFAULT_SEGMENT_BYTES, Durability};
 use crate::stream::iterator::IteratorToken;
 use crate::stream::{
     GetRecordsOutput, HashKeyRange, ListShardsFrom, ListShardsOutput, ShardMeta, Stream,
@@ -55,8 +55,12 @@ pub const MAX_RECORD_SIZE_KIB_RANGE: std::ops::RangeInclusive<u32> = 1024..=1024
 pub struct EngineOptions {
     /// When appended records reach the disk (for every shard).
     pub durability: Durability,
-    /// Preallocated size of each segment file.
+    /// Largest preallocated size of a segment file: a shard's segments grow to it as it proves busy.
     pub segment_bytes: u64,
+    /// Size of a new shard's first segment (see [`LogOptions::initial_segment_bytes`]).
+    ///
+    /// [`LogOptions::initial_segment_bytes`]: crate::log::LogOptions::initial_segment_bytes
+    pub initial_segment_bytes: u64,
     /// How long a new stream stays CREATING, in ms (Kinesis takes seconds; the library default is 0).
     pub create_delay_ms: u64,
     /// How long a stream stays UPDATING after a reshard or a mode switch, in ms (default 0). The
@@ -69,7 +73,7 @@ pub struct EngineOptions {
     pub region: String,
     /// Where time comes from.
     pub clock: Arc<dyn Clock>,
-    /// How many streams and shards the engine accepts.
+    /// How many streams and open shards the engine accepts (see [`EngineLimits`]).
     pub limits: EngineLimits,
     /// When ON_DEMAND streams split hot shards (see `engine/scaling.rs` for the rule).
     pub on_demand: OnDemandScaling,
@@ -89,6 +93,7 @@ impl Default for EngineOptions {
         EngineOptions {
             durability: Durability::PageCache,
             segment_bytes: DEFAULT_SEGMENT_BYTES,
+            initial_segment_bytes: DEFAULT_INITIAL_SEGMENT_BYTES,
             create_delay_ms: 0,
             update_delay_ms: 0,
             account_id: "000000000000".to_owned(),
@@ -186,6 +191,7 @@ impl Engine {
             region: options.region,
             durability: options.durability,
             segment_bytes: options.segment_bytes,
+            initial_segment_bytes: options.initial_segment_bytes,
             update_delay_ms: options.update_delay_ms,
             max_shards_per_stream: options.limits.max_shards_per_stream,
             max_open_shards: options.limits.max_open_shards,

@@ -17,7 +17,7 @@ use super::checksum;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::frame::{u32_at, u64_at};
 use crate::sequence::ShardIdentity;
@@ -131,9 +131,10 @@ pub enum CheckpointError {
     Damaged,
 }
 
-/// The open checkpoint file.
+/// The checkpoint file, by path: it is opened for each write (a write is followed by an fdatasync
+/// that costs far more than the open), so an idle shard holds no file descriptor.
 pub struct CheckpointFile {
-    file: File,
+    path: PathBuf,
     current: Checkpoint,
 }
 
@@ -160,7 +161,7 @@ impl CheckpointFile {
             .flatten()
             .max_by_key(|checkpoint| checkpoint.generation)
             .ok_or(CheckpointError::Damaged)?;
-        Ok(Some(CheckpointFile { file, current }))
+        Ok(Some(CheckpointFile { path, current }))
     }
 
     /// Creates the checkpoint file of a new shard, durably (file and directory entry). It is
@@ -175,15 +176,18 @@ impl CheckpointFile {
             .truncate(true)
             .open(&temporary)?;
         file.set_len((SLOT_BYTES * 2) as u64)?;
+        drop(file);
         let mut checkpoint_file = CheckpointFile {
-            file,
+            path: temporary,
             current: Checkpoint {
                 generation: 0,
                 ..initial
             },
         };
         checkpoint_file.write(initial)?;
-        std::fs::rename(&temporary, dir.join(FILE_NAME))?;
+        let path = dir.join(FILE_NAME);
+        std::fs::rename(&checkpoint_file.path, &path)?;
+        checkpoint_file.path = path;
         super::segment::sync_directory(dir)?;
         Ok(checkpoint_file)
     }
@@ -200,8 +204,9 @@ impl CheckpointFile {
             ..next
         };
         let slot_offset = (next.generation % 2) * SLOT_BYTES as u64;
-        self.file.write_all_at(&next.encode(), slot_offset)?;
-        self.file.sync_data()?;
+        let file = OpenOptions::new().write(true).open(&self.path)?;
+        file.write_all_at(&next.encode(), slot_offset)?;
+        file.sync_data()?;
         self.current = next;
         Ok(())
     }

@@ -1,4 +1,4 @@
-//! Getting appended bytes onto the disk: group commit, and the log's background thread.
+//! Getting appended bytes onto the disk: group commit and the failure latch.
 //!
 //! **Group commit.** `sync_to(target)` returns once everything before `target` is durable. One caller
 //! at a time is the leader and syncs the whole published tail (`msync` of the range, which is an
@@ -10,21 +10,14 @@
 //! and retrying the fsync would falsely report success (Linux drops the dirty state after a failed
 //! writeback). Every later append fails with `Latched` until the log is reopened and recovered.
 //!
-//! **Background thread.** One per log. It prepares the next segment (preallocate, map, pre-fault)
-//! when the active one is half full, and in the `Interval` mode syncs the log every interval; in the
-//! `Sync` mode it advances the checkpoint's durable point once a second. It holds the log's shared
-//! state until `stop` joins it.
+//! Periodic syncs (the `Interval` mode) run on the process-wide pool; see `background.rs`.
 
-use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex};
 
 use super::Inner;
 use super::checkpoint::LogPosition;
-use super::options::Durability;
-use super::segment::PreparedSegment;
 use crate::error::{LogError, LogResult};
 
 /// How far the log is known to be on disk, and whether a sync is running.
@@ -144,171 +137,6 @@ impl Inner {
         }
         Ok(reached)
     }
-}
-
-/// Wakes the background thread.
-pub(crate) struct Signal {
-    state: Mutex<SignalState>,
-    wake: Condvar,
-}
-
-#[derive(Default)]
-struct SignalState {
-    segment_wanted: bool,
-    stop: bool,
-}
-
-impl Signal {
-    pub(crate) fn new() -> Signal {
-        Signal {
-            state: Mutex::new(SignalState::default()),
-            wake: Condvar::new(),
-        }
-    }
-
-    /// Asks the background thread to prepare the next segment.
-    pub(crate) fn request_segment(&self) {
-        self.state.lock().segment_wanted = true;
-        self.wake.notify_one();
-    }
-}
-
-/// The log's background thread.
-pub(crate) struct Background {
-    inner: Arc<Inner>,
-    handle: Option<JoinHandle<()>>,
-}
-
-impl Background {
-    /// Starts the thread. If the thread cannot be spawned, the log still works: segments are then
-    /// prepared on the append path and `Interval` syncs do not happen until `sync` or close.
-    pub(crate) fn start(inner: &Arc<Inner>) -> Background {
-        // A thread stopped before (while the log was sealed) left the stop flag set.
-        inner.signal.state.lock().stop = false;
-        let thread_inner = Arc::clone(inner);
-        let handle = std::thread::Builder::new()
-            .name("shardlog-background".to_owned())
-            .spawn(move || run(&thread_inner))
-            .ok();
-        Background {
-            inner: Arc::clone(inner),
-            handle,
-        }
-    }
-
-    /// Stops the thread and waits for it.
-    pub(crate) fn stop(mut self) {
-        self.inner.signal.state.lock().stop = true;
-        self.inner.signal.wake.notify_one();
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.join();
-        }
-    }
-}
-
-/// How often the `Sync` mode writes its durable point to the checkpoint.
-const SYNC_MODE_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
-/// How long the thread sleeps when it has no periodic work.
-const IDLE_WAIT: Duration = Duration::from_secs(3600);
-
-fn run(inner: &Inner) {
-    let period = match inner.options.durability {
-        Durability::PageCache => None,
-        Durability::Interval(interval) => Some(interval),
-        Durability::Sync => Some(SYNC_MODE_CHECKPOINT_INTERVAL),
-    };
-    let mut next_tick = period.map(|period| Instant::now() + period);
-    loop {
-        let segment_wanted = {
-            let mut state = inner.signal.state.lock();
-            while !state.stop && !state.segment_wanted {
-                let deadline = next_tick.unwrap_or_else(|| Instant::now() + IDLE_WAIT);
-                if inner
-                    .signal
-                    .wake
-                    .wait_until(&mut state, deadline)
-                    .timed_out()
-                    && next_tick.is_some()
-                {
-                    break;
-                }
-            }
-            if state.stop {
-                return;
-            }
-            std::mem::take(&mut state.segment_wanted)
-        };
-        if segment_wanted && inner.options.prepare_segments_in_background {
-            prepare_next_segment(inner);
-        }
-        if let (Some(period), Some(tick)) = (period, next_tick)
-            && Instant::now() >= tick
-        {
-            periodic_sync(inner);
-            next_tick = Some(Instant::now() + period);
-        }
-    }
-}
-
-fn prepare_next_segment(inner: &Inner) {
-    {
-        let mut slot = inner.prepared.lock();
-        if slot.segment.is_some() {
-            return;
-        }
-        slot.in_progress = true;
-    }
-    // Preparing takes milliseconds: do it without holding the lock. A failure here is not an
-    // error yet: the writer will try again on the append path and report it there.
-    let prepared = PreparedSegment::create(&inner.dir, inner.options.segment_bytes).ok();
-    let mut slot = inner.prepared.lock();
-    slot.in_progress = false;
-    match prepared {
-        Some(prepared) if slot.segment.is_none() => slot.segment = Some(prepared),
-        Some(prepared) => prepared.discard(),
-        None => {}
-    }
-    inner.prepared_ready.notify_all();
-}
-
-/// The next segment, as the background thread prepares it.
-#[derive(Default)]
-pub(crate) struct PreparedSlot {
-    /// Ready to be put into service.
-    pub segment: Option<PreparedSegment>,
-    /// The background thread is preparing one right now.
-    pub in_progress: bool,
-}
-
-impl Inner {
-    /// The prepared segment: the one ready, or the one the background thread is preparing (waited
-    /// for: preparing a second one at the same time would only slow both down), or a new one.
-    pub(crate) fn take_prepared_segment(&self) -> std::io::Result<PreparedSegment> {
-        let mut slot = self.prepared.lock();
-        while slot.segment.is_none() && slot.in_progress {
-            self.prepared_ready.wait(&mut slot);
-        }
-        match slot.segment.take() {
-            Some(prepared) => Ok(prepared),
-            None => {
-                drop(slot);
-                PreparedSegment::create(&self.dir, self.options.segment_bytes)
-            }
-        }
-    }
-}
-
-fn periodic_sync(inner: &Inner) {
-    if inner.latched.load(std::sync::atomic::Ordering::Acquire) {
-        return; // nothing is retried after a failure; appends report it
-    }
-    if inner.options.durability != Durability::Sync {
-        let end = inner.end_position();
-        if inner.sync_to(end).is_err() {
-            return; // latched; appends report it
-        }
-    }
-    let _ = inner.write_durable_checkpoint();
 }
 
 /// Wakes readers blocked in `LogReader::wait_for_records` when records are published.

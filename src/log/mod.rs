@@ -6,22 +6,32 @@
 //!   00000000000000000000.seg      sealed segment: frames with counters in [0, 81920)
 //!   00000000000000000000.idx      its sparse index (a cache)
 //!   00000000000000081920.seg      the active segment, preallocated and memory-mapped
-//!   segment.prepared.<n>          the next segment, preallocated and pre-faulted in the background
+//!   segment.prepared.<n>          the next segment, preallocated on the background pool
 //! ```
+//!
+//! A shard costs what it holds. Its first segment is small ([`LogOptions::initial_segment_bytes`]);
+//! each next one is four times the last, up to [`LogOptions::segment_bytes`], so only a shard that
+//! proves busy gets large segments. A sealed segment is trimmed to its data. Segments are mapped
+//! only while used and no file descriptor stays open (`mapping.rs`), and a log has no thread of
+//! its own: work ahead of the writer and periodic syncs run on one process-wide pool
+//! (`background.rs`).
 //!
 //! One writer (appends are serialized by a mutex) and any number of readers. Readers never take the
 //! writer's lock: they read up to a segment's published length, which the writer advances with a
 //! single Release store after copying frames into the mapping (see `segment.rs`).
 //!
-//! Parts: `frame` (record encoding), `segment` (one mapped file), `index` (sparse index),
-//! `checkpoint` (what recovery cannot derive), `recovery` (open), `durability` (syncs, group commit
-//! and the background thread), `reader` (iterating and seeking).
+//! Parts: `frame` (record encoding), `segment` (one segment file), `mapping` (mappings and the
+//! cache that bounds them), `index` (sparse index), `checkpoint` (what recovery cannot derive),
+//! `recovery` (open), `durability` (group commit, failure latch), `background` (the pool),
+//! `reader` (iterating and seeking).
 
+mod background;
 mod checkpoint;
 mod checksum;
 mod durability;
 pub mod frame;
 mod index;
+mod mapping;
 mod options;
 mod reader;
 mod recovery;
@@ -30,22 +40,31 @@ mod segment;
 mod tests;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 
 use parking_lot::{Mutex, RwLock};
 
+pub use self::background::{background_threads, background_threads_max};
 pub use self::checkpoint::LogPosition;
 pub use self::frame::FrameError;
-pub use self::options::{DEFAULT_SEGMENT_BYTES, Durability, LogOptions};
+pub use self::mapping::{
+    DEFAULT_MAPPING_CACHE_CAPACITY, mapped_segments, mapping_cache_capacity,
+    set_mapping_cache_capacity,
+};
+pub use self::options::{
+    DEFAULT_INITIAL_SEGMENT_BYTES, DEFAULT_SEGMENT_BYTES, Durability, LogOptions,
+};
 pub use self::reader::{LogReader, SeekTo};
 pub use self::recovery::{RecoveryReport, Truncation};
 
+use self::background::{Job, PREFAULT_WINDOW_BYTES, PreparedSlot};
 use self::checkpoint::{Checkpoint, CheckpointFile};
-use self::durability::{AppendNotifier, Background, PreparedSlot, Signal, SyncProgress};
+use self::durability::{AppendNotifier, SyncProgress};
 use self::frame::{FrameFields, PARTITION_KEY_BYTES_MAX};
 use self::index::IndexEntry;
-use self::segment::{PreparedSegment, Segment};
+use self::mapping::Mapping;
+use self::segment::Segment;
 use crate::error::{LogError, LogResult};
 use crate::record::RecordInput;
 use crate::sequence::SequenceNumber;
@@ -72,13 +91,12 @@ pub struct RetentionReport {
 /// threads (appends are serialized) and any number of readers.
 pub struct ShardLog {
     inner: Arc<Inner>,
-    /// `None` once stopped: at close, and while the log is sealed (a sealed log needs neither
-    /// segment preparation nor periodic syncs, and a closed shard should not cost a thread).
-    background: Mutex<Option<Background>>,
 }
 
 /// State shared by the log, its readers and its background thread.
 pub(crate) struct Inner {
+    /// This log, for the jobs it gives the background pool.
+    me: Weak<Inner>,
     dir: PathBuf,
     options: LogOptions,
     /// Every live segment in log order; the last one is the active one. Readers clone `Arc`s out.
@@ -94,7 +112,11 @@ pub(crate) struct Inner {
     /// The next segment, prepared in the background.
     prepared: Mutex<PreparedSlot>,
     prepared_ready: parking_lot::Condvar,
-    signal: Signal,
+    /// Open while the pool may work for this log: closed at seal and close (see `background.rs`).
+    background_gate: RwLock<bool>,
+    /// A periodic sync is scheduled on the pool: set by the append that needs one, cleared when it
+    /// starts.
+    sync_scheduled: AtomicBool,
     appended: AppendNotifier,
     /// Fault injection for unit tests: the next sync fails.
     #[cfg(test)]
@@ -111,8 +133,10 @@ struct Writer {
     counter_lease_limit: u64,
     /// Arrival time of the last record: arrivals never decrease within a shard.
     last_arrival_ms: u64,
-    /// The background thread was asked to prepare the segment after the active one.
+    /// The pool was asked to prepare the segment after the active one.
     segment_requested: bool,
+    /// The active segment is pre-faulted, or asked to be, up to here.
+    prefaulted_to: u64,
     closed: bool,
     /// Appends are refused with `Sealed`; see [`ShardLog::seal`].
     sealed: bool,
@@ -138,13 +162,21 @@ impl ShardLog {
             segment_base: active.base_counter(),
             offset: active.published_len(),
         };
-        let inner = Arc::new(Inner {
+        // A segment found on disk is not pre-faulted; the writer asks for its next window at once.
+        let prefaulted_to = if options.prepare_segments_in_background {
+            durable_end.offset
+        } else {
+            u64::MAX
+        };
+        let inner = Arc::new_cyclic(|me| Inner {
+            me: Weak::clone(me),
             writer: Mutex::new(Writer {
                 active,
                 next_counter: recovered.next_counter,
                 counter_lease_limit: recovered.checkpoint.current().counter_lease_limit,
                 last_arrival_ms: recovered.last_arrival_ms,
                 segment_requested: false,
+                prefaulted_to,
                 closed: false,
                 sealed: false,
             }),
@@ -154,7 +186,8 @@ impl ShardLog {
             latched: AtomicBool::new(false),
             prepared: Mutex::new(PreparedSlot::default()),
             prepared_ready: parking_lot::Condvar::new(),
-            signal: Signal::new(),
+            background_gate: RwLock::new(true),
+            sync_scheduled: AtomicBool::new(false),
             appended: AppendNotifier::new(),
             record_data_bytes_max: AtomicUsize::new(options.record_data_bytes_max),
             #[cfg(test)]
@@ -162,14 +195,7 @@ impl ShardLog {
             dir,
             options,
         });
-        let background = Background::start(&inner);
-        Ok((
-            ShardLog {
-                inner,
-                background: Mutex::new(Some(background)),
-            },
-            recovered.report,
-        ))
+        Ok((ShardLog { inner }, recovered.report))
     }
 
     /// Appends one record and returns its sequence number.
@@ -218,8 +244,11 @@ impl ShardLog {
                     "the clock reads {arrival_ms} ms, past what a sequence number can encode"
                 )));
             }
+            // The active segment's mapping, held for this call only, so an idle log holds none.
+            let mut mapping = None;
             for record in records {
-                let assigned = inner.append_locked(&mut writer, record, arrival_ms)?;
+                let assigned =
+                    inner.append_locked(&mut writer, &mut mapping, record, arrival_ms)?;
                 on_assigned(assigned);
             }
             LogPosition {
@@ -231,6 +260,7 @@ impl ShardLog {
         if inner.options.durability == Durability::Sync {
             inner.sync_to(end)?;
         }
+        inner.schedule_periodic_sync();
         Ok(())
     }
 
@@ -297,52 +327,53 @@ impl ShardLog {
     /// first, so once this returns the log's contents are final. Readers are unaffected.
     /// Sealing a sealed log only syncs again. The seal is not stored: the stream's catalog says
     /// which shards are closed, and seals their logs again when it opens them.
+    ///
+    /// The active segment is trimmed to its data, so a closed shard costs its records and no more.
     pub fn seal(&self) -> LogResult<()> {
-        let mut writer = self.inner.writer.lock();
-        if writer.closed {
-            return Err(LogError::Closed);
+        let inner = &*self.inner;
+        {
+            let mut writer = inner.writer.lock();
+            if writer.closed {
+                return Err(LogError::Closed);
+            }
+            writer.sealed = true;
         }
-        writer.sealed = true;
+        inner.stop_background();
+        let writer = inner.writer.lock();
         let end = LogPosition {
             segment_base: writer.active.base_counter(),
             offset: writer.active.published_len(),
         };
+        inner.sync_to(end)?;
+        if !writer.active.is_sealed() {
+            writer
+                .active
+                .seal(true)
+                .map_err(|error| inner.fail("trimming the sealed log's last segment", error))?;
+            writer.active.write_index_file();
+        }
         drop(writer);
-        self.stop_background();
-        self.inner.sync_to(end)?;
-        self.inner.write_durable_checkpoint()
+        inner.write_durable_checkpoint()
     }
 
     /// Gives the log up without closing it: appends and retention fail with `Closed` from now on,
     /// and dropping it writes nothing, so its directory can be deleted while readers still hold
     /// records or readers of it (their mappings stay valid). For a shard that expired.
     pub(crate) fn abandon(&self) {
-        self.stop_background();
+        self.inner.stop_background();
         self.inner.writer.lock().closed = true;
-    }
-
-    /// Stops the background thread and deletes the segment it prepared, if any.
-    fn stop_background(&self) {
-        if let Some(background) = self.background.lock().take() {
-            background.stop();
-        }
-        if let Some(prepared) = self.inner.prepared.lock().segment.take() {
-            prepared.discard();
-        }
     }
 
     /// Sets or clears the seal without syncing: for a log whose shard the catalog says is closed
     /// (sealed and synced before the catalog said so), and for undoing a reshard whose catalog
     /// update failed.
+    /// A log unsealed this way whose last segment was trimmed continues in a new segment.
     pub(crate) fn set_sealed(&self, sealed: bool) {
         self.inner.writer.lock().sealed = sealed;
         if sealed {
-            self.stop_background();
+            self.inner.stop_background();
         } else {
-            let mut background = self.background.lock();
-            if background.is_none() {
-                *background = Some(Background::start(&self.inner));
-            }
+            self.inner.start_background();
         }
     }
 
@@ -410,7 +441,7 @@ impl ShardLog {
     }
 
     fn shutdown(&mut self) -> LogResult<()> {
-        self.stop_background();
+        self.inner.stop_background();
         let inner = &*self.inner;
         let mut writer = inner.writer.lock();
         if writer.closed {
@@ -438,9 +469,6 @@ impl ShardLog {
         checkpoint
             .write(clean)
             .map_err(|error| LogError::io("writing checkpoint", &inner.dir, error))?;
-        if let Some(prepared) = inner.prepared.lock().segment.take() {
-            prepared.discard();
-        }
         Ok(())
     }
 }
@@ -455,9 +483,12 @@ impl Drop for ShardLog {
 
 impl Inner {
     /// Appends one validated record with the writer lock held.
+    ///
+    /// `mapping` caches the active segment's mapping for one append call; a roll empties it.
     fn append_locked(
         &self,
         writer: &mut Writer,
+        mapping: &mut Option<Arc<Mapping>>,
         record: &RecordInput<'_>,
         arrival_ms: u64,
     ) -> LogResult<SequenceNumber> {
@@ -481,10 +512,14 @@ impl Inner {
             arrival_ms / 1000,
         );
         let frame_len = fields.encoded_len() as u64;
-        if writer.active.published_len() + frame_len > writer.active.capacity_bytes() {
-            // A frame larger than a default segment's room (the record size limit was raised
-            // after the segment size was chosen) gets a segment of its own size.
+        if writer.active.is_sealed()
+            || writer.active.published_len() + frame_len > writer.active.capacity_bytes()
+        {
+            // A sealed active segment was trimmed by `seal`; a frame larger than a segment's room
+            // (a young shard's small segment, or a record size limit raised after the segment size
+            // was chosen) gets a segment of at least its own size.
             self.roll(writer, segment::SEGMENT_HEADER_BYTES + frame_len)?;
+            *mapping = None;
         }
         let segment = &writer.active;
         let position = segment.published_len();
@@ -493,11 +528,21 @@ impl Inner {
                 "a frame of {frame_len} bytes does not fit in a fresh segment"
             )));
         }
-        // SAFETY: this thread holds the writer lock, so it is the only writer; the range starts at
-        // the published end and was just checked to lie inside the mapping.
-        let tail = unsafe { segment.unpublished_tail(position, frame_len as usize) };
+        let target = match mapping {
+            Some(target) => target,
+            None => mapping.insert(
+                segment
+                    .mapping()
+                    .map_err(|error| self.fail("mapping the active segment", error))?,
+            ),
+        };
+        // SAFETY: this thread holds the writer lock, so it is the only writer; the segment is not
+        // sealed, and the range starts at the published end and was just checked to lie inside
+        // the file (whose whole length the mapping covers: the file only shrinks once sealed).
+        let tail = unsafe { segment.unpublished_tail(target, position, frame_len as usize) };
         frame::encode(&fields, tail);
-        segment.publish(position + frame_len, fields.counter, arrival_ms);
+        let end = position + frame_len;
+        segment.publish(end, fields.counter, arrival_ms);
         segment.index_if_due(IndexEntry {
             counter: fields.counter,
             arrival_ms,
@@ -506,11 +551,45 @@ impl Inner {
         writer.next_counter += 1;
         writer.last_arrival_ms = arrival_ms;
         if !writer.segment_requested && position * 2 > segment.capacity_bytes() {
-            // Half full: have the next segment preallocated and pre-faulted before it is needed.
-            self.signal.request_segment();
+            // Half full: have the next segment prepared before it is needed.
+            if self.options.prepare_segments_in_background {
+                self.request_segment(self.options.next_segment_bytes(segment.capacity_bytes()));
+            }
             writer.segment_requested = true;
         }
+        if end + PREFAULT_WINDOW_BYTES / 2 > writer.prefaulted_to {
+            self.request_prefault(writer);
+        }
         Ok(sequence_number)
+    }
+
+    /// Asks the pool to pre-fault the active segment's next window, if it has one.
+    fn request_prefault(&self, writer: &mut Writer) {
+        let from = writer.prefaulted_to;
+        let capacity = writer.active.capacity_bytes();
+        if from >= capacity {
+            return;
+        }
+        let len = PREFAULT_WINDOW_BYTES.min(capacity - from);
+        writer.prefaulted_to = from + len;
+        background::submit(Job::Prefault {
+            log: Weak::clone(&self.me),
+            segment: Arc::clone(&writer.active),
+            from,
+            len,
+        });
+    }
+
+    /// Has the pool sync this log a period from now, unless a sync is already scheduled.
+    fn schedule_periodic_sync(&self) {
+        let Some(period) = background::sync_period(self.options.durability) else {
+            return;
+        };
+        if !self.sync_scheduled.load(Ordering::Acquire)
+            && !self.sync_scheduled.swap(true, Ordering::AcqRel)
+        {
+            background::sync_after(period, Weak::clone(&self.me));
+        }
     }
 
     /// Makes a larger counter lease durable before any counter beyond the current one is used.
@@ -536,15 +615,14 @@ impl Inner {
     /// Seals the active segment and puts the next one into service.
     fn roll(&self, writer: &mut Writer, min_capacity_bytes: u64) -> LogResult<()> {
         let durable = self.options.durability.syncs();
-        let mut prepared = self
-            .take_prepared_segment()
-            .map_err(|error| self.fail("preparing a segment", error))?;
-        if prepared.capacity_bytes() < min_capacity_bytes {
-            prepared.discard();
-            prepared = PreparedSegment::create(&self.dir, min_capacity_bytes)
-                .map_err(|error| self.fail("preparing a segment", error))?;
-        }
         let retired = Arc::clone(&writer.active);
+        let capacity = self
+            .options
+            .next_segment_bytes(retired.capacity_bytes())
+            .max(min_capacity_bytes);
+        let prepared = self
+            .take_prepared_segment(capacity)
+            .map_err(|error| self.fail("preparing a segment", error))?;
         // An empty active segment that cannot take the next record (a shorter file from older
         // options) has the very base the new segment gets: the new one replaces it, under the same
         // name, instead of following it. The rename swaps the files atomically, and both have a
@@ -576,7 +654,6 @@ impl Inner {
                 created_ms,
                 durable,
             )
-            .map(Arc::new)
             .map_err(|error| self.fail("activating a segment", error))?;
         next.set_arrival_floor(writer.last_arrival_ms);
         {
@@ -597,6 +674,9 @@ impl Inner {
             self.write_durable_checkpoint()?;
         }
         writer.segment_requested = false;
+        if self.options.prepare_segments_in_background {
+            writer.prefaulted_to = PREFAULT_WINDOW_BYTES.min(next.capacity_bytes());
+        }
         Ok(())
     }
 

@@ -43,13 +43,18 @@ impl Durability {
 pub struct LogOptions {
     /// The shard this log stores; recorded in every segment and checked on open.
     pub identity: ShardIdentity,
-    /// Preallocated size of each segment file, header included.
+    /// Largest preallocated size of a segment file, header included: segments grow to it as the
+    /// shard proves busy (a record larger than it still gets a segment of its own size).
     pub segment_bytes: u64,
+    /// Size of a new shard's first segment, header included. Each next segment is four times the
+    /// last one, up to `segment_bytes`, so an empty or quiet shard costs little.
+    pub initial_segment_bytes: u64,
     /// Largest data blob accepted by `append` (the stream's max record size; Kinesis' default is 1 MiB).
     pub record_data_bytes_max: usize,
     /// When appended records reach the disk.
     pub durability: Durability,
-    /// Prepare (preallocate and pre-fault) the next segment on a background thread.
+    /// Prepare (preallocate and pre-fault) the next segment, and pre-fault the active one a window
+    /// ahead of the writer, on the process-wide background pool.
     pub prepare_segments_in_background: bool,
     /// Where arrival times come from.
     pub clock: Arc<dyn Clock>,
@@ -57,17 +62,26 @@ pub struct LogOptions {
 
 /// Default size of a segment file: 64 MiB.
 pub const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+/// Default size of a new shard's first segment: 32 KiB, so that an empty shard costs less than
+/// 64 KiB of disk and memory.
+pub const DEFAULT_INITIAL_SEGMENT_BYTES: u64 = 32 * 1024;
+/// How much larger each next segment is than the one before it, until `segment_bytes`.
+const SEGMENT_GROWTH_FACTOR: u64 = 4;
 /// Default largest record data: 1 MiB, as Kinesis.
 pub const DEFAULT_RECORD_DATA_BYTES_MAX: usize = 1024 * 1024;
+/// Smallest first segment: one page.
+const FIRST_SEGMENT_BYTES_MIN: u64 = 4096;
 /// Largest segment: 4 GiB keeps every offset within a u32 if a later format wants that.
 pub const SEGMENT_BYTES_MAX: u64 = 1 << 32;
 
 impl LogOptions {
-    /// Defaults for `identity`: 64 MiB segments, 1 MiB records, page-cache durability.
+    /// Defaults for `identity`: segments from 32 KiB growing to 64 MiB, 1 MiB records, page-cache
+    /// durability.
     pub fn new(identity: ShardIdentity) -> LogOptions {
         LogOptions {
             identity,
             segment_bytes: DEFAULT_SEGMENT_BYTES,
+            initial_segment_bytes: DEFAULT_INITIAL_SEGMENT_BYTES,
             record_data_bytes_max: DEFAULT_RECORD_DATA_BYTES_MAX,
             durability: Durability::PageCache,
             prepare_segments_in_background: true,
@@ -81,10 +95,28 @@ impl LogOptions {
         self
     }
 
-    /// Sets the segment size.
+    /// Sets the largest segment size.
     pub fn segment_bytes(mut self, segment_bytes: u64) -> LogOptions {
         self.segment_bytes = segment_bytes;
         self
+    }
+
+    /// Sets the size of a new shard's first segment.
+    pub fn initial_segment_bytes(mut self, bytes: u64) -> LogOptions {
+        self.initial_segment_bytes = bytes;
+        self
+    }
+
+    /// The first segment's size: `initial_segment_bytes`, at most `segment_bytes`.
+    pub(crate) fn first_segment_capacity(&self) -> u64 {
+        self.initial_segment_bytes.min(self.segment_bytes)
+    }
+
+    /// The size of the segment that follows one of `previous_bytes`.
+    pub(crate) fn next_segment_bytes(&self, previous_bytes: u64) -> u64 {
+        previous_bytes
+            .saturating_mul(SEGMENT_GROWTH_FACTOR)
+            .clamp(self.first_segment_capacity(), self.segment_bytes)
     }
 
     /// Sets the largest record data size.
@@ -132,6 +164,12 @@ impl LogOptions {
                 "segment_bytes {} cannot hold a header and one largest record ({} bytes)",
                 self.segment_bytes,
                 SEGMENT_HEADER_BYTES + self.frame_bytes_max()
+            ));
+        }
+        if self.initial_segment_bytes < FIRST_SEGMENT_BYTES_MIN {
+            return invalid(format!(
+                "initial_segment_bytes {} is below {FIRST_SEGMENT_BYTES_MIN}",
+                self.initial_segment_bytes
             ));
         }
         if let Durability::Interval(interval) = self.durability

@@ -122,7 +122,10 @@ impl LogReader {
         while read < max_records {
             // Load `sealed` before the length: if the segment is sealed, the length is final.
             let sealed = self.segment.is_sealed();
-            let bytes = self.segment.published_bytes();
+            let bytes = self
+                .segment
+                .published_bytes()
+                .map_err(|error| LogError::io("mapping segment", self.segment.path(), error))?;
             out.reserve((max_records - read).min(4096));
             while read < max_records {
                 let start = self.offset as usize;
@@ -335,12 +338,20 @@ fn scan_to(
     start: u64,
     is_target: impl Fn(&DecodedFrame) -> bool,
 ) -> LogResult<(Arc<Segment>, u64)> {
+    let published = segment
+        .published_bytes()
+        .map_err(|error| LogError::io("mapping segment", segment.path(), error))?;
     let mut offset = start;
     loop {
-        match segment.frame_at(offset) {
-            Ok(Some(frame)) if is_target(&frame) => return Ok((segment, offset)),
-            Ok(Some(frame)) => offset += frame.frame_len as u64,
-            Ok(None) => return Ok((segment, offset)),
+        let Some(rest) = published
+            .get(offset as usize..)
+            .filter(|rest| !rest.is_empty())
+        else {
+            return Ok((segment, offset));
+        };
+        match frame::decode(rest) {
+            Ok(frame) if is_target(&frame) => return Ok((segment, offset)),
+            Ok(frame) => offset += frame.frame_len as u64,
             Err(error) => return Err(LogError::corrupt(segment.path(), offset, error)),
         }
     }

@@ -168,7 +168,7 @@ fn create(dir: &Path, options: &LogOptions) -> LogResult<Recovered> {
         // The shard directory itself must survive power loss too.
         let _ = segment::sync_directory(parent);
     }
-    let segments = vec![Arc::new(first)];
+    let segments = vec![first];
     Ok(Recovered {
         segments,
         checkpoint,
@@ -183,8 +183,11 @@ fn create(dir: &Path, options: &LogOptions) -> LogResult<Recovered> {
     })
 }
 
-fn create_first_segment(dir: &Path, options: &LogOptions) -> LogResult<Segment> {
-    PreparedSegment::create(dir, options.segment_bytes)
+/// A new shard's first segment is small ([`LogOptions::initial_segment_bytes`]): an empty shard
+/// costs little, and later segments grow as the shard proves busy.
+fn create_first_segment(dir: &Path, options: &LogOptions) -> LogResult<Arc<Segment>> {
+    let capacity = options.first_segment_capacity();
+    PreparedSegment::create(dir, capacity, capacity)
         .and_then(|prepared| {
             prepared.activate(dir, options.identity, 0, options.clock.now_ms(), true)
         })
@@ -241,7 +244,7 @@ impl Recovery<'_> {
         for (i, &base) in bases.iter().enumerate() {
             let path = self.segment_path(base);
             match Segment::open(&path, self.options.identity, base) {
-                Ok(segment) => self.segments.push(Arc::new(segment)),
+                Ok(segment) => self.segments.push(segment),
                 Err(SegmentOpenError::Io(error)) => {
                     return Err(LogError::io("opening segment", &path, error));
                 }
@@ -404,7 +407,7 @@ impl Recovery<'_> {
 
     /// Whether the segment's index file (written when it was sealed) says its data ends exactly
     /// where the scan stopped.
-    fn index_file_confirms_end(&self, segment: &Segment) -> bool {
+    fn index_file_confirms_end(&self, segment: &Arc<Segment>) -> bool {
         index::read_file(&segment.index_path()).is_some_and(|(summary, _)| {
             summary.covered_len == segment.published_len()
                 && Some(summary.last_counter) == segment.last_counter()
@@ -423,7 +426,7 @@ impl Recovery<'_> {
 
     /// Loads a segment's index file if it exists and covers exactly `used_len` bytes; publishes the
     /// segment up to there. False if the file is missing or in doubt.
-    fn load_index_file(&mut self, segment: &Segment, used_len: u64) -> bool {
+    fn load_index_file(&mut self, segment: &Arc<Segment>, used_len: u64) -> bool {
         if used_len == SEGMENT_HEADER_BYTES {
             return true; // an empty segment: nothing to index
         }
@@ -452,10 +455,13 @@ impl Recovery<'_> {
     }
 
     /// Validates frames from the segment start up to `limit`, publishing and indexing each valid one.
-    fn scan(&mut self, segment: &Segment, limit: u64) -> LogResult<ScanEnd> {
+    fn scan(&mut self, segment: &Arc<Segment>, limit: u64) -> LogResult<ScanEnd> {
         if limit > SEGMENT_HEADER_BYTES {
             self.report.indexes_rebuilt += 1;
         }
+        let view = segment
+            .recovery_view()
+            .map_err(|error| LogError::io("mapping segment", segment.path(), error))?;
         let mut offset = SEGMENT_HEADER_BYTES;
         let counter_ceiling = self.next_base_after(segment.base_counter());
         let limit = limit.min(segment.capacity_bytes());
@@ -463,7 +469,7 @@ impl Recovery<'_> {
             if offset >= limit {
                 break ScanEnd::Clean;
             }
-            let Some(bytes) = segment.mapped_range(offset, limit) else {
+            let Some(bytes) = view.range(offset, limit) else {
                 break ScanEnd::Clean;
             };
             let frame = match frame::decode(bytes) {

@@ -24,10 +24,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use bytes::Bytes;
-use memmap2::{Advice, MmapOptions, MmapRaw};
+use memmap2::MmapOptions;
+use parking_lot::RwLock;
 
-use super::frame::{self, DecodedFrame, FrameError};
+use super::frame;
 use super::index::{IndexEntry, IndexSummary, SparseIndex};
+use super::mapping::{self, Mapping};
 use crate::sequence::ShardIdentity;
 
 /// Bytes of the segment header; the first frame starts here.
@@ -116,18 +118,21 @@ pub fn check_header(
     Ok(())
 }
 
-/// A preallocated, mapped and pre-faulted file waiting to become the next segment.
+/// A preallocated, mapped file waiting to become the next segment, its first pages pre-faulted.
 pub struct PreparedSegment {
     path: PathBuf,
-    file: File,
-    map: MmapRaw,
+    mapping: Mapping,
 }
 
 impl PreparedSegment {
-    /// Creates `segment.prepared.<n>` in `dir`: reserves `capacity_bytes` of real blocks (so a full disk
-    /// is an error here, not a SIGBUS on a later page fault), maps it, and pre-faults every page for
-    /// writing so appends into it do not stall on faults.
-    pub fn create(dir: &Path, capacity_bytes: u64) -> io::Result<PreparedSegment> {
+    /// Creates `segment.prepared.<n>` in `dir`: reserves `capacity_bytes` of real blocks (so a full
+    /// disk is an error here, not a SIGBUS on a later page fault), maps it, and pre-faults its first
+    /// `prefault_bytes` for writing so the first appends into it do not stall on faults.
+    pub fn create(
+        dir: &Path,
+        capacity_bytes: u64,
+        prefault_bytes: u64,
+    ) -> io::Result<PreparedSegment> {
         // A process-wide number keeps a background preparation and a fallback one on the append
         // path from ever sharing a file.
         static NEXT_PREPARED: AtomicU64 = AtomicU64::new(0);
@@ -140,14 +145,14 @@ impl PreparedSegment {
             .truncate(true)
             .open(&path)?;
         reserve_blocks(&file, capacity_bytes)?;
-        let map = MmapOptions::new().map_raw(&file)?;
-        prefault_for_writing(&map);
-        Ok(PreparedSegment { path, file, map })
+        let mapping = Mapping::from_raw(MmapOptions::new().map_raw(&file)?);
+        prefault_for_writing(&mapping, prefault_bytes);
+        Ok(PreparedSegment { path, mapping })
     }
 
     /// Size of the file, header included.
     pub fn capacity_bytes(&self) -> u64 {
-        self.map.len() as u64
+        self.mapping.len()
     }
 
     /// Deletes the prepared file instead of using it.
@@ -165,33 +170,37 @@ impl PreparedSegment {
         base_counter: u64,
         created_ms: u64,
         durable: bool,
-    ) -> io::Result<Segment> {
+    ) -> io::Result<Arc<Segment>> {
         let header = encode_header(identity, base_counter, created_ms);
-        if self.map.len() < header.len() {
+        if self.mapping.len() < header.len() as u64 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "segment capacity smaller than its header",
             ));
         }
-        // SAFETY: the prepared mapping is owned by this function alone (no reader has seen it) and is
-        // at least 64 bytes long, checked above.
+        // SAFETY: the prepared mapping is owned by this function alone (no reader has seen it) and
+        // is at least 64 bytes long, checked above.
         unsafe {
-            std::ptr::copy_nonoverlapping(header.as_ptr(), self.map.as_mut_ptr(), header.len());
+            std::ptr::copy_nonoverlapping(header.as_ptr(), self.mapping.as_mut_ptr(), header.len());
         }
         let path = dir.join(file_name(base_counter));
         fs::rename(&self.path, &path)?;
         if durable {
-            self.map.flush_range(0, header.len())?;
+            self.mapping.flush_range(0, header.len() as u64)?;
             sync_directory(dir)?;
         }
-        Ok(Segment::from_parts(
+        let capacity = self.mapping.len();
+        let segment = Arc::new(Segment::new(
             base_counter,
             path,
-            self.file,
-            self.map,
-            SEGMENT_HEADER_BYTES,
-            None,
-        ))
+            capacity,
+            Some(Arc::new(self.mapping)),
+        ));
+        segment
+            .published_len
+            .store(SEGMENT_HEADER_BYTES, Ordering::Release);
+        mapping::admit(&segment);
+        Ok(segment)
     }
 }
 
@@ -208,25 +217,27 @@ fn reserve_blocks(file: &File, len: u64) -> io::Result<()> {
     }
 }
 
-/// Faults every page of a fresh mapping in for writing, off the append path (MADV_POPULATE_WRITE,
-/// Linux 5.14+; touching each page otherwise).
+/// Faults the first `bytes` of a fresh mapping in for writing, off the append path
+/// (MADV_POPULATE_WRITE, Linux 5.14+; touching each page otherwise).
 ///
 /// Measured on the project machine (single-record appends of 100 bytes, 64 MiB segments, 0.4 and
 /// 2.5 GB written): write-faulting ahead gives 138–222 ns per append, read-faulting ahead (the
-/// first append to each page then takes a write-protect fault) 198–265 ns. The price: the whole
-/// segment is dirty from the start, so a segment that fills more slowly than the kernel's dirty
-/// expiry (30 s) is written back as zeros first and faulted again.
-fn prefault_for_writing(map: &MmapRaw) {
-    if map.advise(Advice::PopulateWrite).is_ok() {
+/// first append to each page then takes a write-protect fault) 198–265 ns. The price: pre-faulted
+/// pages are dirty from the start, which is why only a window ahead of the writer is pre-faulted
+/// (the writer asks for the next window as it goes; see `ShardLog`).
+fn prefault_for_writing(mapping: &Mapping, bytes: u64) {
+    let end = bytes.min(mapping.len());
+    if mapping.populate_for_writing(0, end) {
         return;
     }
     let page = 4096;
     let mut offset = 0;
-    while offset < map.len() {
-        // SAFETY: `offset < len`, the mapping is writable and not yet visible to anyone else;
-        // the byte is rewritten with the value it has (zero), so only the fault has an effect.
+    while offset < end {
+        // SAFETY: `offset < end <= len`, the mapping is writable, backed by reserved blocks and not
+        // yet visible to anyone else; the byte is rewritten with the value it has (zero), so only
+        // the fault has an effect.
         unsafe {
-            let byte = map.as_mut_ptr().add(offset);
+            let byte = mapping.as_mut_ptr().add(offset as usize);
             byte.write_volatile(byte.read_volatile());
         }
         offset += page;
@@ -238,12 +249,20 @@ pub fn sync_directory(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// An open segment: its mapping, publication state and sparse index.
+/// An open segment: its publication state, its sparse index and, while it is used, its mapping.
 pub struct Segment {
     base_counter: u64,
     path: PathBuf,
-    file: File,
-    map: MmapRaw,
+    /// Bytes the file holds. Fixed while the segment takes appends; shrinks once, to the published
+    /// length, when a sealed segment is trimmed.
+    capacity: AtomicU64,
+    /// The mapping, while the segment is in use; the mapping cache takes it back when idle.
+    mapping: RwLock<Option<Arc<Mapping>>>,
+    /// Set on every use; cleared by the mapping cache's clock hand (a second chance).
+    recently_used: AtomicBool,
+    /// The file is deleted: the mapping is kept for the readers still positioned here, since the
+    /// file could not be mapped again.
+    removed: AtomicBool,
     /// Invariant: only grows; bytes below it are whole frames and immutable. Readers never read past it.
     published_len: AtomicU64,
     /// Set, with Release, after the final publish; never cleared.
@@ -255,26 +274,24 @@ pub struct Segment {
 }
 
 impl Segment {
-    fn from_parts(
+    fn new(
         base_counter: u64,
         path: PathBuf,
-        file: File,
-        map: MmapRaw,
-        published_len: u64,
-        last: Option<(u64, u64)>,
+        capacity: u64,
+        mapping: Option<Arc<Mapping>>,
     ) -> Segment {
-        let (last_counter, last_arrival_ms) = last.unwrap_or((u64::MAX, 0));
-        let index = SparseIndex::with_segment_bytes(map.len() as u64);
         Segment {
             base_counter,
             path,
-            file,
-            map,
-            published_len: AtomicU64::new(published_len),
+            capacity: AtomicU64::new(capacity),
+            mapping: RwLock::new(mapping),
+            recently_used: AtomicBool::new(true),
+            removed: AtomicBool::new(false),
+            published_len: AtomicU64::new(0),
             sealed: AtomicBool::new(false),
-            last_counter: AtomicU64::new(last_counter),
-            last_arrival_ms: AtomicU64::new(last_arrival_ms),
-            index,
+            last_counter: AtomicU64::new(u64::MAX),
+            last_arrival_ms: AtomicU64::new(0),
+            index: SparseIndex::with_segment_bytes(capacity),
         }
     }
 
@@ -284,20 +301,27 @@ impl Segment {
         path: &Path,
         identity: ShardIdentity,
         base_counter: u64,
-    ) -> Result<Segment, SegmentOpenError> {
+    ) -> Result<Arc<Segment>, SegmentOpenError> {
         // Every segment is mapped writable: recovery may have to cut any of them, and the last one
         // is appended to.
-        let file = OpenOptions::new().read(true).write(true).open(path)?;
-        let len = file.metadata()?.len();
-        if len < SEGMENT_HEADER_BYTES {
+        let mapping = Mapping::open(path)?;
+        if mapping.len() < SEGMENT_HEADER_BYTES {
             return Err(SegmentOpenError::Header(HeaderError::Short));
         }
-        let map = MmapOptions::new().map_raw(&file)?;
-        let segment = Segment::from_parts(base_counter, path.to_owned(), file, map, 0, None);
-        check_header(segment.file_bytes(), identity, base_counter)?;
+        // SAFETY: the mapping is this function's alone and at least a header long (checked above).
+        let header = unsafe { std::slice::from_raw_parts(mapping.as_ptr(), 64) };
+        check_header(header, identity, base_counter)?;
+        let capacity = mapping.len();
+        let segment = Arc::new(Segment::new(
+            base_counter,
+            path.to_owned(),
+            capacity,
+            Some(Arc::new(mapping)),
+        ));
         segment
             .published_len
             .store(SEGMENT_HEADER_BYTES, Ordering::Release);
+        mapping::admit(&segment);
         Ok(segment)
     }
 
@@ -311,9 +335,9 @@ impl Segment {
         &self.path
     }
 
-    /// Bytes mapped, which is the most the segment can hold.
+    /// Bytes of the file, which is the most the segment can hold.
     pub fn capacity_bytes(&self) -> u64 {
-        self.map.len() as u64
+        self.capacity.load(Ordering::Acquire)
     }
 
     /// The published length, loaded with Acquire.
@@ -342,73 +366,102 @@ impl Segment {
         &self.index
     }
 
-    /// The whole mapped file. Only for open and recovery, before the segment is shared.
-    fn file_bytes(&self) -> &[u8] {
-        // SAFETY: called only while this thread owns the segment exclusively (open/recovery), so no
-        // writer is modifying the mapping; the mapping lives as long as `self`.
-        unsafe { std::slice::from_raw_parts(self.map.as_ptr(), self.map.len()) }
+    /// The segment's mapping, mapped again if the cache took it back.
+    pub fn mapping(self: &Arc<Self>) -> io::Result<Arc<Mapping>> {
+        if !self.recently_used.load(Ordering::Relaxed) {
+            self.recently_used.store(true, Ordering::Relaxed);
+        }
+        if let Some(mapping) = self.mapping.read().as_ref() {
+            return Ok(Arc::clone(mapping));
+        }
+        let mapping = {
+            let mut slot = self.mapping.write();
+            if let Some(mapping) = slot.as_ref() {
+                return Ok(Arc::clone(mapping));
+            }
+            let mapping = Arc::new(Mapping::open(&self.path)?);
+            *slot = Some(Arc::clone(&mapping));
+            mapping
+        };
+        mapping::admit(self);
+        Ok(mapping)
     }
 
-    /// Recovery only: the mapped bytes in `[from, to)`, published or not.
-    pub fn mapped_range(&self, from: u64, to: u64) -> Option<&[u8]> {
-        self.file_bytes().get(from as usize..to as usize)
+    /// Gives the mapping back unless the segment was used since the clock hand last passed (then
+    /// only its use bit is cleared) or is being mapped right now. True if it holds no mapping now.
+    pub(super) fn unmap_if_idle(&self) -> bool {
+        if self.removed.load(Ordering::Acquire) || self.recently_used.swap(false, Ordering::Relaxed)
+        {
+            return false;
+        }
+        match self.mapping.try_write() {
+            Some(mut slot) => {
+                *slot = None;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Recovery only: a view of the whole mapped file, published or not.
+    pub fn recovery_view(self: &Arc<Self>) -> io::Result<RecoveryView> {
+        Ok(RecoveryView {
+            mapping: self.mapping()?,
+        })
     }
 
     /// Recovery only: shrinks the file to the published length (a seal whose trim was lost).
     pub fn trim_to_published(&self) -> io::Result<()> {
-        self.file.set_len(self.published_len())?;
-        self.file.sync_all()
+        self.trim_file(self.published_len(), true)
     }
 
-    /// The published bytes (header included). They are immutable for as long as `self` lives.
-    pub fn published(&self) -> &[u8] {
-        let len = self.published_len() as usize;
-        debug_assert!(len <= self.map.len(), "published length within the mapping");
-        // SAFETY: bytes below `published_len` are never modified after publication (see the module
-        // contract), `len` never exceeds the mapping, and the mapping lives as long as `self`.
-        unsafe { std::slice::from_raw_parts(self.map.as_ptr(), len.min(self.map.len())) }
-    }
-
-    /// The published bytes as a `Bytes` that keeps this segment (and so its mapping) alive: records
-    /// sliced from it stay valid even if the segment is deleted by retention meanwhile.
-    pub fn published_bytes(self: &Arc<Self>) -> Bytes {
-        let len = self.published_len() as usize;
-        Bytes::from_owner(PublishedView {
-            segment: Arc::clone(self),
-            len,
-        })
-    }
-
-    /// Decodes the frame at `offset`, which must lie in the published region.
-    pub fn frame_at(&self, offset: u64) -> Result<Option<DecodedFrame>, FrameError> {
-        let published = self.published();
-        let Some(rest) = published.get(offset as usize..) else {
-            return Ok(None);
-        };
-        if rest.is_empty() {
-            return Ok(None);
+    fn trim_file(&self, len: u64, durable: bool) -> io::Result<()> {
+        let file = OpenOptions::new().write(true).open(&self.path)?;
+        file.set_len(len)?;
+        self.capacity.store(len, Ordering::Release);
+        if durable {
+            file.sync_all()?;
         }
-        frame::decode(rest).map(Some)
+        Ok(())
     }
 
-    /// The writable, unpublished tail `[offset, offset + len)`.
+    /// The published bytes (header included) as a `Bytes` that keeps the mapping alive: records
+    /// sliced from it stay valid even if the segment is unmapped or deleted meanwhile.
+    pub fn published_bytes(self: &Arc<Self>) -> io::Result<Bytes> {
+        let len = self.published_len();
+        let mapping = self.mapping()?;
+        debug_assert!(len <= mapping.len(), "published length within the mapping");
+        Ok(Bytes::from_owner(PublishedView {
+            len: len.min(mapping.len()) as usize,
+            mapping,
+        }))
+    }
+
+    /// The writable, unpublished tail `[offset, offset + len)` of `mapping`, this segment's.
     ///
     /// # Safety
     /// Only the shard's single writer may call this, with `offset >= published_len()` and
-    /// `offset + len <= capacity_bytes()`, and it must not hold two overlapping tails at once.
+    /// `offset + len <= capacity_bytes()` while the segment is not sealed, and it must not hold two
+    /// overlapping tails at once.
     #[allow(clippy::mut_from_ref)] // the unsafe contract gives the writer exclusive use of the tail
-    pub unsafe fn unpublished_tail(&self, offset: u64, len: usize) -> &mut [u8] {
+    pub unsafe fn unpublished_tail<'m>(
+        &self,
+        mapping: &'m Mapping,
+        offset: u64,
+        len: usize,
+    ) -> &'m mut [u8] {
         debug_assert!(
             offset >= self.published_len(),
             "writes go past the published end"
         );
         debug_assert!(
-            offset as usize + len <= self.map.len(),
-            "writes stay in the mapping"
+            offset + len as u64 <= self.capacity_bytes().min(mapping.len()),
+            "writes stay in the file and the mapping"
         );
-        // SAFETY: the caller upholds the contract above: the range is inside the mapping, beyond the
-        // published end (so no reader has a reference into it) and written by one thread only.
-        unsafe { std::slice::from_raw_parts_mut(self.map.as_mut_ptr().add(offset as usize), len) }
+        // SAFETY: the caller upholds the contract above: the range is inside the mapping and the
+        // file, beyond the published end (so no reader has a reference into it) and written by
+        // one thread only.
+        unsafe { std::slice::from_raw_parts_mut(mapping.as_mut_ptr().add(offset as usize), len) }
     }
 
     /// Publishes frames written up to `new_len`; the last of them has `last_counter`, `last_arrival_ms`.
@@ -416,7 +469,7 @@ impl Segment {
         debug_assert!(new_len >= self.published_len(), "published_len only grows");
         debug_assert!(
             new_len <= self.capacity_bytes(),
-            "published_len within the mapping"
+            "published_len within the file"
         );
         self.last_counter.store(last_counter, Ordering::Release);
         self.last_arrival_ms
@@ -433,24 +486,27 @@ impl Segment {
 
     /// Writes dirty pages in `[from, to)` to disk and waits for them (msync MS_SYNC, which on Linux
     /// is fdatasync of the range, including the extent metadata a preallocated file needs).
-    pub fn sync_range(&self, from: u64, to: u64) -> io::Result<()> {
+    pub fn sync_range(self: &Arc<Self>, from: u64, to: u64) -> io::Result<()> {
         if to <= from {
             return Ok(());
         }
-        self.map.flush_range(from as usize, (to - from) as usize)
+        self.mapping()?.flush_range(from, to - from)
     }
 
-    /// Marks the segment finished and trims the file to its used length. With `durable`, the data
-    /// and the new length are on disk when this returns.
-    pub fn seal(&self, durable: bool) -> io::Result<()> {
+    /// Marks the segment finished, trims the file to its used length (the unused tail's blocks and
+    /// pages go back to the system at once) and unmaps it until it is read. With `durable`, the
+    /// data and the new length are on disk when this returns.
+    pub fn seal(self: &Arc<Self>, durable: bool) -> io::Result<()> {
         let used = self.published_len();
         if durable {
             self.sync_range(0, used)?;
         }
         self.sealed.store(true, Ordering::Release);
-        self.file.set_len(used)?;
-        if durable {
-            self.file.sync_all()?;
+        if used < self.capacity_bytes() {
+            self.trim_file(used, durable)?;
+            // The mapping still spans the old length; readers never go past `used`, and the next
+            // mapping will span the trimmed file only.
+            *self.mapping.write() = None;
         }
         Ok(())
     }
@@ -481,19 +537,24 @@ impl Segment {
     /// can ever be found there again, and syncs the result.
     pub fn cut_at(&self, len: u64) -> io::Result<()> {
         debug_assert!(len >= SEGMENT_HEADER_BYTES, "never cut into the header");
-        let file_len = self.file.metadata()?.len();
+        let file = OpenOptions::new().write(true).open(&self.path)?;
+        let file_len = file.metadata()?.len();
         if len < file_len {
-            // Punching a hole and reserving it again leaves zeros and real blocks behind; where the
-            // file system cannot punch, shrinking and growing the file does the same.
-            self.file.set_len(len)?;
-            self.file.set_len(file_len)?;
-            reserve_blocks(&self.file, file_len)?;
+            // Shrinking and growing the file again leaves zeros; reserving the blocks again keeps
+            // writes through the mapping from ever hitting a hole.
+            file.set_len(len)?;
+            file.set_len(file_len)?;
+            reserve_blocks(&file, file_len)?;
         }
-        self.file.sync_all()
+        file.sync_all()
     }
 
-    /// Deletes the segment file and its index file. Readers holding the segment keep their mapping.
-    pub fn remove_files(&self) -> io::Result<()> {
+    /// Deletes the segment file and its index file. The segment keeps (or first takes) a mapping
+    /// that the cache never takes back, so readers still positioned in it read it to its end; it
+    /// goes when the last of them moves on.
+    pub fn remove_files(self: &Arc<Self>) -> io::Result<()> {
+        let _mapped = self.mapping()?;
+        self.removed.store(true, Ordering::Release);
         remove_files_at(&self.path)
     }
 
@@ -503,6 +564,30 @@ impl Segment {
     pub fn set_arrival_floor(&self, arrival_ms: u64) {
         if self.last_counter().is_none() {
             self.last_arrival_ms.store(arrival_ms, Ordering::Release);
+        }
+    }
+}
+
+/// Recovery's view of a whole segment file, written or not.
+pub struct RecoveryView {
+    mapping: Arc<Mapping>,
+}
+
+impl RecoveryView {
+    /// The mapped bytes in `[from, to)`, or `None` outside the mapping.
+    pub fn range(&self, from: u64, to: u64) -> Option<&[u8]> {
+        if from > to || to > self.mapping.len() {
+            return None;
+        }
+        // SAFETY: recovery owns the log exclusively (it is not shared yet), so nothing writes to
+        // the mapping while this borrow lives; the range lies inside the mapping, which the `Arc`
+        // keeps alive as long as `self`. Recovery reads past the published end only within the
+        // file: it trims or cuts files only between views of them.
+        unsafe {
+            Some(std::slice::from_raw_parts(
+                self.mapping.as_ptr().add(from as usize),
+                (to - from) as usize,
+            ))
         }
     }
 }
@@ -529,12 +614,15 @@ pub enum SegmentOpenError {
 
 /// Owner of a published prefix, for `Bytes::from_owner`.
 struct PublishedView {
-    segment: Arc<Segment>,
+    mapping: Arc<Mapping>,
+    /// At most the mapping's length.
     len: usize,
 }
 
 impl AsRef<[u8]> for PublishedView {
     fn as_ref(&self) -> &[u8] {
-        self.segment.published().get(..self.len).unwrap_or_default()
+        // SAFETY: bytes below a published length are never modified after publication (see the
+        // module contract), `len` is within the mapping, and the mapping lives as long as `self`.
+        unsafe { std::slice::from_raw_parts(self.mapping.as_ptr(), self.len) }
     }
 }

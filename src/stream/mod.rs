@@ -71,6 +71,7 @@ pub(crate) struct StreamContext {
     pub region: String,
     pub durability: Durability,
     pub segment_bytes: u64,
+    pub initial_segment_bytes: u64,
     /// How long a stream shows UPDATING after a reshard or mode switch.
     pub update_delay_ms: u64,
     /// Most open shards in one stream.
@@ -416,6 +417,7 @@ fn open_shard(
                 .segment_bytes
                 .max(segment_bytes_for(record_data_bytes_max))
         })
+        .initial_segment_bytes(context.initial_segment_bytes)
         .record_data_bytes_max(record_data_bytes_max)
         .clock(Arc::clone(&context.clock));
     let (log, _report) = ShardLog::open(shard_dir(dir, shard.index), options)?;

@@ -37,11 +37,13 @@ pub fn clock() -> Arc<ManualClock> {
     Arc::new(ManualClock::new(START_MS))
 }
 
-/// Options for test logs: the given segment size and durability, records of up to 2 KiB, the
-/// manual clock, and no background segment preparation (see the module documentation).
+/// Options for test logs: segments of exactly the given size (no growth, so crash images can
+/// compute where frames lie), the durability, records of up to 2 KiB, the manual clock, and no
+/// background segment preparation (see the module documentation).
 pub fn options(clock: &Arc<ManualClock>, segment_bytes: u64, durability: Durability) -> LogOptions {
     LogOptions::new(SHARD)
         .segment_bytes(segment_bytes)
+        .initial_segment_bytes(segment_bytes)
         .record_data_bytes_max(2048)
         .durability(durability)
         .prepare_segments_in_background(false)
