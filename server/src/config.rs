@@ -11,6 +11,22 @@ pub const BODY_BYTES_MAX: usize = 16 * 1024 * 1024;
 /// Largest request head (request line and headers) accepted over HTTP/1.1 and HTTP/2.
 pub const HEADER_BYTES_MAX: usize = 64 * 1024;
 
+/// Most threads in the blocking pool, where every API call runs (`--blocking-threads`).
+///
+/// Why 8: at most [`REQUESTS_IN_FLIGHT_MAX`](crate::server::REQUESTS_IN_FLIGHT_MAX) calls are
+/// executed at once, and each one is either CPU work (decoding, SigV4 hashing, copying records into
+/// a log), which cannot go faster than the cores allow, or a wait for fsync, which group commit
+/// shares: one fsync serves every put waiting on it, so more threads waiting for it add nothing. A
+/// handful more threads than a small machine has cores keep the cores busy while some calls wait
+/// on the disk; past that, calls queue for a thread (in order, within the in-flight bound) instead
+/// of each holding a thread and its stack. tokio's default (512) would let 64 calls hold 64 threads.
+///
+/// The whole server then runs at most 1 (main) + one tokio worker per core + this many + 1 (the
+/// engine's maintenance thread) + the shard logs' shared background threads (at most one per core,
+/// however many shards): 14 threads on 2 cores. None of it grows with shards or connections.
+/// Blocking threads start on demand and end after 10 s idle, so an idle server holds fewer.
+pub const BLOCKING_THREADS_DEFAULT: usize = 8;
+
 /// How the server runs.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {

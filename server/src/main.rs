@@ -5,11 +5,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
 use shardlog::Durability;
 use shardlog::engine::{Engine, EngineLimits, EngineOptions};
 use shardlog_server::auth::Credentials;
+use shardlog_server::config::BLOCKING_THREADS_DEFAULT;
 use shardlog_server::{Server, ServerConfig};
+
+mod rlimit;
 
 /// An embeddable Kinesis-style stream engine, served over the Kinesis wire protocol.
 #[derive(Parser)]
@@ -49,8 +53,16 @@ struct ServeArgs {
     /// How long a stream stays UPDATING after a reshard or a mode switch, in ms.
     #[arg(long, default_value_t = 0)]
     update_delay_ms: u64,
-    /// Most open shards in all streams (the account's shard quota). Each open shard preallocates
-    /// a segment file of --segment-mib, so this also bounds the disk clients can claim.
+    /// Most open shards in all streams together: the account's shard quota, counted as Kinesis
+    /// counts it (DescribeLimits reports it as ShardLimit and the count as OpenShardCount).
+    ///
+    /// A CreateStream, SplitShard, MergeShards or UpdateShardCount that would take the count past
+    /// it fails with LimitExceededException, and an ON_DEMAND split that would does not happen. A
+    /// reshard counts the shards it opens and stops counting the parents it closes: closed shards
+    /// keep their records, and their files, until retention expires them, but do not count.
+    /// DeleteStream gives its stream's open shards back. This bounds how many shards clients can
+    /// make the server keep open, not how much each holds (retention and the write rate decide
+    /// that). Lowering it below the shards already open refuses growth and removes nothing.
     #[arg(long, default_value_t = 1000)]
     shard_limit: u64,
     /// Most UpdateShardCount calls per stream in a rolling 24 hours (Kinesis: 10), or `none`.
@@ -76,6 +88,10 @@ struct ServeArgs {
     /// Most connections served at once.
     #[arg(long, default_value_t = 1024)]
     connections_max: usize,
+    /// Most threads running API calls at once (tokio's blocking pool); further calls wait for one.
+    #[arg(long, default_value_t = BLOCKING_THREADS_DEFAULT,
+          value_parser = clap::value_parser!(u16).range(1..=512).map(usize::from))]
+    blocking_threads: usize,
     /// Log filter: error, warn, info (one line per request), debug, trace, or a tracing directive.
     #[arg(long, default_value = "info")]
     log_level: String,
@@ -134,7 +150,12 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    rlimit::raise_open_files_limit();
+    // Workers stay at tokio's default (one per core): they only accept, read bodies and answer.
+    // The calls themselves run on the blocking pool, bounded so the server's thread count does
+    // not grow with its load (see BLOCKING_THREADS_DEFAULT for the arithmetic).
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(args.blocking_threads)
         .enable_all()
         .build()
     {

@@ -6,16 +6,31 @@
 //! and UpdateStreamMode 2 times per stream per rolling day); the stream count limit is ours
 //! (Kinesis bounds streams only through shards).
 
-/// Limits of one engine. Exceeding one gives `LimitExceededException`.
+/// Limits of one engine. A call that would exceed one fails with `LimitExceeded`
+/// (`LimitExceededException`) before it changes anything.
+///
+/// They count what Kinesis counts: streams, and *open* shards. They bound how many streams and
+/// shards clients can make an engine keep, not how much each one holds: a shard's files and
+/// memory follow the records it holds, which retention and the write rate bound.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineLimits {
     /// Most streams.
     pub max_streams: usize,
     /// Most ON_DEMAND streams.
     pub max_on_demand_streams: usize,
-    /// Most open shards in one stream.
+    /// Most open shards in one stream, counted as for `max_open_shards`.
     pub max_shards_per_stream: u32,
-    /// Most open shards in all streams together (the account's shard quota).
+    /// Most open shards in all streams together: the account's shard quota, which
+    /// [`Engine::describe_limits`](crate::engine::Engine::describe_limits) reports with the
+    /// current count (DescribeLimits' `ShardLimit` and `OpenShardCount`).
+    ///
+    /// Checked, under the engine's catalog lock, by everything that opens shards: creating a
+    /// stream, the reshards (split, merge, UpdateShardCount) and ON_DEMAND scaling, whose split is
+    /// then not made. A reshard counts the shards it opens and stops counting the parents it
+    /// closes; a closed shard keeps its log until retention expires it, but does not count.
+    /// Deleting a stream gives its open shards back. [`Engine::open`](crate::engine::Engine::open)
+    /// counts the shards it finds without checking them, so lowering the limit refuses growth and
+    /// removes nothing.
     pub max_open_shards: u64,
     /// Most UpdateShardCount calls per stream in a rolling 24 hours (`None`: no limit).
     pub shard_count_updates_per_day: Option<u32>,
