@@ -1,8 +1,8 @@
 //! Process kill at the stream layer: a writer process opens an engine (`Durability::Sync`), puts
 //! records to a PROVISIONED stream from one thread and prints each acknowledgement (record id,
 //! shard, sequence number) as soon as `put_record` returns, while a second thread reshards the
-//! stream (splits the widest open shard, or merges two adjacent ones once four are open) and
-//! prints when each reshard starts and ends. The test kills it with SIGKILL in each of 30 rounds,
+//! stream (splits the widest open shard, or merges two adjacent ones once four are open; one
+//! reshard per 25 acknowledgements) and prints when each reshard starts and ends. The test kills it with SIGKILL in each of 30 rounds,
 //! at a point from a fixed pseudo-random plan: before it is ready, as soon as it is, after 1 to 80
 //! acknowledgements, or right after it announced its first, second or third reshard (so the kill
 //! lands while the catalog, the children's directories and the parents' seals are being written).
@@ -27,7 +27,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use shardlog::stream::ShardMeta;
@@ -50,6 +50,9 @@ const ROUNDS: usize = 30;
 const WRITER_RECORDS_MAX: u64 = 2_000;
 /// Reshards one writer process makes at most (it is killed long before, mostly).
 const RESHARDS_PER_RUN_MAX: usize = 4;
+/// A writer starts its n-th reshard once it has acknowledged n times this many puts, so that
+/// rounds killed after a number of acknowledgements do not use up the reshards (see SHARDS_MAX).
+const ACKS_PER_RESHARD: u64 = 25;
 /// No more reshards once the stream has this many shards (open and closed): keeps every round's
 /// open and copy small.
 const SHARDS_MAX: usize = 16;
@@ -59,10 +62,7 @@ const KEYS: u64 = 13;
 fn engine_options(durability: Durability) -> EngineOptions {
     EngineOptions {
         durability,
-        segment_bytes: 4 << 20,
-        // Full-size, fully pre-faulted first segments make a reshard (which creates two or one
-        // child logs) last long enough that a kill sent when it starts usually lands inside it.
-        initial_segment_bytes: 4 << 20,
+        segment_bytes: 1 << 20,
         maintenance_interval: None,
         ..EngineOptions::default()
     }
@@ -124,12 +124,19 @@ fn run_writer(dir: &Path, first_id: u64) {
     };
     println!("{READY}");
     let done = Arc::new(AtomicBool::new(false));
+    let acknowledged = Arc::new(AtomicU64::new(0));
     let resharder = {
         let stream = Arc::clone(&stream);
         let done = Arc::clone(&done);
+        let acknowledged = Arc::clone(&acknowledged);
         std::thread::spawn(move || {
-            for _ in 0..RESHARDS_PER_RUN_MAX {
-                std::thread::sleep(Duration::from_millis(1));
+            for reshard_number in 1..=RESHARDS_PER_RUN_MAX as u64 {
+                // Paced by the puts, whatever their speed relative to a reshard's.
+                while acknowledged.load(Ordering::Relaxed) < reshard_number * ACKS_PER_RESHARD
+                    && !done.load(Ordering::Relaxed)
+                {
+                    std::thread::sleep(Duration::from_micros(100));
+                }
                 if done.load(Ordering::Relaxed) || stream.meta().shards.len() >= SHARDS_MAX {
                     break;
                 }
@@ -151,6 +158,7 @@ fn run_writer(dir: &Path, first_id: u64) {
             output.shard_id.index(),
             output.sequence_number
         );
+        acknowledged.fetch_add(1, Ordering::Relaxed);
     }
     done.store(true, Ordering::Relaxed);
     resharder.join().expect("writer: the resharding thread");
@@ -293,7 +301,7 @@ fn acknowledged_puts_survive_sigkill_of_a_writer_that_reshards() {
         return;
     }
 
-    let dir = stream_common_scratch_dir();
+    let dir = tempfile::tempdir().unwrap();
     let exe = std::env::current_exe().unwrap();
     // Record ids 0..records_in_stream are in the stream.
     let mut records_in_stream = 0u64;

@@ -447,7 +447,7 @@ impl Harness {
             }
         }?;
         check!(
-            self.log().last_counter() == self.model.last().map(Expected::counter),
+            self.log().last_counter().ok().flatten() == self.model.last().map(Expected::counter),
             "last_counter {:?}, model's {:?}",
             self.log().last_counter(),
             self.model.last().map(Expected::counter)

@@ -573,7 +573,7 @@ impl Harness {
     }
 
     fn check_last_counter(&self) {
-        let last = self.log().last_counter();
+        let last = self.log().last_counter().expect("last_counter");
         match self.alive().last() {
             Some(record) => assert_eq!(last, Some(record.counter())),
             None => assert!(

@@ -1,12 +1,13 @@
 //! The engine's own state: the key that authenticates tokens, the shard creation seconds handed
 //! out so far, and the shard count that quotas are checked against.
 //!
-//! `engine.meta` is a two-line text file, replaced atomically (temp file, fsync, rename, fsync
+//! `engine.meta` is a three-line text file, replaced atomically (temp file, fsync, rename, fsync
 //! directory):
 //!
 //! ```text
 //! iterator_key 0123…(64 hex digits)
 //! last_shard_created_secs 1700000000
+//! epoch 41
 //! ```
 
 use std::fs;
@@ -34,6 +35,9 @@ pub(crate) struct Catalog {
     /// Shard creation seconds are handed out strictly increasing, so that a sequence number from one
     /// shard can never be mistaken for one from another, in any stream of the engine.
     last_shard_created_secs: u64,
+    /// How many times the engine was opened before this open, stored (incremented) durably before
+    /// any shard log opens: the logs' counter epoch (see `LogOptions::counter_epoch`).
+    pub epoch: u64,
     /// Open shards in all streams. Invariant: updated under this lock by every create, delete and
     /// reshard, so quota checks see every change before theirs.
     pub open_shards: u64,
@@ -45,9 +49,15 @@ impl Catalog {
         let lock = lock_data_dir(dir)?;
         let path = dir.join(ENGINE_FILE);
         match fs::read_to_string(&path) {
-            Ok(text) => Catalog::decode(dir, lock, &text).ok_or_else(|| {
-                StreamError::Storage(LogError::corrupt(&path, 0, "unreadable engine metadata"))
-            }),
+            Ok(text) => {
+                let mut catalog = Catalog::decode(dir, lock, &text).ok_or_else(|| {
+                    StreamError::Storage(LogError::corrupt(&path, 0, "unreadable engine metadata"))
+                })?;
+                // A new epoch, durable before any log hands out a counter in it.
+                catalog.epoch += 1;
+                catalog.store()?;
+                Ok(catalog)
+            }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let mut iterator_key = [0u8; 32];
                 fs::File::open("/dev/urandom")
@@ -58,6 +68,7 @@ impl Catalog {
                     _lock: lock,
                     iterator_key,
                     last_shard_created_secs: 0,
+                    epoch: 0,
                     open_shards: 0,
                 };
                 catalog.store()?;
@@ -70,10 +81,13 @@ impl Catalog {
     fn decode(dir: &Path, lock: fs::File, text: &str) -> Option<Catalog> {
         let mut key = None;
         let mut last = None;
+        // Files from before epochs were stored have none: they start at 0.
+        let mut epoch = Some(0);
         for line in text.lines() {
             match line.split_once(' ')? {
                 ("iterator_key", hex) => key = crate::hex::decode(hex)?.try_into().ok(),
                 ("last_shard_created_secs", value) => last = value.parse().ok(),
+                ("epoch", value) => epoch = value.parse().ok(),
                 _ => {}
             }
         }
@@ -82,15 +96,17 @@ impl Catalog {
             _lock: lock,
             iterator_key: key?,
             last_shard_created_secs: last?,
+            epoch: epoch?,
             open_shards: 0,
         })
     }
 
     fn store(&self) -> StreamResult<()> {
         let text = format!(
-            "iterator_key {}\nlast_shard_created_secs {}\n",
+            "iterator_key {}\nlast_shard_created_secs {}\nepoch {}\n",
             crate::hex::encode(&self.iterator_key),
-            self.last_shard_created_secs
+            self.last_shard_created_secs,
+            self.epoch
         );
         let temporary = self.dir.join(format!("{ENGINE_FILE}.tmp"));
         let write = || -> std::io::Result<()> {

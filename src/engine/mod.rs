@@ -33,7 +33,9 @@ pub use self::scaling::OnDemandScaling;
 use self::scaling::ScalingSamples;
 use crate::clock::{Clock, SystemClock};
 use crate::error::LogError;
-use crate::log::{DEFAULT_INITIAL_SEGMENT_BYTES, DEFAULT_SEGMENT_BYTES, Durability};
+use crate::log::{
+    COUNTER_EPOCH_MAX, DEFAULT_INITIAL_SEGMENT_BYTES, DEFAULT_SEGMENT_BYTES, Durability,
+};
 use crate::stream::iterator::IteratorToken;
 use crate::stream::{
     GetRecordsOutput, HashKeyRange, ListShardsFrom, ListShardsOutput, ShardMeta, Stream,
@@ -192,6 +194,8 @@ impl Engine {
             durability: options.durability,
             segment_bytes: options.segment_bytes,
             initial_segment_bytes: options.initial_segment_bytes,
+            // Past the last epoch the format can number, logs fall back to their own leases.
+            counter_epoch: Some(catalog.epoch).filter(|&epoch| epoch <= COUNTER_EPOCH_MAX),
             update_delay_ms: options.update_delay_ms,
             max_shards_per_stream: options.limits.max_shards_per_stream,
             max_open_shards: options.limits.max_open_shards,

@@ -149,6 +149,10 @@ impl CheckpointFile {
         };
         let mut bytes = [0u8; SLOT_BYTES * 2];
         let read = read_up_to(&file, &mut bytes)?;
+        if bytes.iter().all(|&byte| byte == 0) {
+            // Never written: a creation that did not reach the disk (see `recovery.rs`).
+            return Ok(None);
+        }
         let (first, second) = bytes.split_at(SLOT_BYTES);
         let slots = [
             Checkpoint::decode(first),
@@ -164,10 +168,10 @@ impl CheckpointFile {
         Ok(Some(CheckpointFile { path, current }))
     }
 
-    /// Creates the checkpoint file of a new shard, durably (file and directory entry). It is
-    /// prepared under a temporary name and renamed into place, so a crash never leaves a checkpoint
-    /// file without a valid slot.
-    pub fn create(dir: &Path, initial: Checkpoint) -> io::Result<CheckpointFile> {
+    /// Creates the checkpoint file of a new shard; with `durable`, file and directory entry are
+    /// synced. It is prepared under a temporary name and renamed into place, so a crash never
+    /// leaves a checkpoint file with only a torn slot (at worst, one never written: all zeros).
+    pub fn create(dir: &Path, initial: Checkpoint, durable: bool) -> io::Result<CheckpointFile> {
         let temporary = dir.join(TEMPORARY_FILE_NAME);
         let file = OpenOptions::new()
             .read(true)
@@ -184,11 +188,13 @@ impl CheckpointFile {
                 ..initial
             },
         };
-        checkpoint_file.write(initial)?;
+        checkpoint_file.write_slot(initial, durable)?;
         let path = dir.join(FILE_NAME);
         std::fs::rename(&checkpoint_file.path, &path)?;
         checkpoint_file.path = path;
-        super::segment::sync_directory(dir)?;
+        if durable {
+            super::segment::sync_directory(dir)?;
+        }
         Ok(checkpoint_file)
     }
 
@@ -199,6 +205,10 @@ impl CheckpointFile {
 
     /// Durably replaces the checkpoint with `next` (its generation is assigned here).
     pub fn write(&mut self, next: Checkpoint) -> io::Result<()> {
+        self.write_slot(next, true)
+    }
+
+    fn write_slot(&mut self, next: Checkpoint, durable: bool) -> io::Result<()> {
         let next = Checkpoint {
             generation: self.current.generation + 1,
             ..next
@@ -206,9 +216,25 @@ impl CheckpointFile {
         let slot_offset = (next.generation % 2) * SLOT_BYTES as u64;
         let file = OpenOptions::new().write(true).open(&self.path)?;
         file.write_all_at(&next.encode(), slot_offset)?;
-        file.sync_data()?;
+        if durable {
+            file.sync_data()?;
+        }
         self.current = next;
         Ok(())
+    }
+
+    /// Takes `next` as the checkpoint the next write starts from, without writing it: for a log
+    /// whose open need not change the disk (see [`super::LogOptions::counter_epoch`]).
+    pub fn assume(&mut self, next: Checkpoint) {
+        self.current = Checkpoint {
+            generation: self.current.generation,
+            ..next
+        };
+    }
+
+    /// Syncs the file's data (a creation that was not durable, made durable later).
+    pub fn sync_file(&self) -> io::Result<()> {
+        OpenOptions::new().write(true).open(&self.path)?.sync_data()
     }
 }
 
@@ -256,7 +282,7 @@ mod tests {
     #[test]
     fn the_newest_valid_slot_wins() {
         let dir = tempfile::tempdir().unwrap();
-        let mut file = CheckpointFile::create(dir.path(), sample()).unwrap();
+        let mut file = CheckpointFile::create(dir.path(), sample(), true).unwrap();
         let later = Checkpoint {
             counter_lease_limit: 2 << 24,
             clean: true,
@@ -272,7 +298,7 @@ mod tests {
     #[test]
     fn a_torn_slot_falls_back_to_the_other() {
         let dir = tempfile::tempdir().unwrap();
-        let mut file = CheckpointFile::create(dir.path(), sample()).unwrap();
+        let mut file = CheckpointFile::create(dir.path(), sample(), true).unwrap();
         file.write(Checkpoint {
             counter_lease_limit: 99,
             ..sample()

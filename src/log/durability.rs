@@ -110,6 +110,19 @@ impl Inner {
                 .cloned()
                 .collect()
         };
+        if from == super::recovery::NOTHING_DURABLE {
+            // A creation that was never synced (see `LogOptions::counter_epoch`): the checkpoint,
+            // and the directory entries of the files and of the shard directory, go first.
+            let created = || -> std::io::Result<()> {
+                self.checkpoint.lock().sync_file()?;
+                super::segment::sync_directory(&self.dir)?;
+                match self.dir.parent() {
+                    Some(parent) => super::segment::sync_directory(parent),
+                    None => Ok(()),
+                }
+            };
+            created().map_err(|error| LogError::io("syncing a new shard", &self.dir, error))?;
+        }
         let crosses_into_new_segment = pending
             .last()
             .is_some_and(|last| last.base_counter() > from.segment_base);

@@ -41,7 +41,7 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 use parking_lot::{Mutex, RwLock};
 
@@ -53,7 +53,8 @@ pub use self::mapping::{
     set_mapping_cache_capacity,
 };
 pub use self::options::{
-    DEFAULT_INITIAL_SEGMENT_BYTES, DEFAULT_SEGMENT_BYTES, Durability, LogOptions,
+    COUNTER_EPOCH_MAX, COUNTERS_PER_EPOCH_BITS, DEFAULT_INITIAL_SEGMENT_BYTES,
+    DEFAULT_SEGMENT_BYTES, Durability, LogOptions,
 };
 pub use self::reader::{LogReader, SeekTo};
 pub use self::recovery::{RecoveryReport, Truncation};
@@ -89,11 +90,28 @@ pub struct RetentionReport {
 
 /// The log of one shard. `Send + Sync`: share it behind an `Arc` between one or many appending
 /// threads (appends are serialized) and any number of readers.
+///
+/// A log opened with [`ShardLog::open_lazily`] touches the disk only when first used, so an engine
+/// with many shards opens in time independent of their number, and a shard nobody uses costs
+/// nothing but this struct.
 pub struct ShardLog {
-    inner: Arc<Inner>,
+    dir: PathBuf,
+    options: LogOptions,
+    /// Set once, by the first call that needs the log on disk.
+    opened: OnceLock<Arc<Inner>>,
+    /// Serializes that first open, and keeps what was asked of the log before it.
+    before_open: Mutex<BeforeOpen>,
 }
 
-/// State shared by the log, its readers and its background thread.
+/// Settings made before a lazily opened log was opened, applied when it is.
+#[derive(Default)]
+struct BeforeOpen {
+    sealed: bool,
+    record_data_bytes_max: Option<usize>,
+    abandoned: bool,
+}
+
+/// State shared by the log, its readers and the background pool's jobs.
 pub(crate) struct Inner {
     /// This log, for the jobs it gives the background pool.
     me: Weak<Inner>,
@@ -127,9 +145,11 @@ pub(crate) struct Inner {
 struct Writer {
     active: Arc<Segment>,
     /// The counter the next record gets. Invariant: above every counter ever handed out, and below
-    /// the durable lease limit in the checkpoint.
+    /// the lease limit.
     next_counter: u64,
-    /// Invariant: the lease limit as last made durable; `next_counter < counter_lease_limit` before use.
+    /// Invariant: no counter at or above it is handed out before a larger limit is durable in the
+    /// checkpoint. With a counter epoch it starts at the next epoch's floor, which the engine's
+    /// durable epoch leases implicitly (see [`LogOptions::counter_epoch`]).
     counter_lease_limit: u64,
     /// Arrival time of the last record: arrivals never decrease within a shard.
     last_arrival_ms: u64,
@@ -150,52 +170,59 @@ impl ShardLog {
         dir: impl AsRef<Path>,
         options: LogOptions,
     ) -> LogResult<(ShardLog, RecoveryReport)> {
+        let log = ShardLog::open_lazily(dir, options)?;
+        let before = log.before_open.lock();
+        let (inner, report) = Inner::open(&log.dir, &log.options, &before)?;
+        drop(before);
+        let _ = log.opened.set(inner);
+        Ok((log, report))
+    }
+
+    /// A log that is opened (created or recovered, as [`ShardLog::open`] does) by the first call
+    /// that needs it; until then it holds no file, mapping or memory beyond itself. Only the
+    /// options are checked here. A failure to open is returned by that first call.
+    pub fn open_lazily(dir: impl AsRef<Path>, options: LogOptions) -> LogResult<ShardLog> {
         options.validate()?;
-        let dir = dir.as_ref().to_owned();
-        let recovered = recovery::recover(&dir, &options)?;
-        let active = recovered
-            .segments
-            .last()
-            .cloned()
-            .ok_or_else(|| LogError::corrupt(&dir, 0, "recovery produced no segment"))?;
-        let durable_end = LogPosition {
-            segment_base: active.base_counter(),
-            offset: active.published_len(),
-        };
-        // A segment found on disk is not pre-faulted; the writer asks for its next window at once.
-        let prefaulted_to = if options.prepare_segments_in_background {
-            durable_end.offset
-        } else {
-            u64::MAX
-        };
-        let inner = Arc::new_cyclic(|me| Inner {
-            me: Weak::clone(me),
-            writer: Mutex::new(Writer {
-                active,
-                next_counter: recovered.next_counter,
-                counter_lease_limit: recovered.checkpoint.current().counter_lease_limit,
-                last_arrival_ms: recovered.last_arrival_ms,
-                segment_requested: false,
-                prefaulted_to,
-                closed: false,
-                sealed: false,
-            }),
-            segments: RwLock::new(recovered.segments),
-            checkpoint: Mutex::new(recovered.checkpoint),
-            sync: SyncProgress::new(durable_end),
-            latched: AtomicBool::new(false),
-            prepared: Mutex::new(PreparedSlot::default()),
-            prepared_ready: parking_lot::Condvar::new(),
-            background_gate: RwLock::new(true),
-            sync_scheduled: AtomicBool::new(false),
-            appended: AppendNotifier::new(),
-            record_data_bytes_max: AtomicUsize::new(options.record_data_bytes_max),
-            #[cfg(test)]
-            fail_next_sync: AtomicBool::new(false),
-            dir,
+        Ok(ShardLog {
+            dir: dir.as_ref().to_owned(),
             options,
-        });
-        Ok((ShardLog { inner }, recovered.report))
+            opened: OnceLock::new(),
+            before_open: Mutex::new(BeforeOpen::default()),
+        })
+    }
+
+    /// The open log, opened now if it was not yet.
+    fn inner(&self) -> LogResult<&Arc<Inner>> {
+        if let Some(inner) = self.opened.get() {
+            return Ok(inner);
+        }
+        let before = self.before_open.lock();
+        if let Some(inner) = self.opened.get() {
+            return Ok(inner);
+        }
+        if before.abandoned {
+            return Err(LogError::Closed);
+        }
+        let (inner, _report) = Inner::open(&self.dir, &self.options, &before)?;
+        Ok(self.opened.get_or_init(|| inner))
+    }
+
+    /// Whether the log has been opened (always, for [`ShardLog::open`]; after its first use for
+    /// [`ShardLog::open_lazily`]).
+    pub fn is_opened(&self) -> bool {
+        self.opened.get().is_some()
+    }
+
+    /// Applies a setting to the open log, or keeps it for when the log is opened.
+    fn set(&self, to_opened: impl FnOnce(&Inner), before_open: impl FnOnce(&mut BeforeOpen)) {
+        let mut before = self.before_open.lock();
+        match self.opened.get() {
+            Some(inner) => {
+                drop(before);
+                to_opened(inner);
+            }
+            None => before_open(&mut before),
+        }
     }
 
     /// Appends one record and returns its sequence number.
@@ -223,10 +250,10 @@ impl ShardLog {
         records: &[RecordInput<'_>],
         mut on_assigned: impl FnMut(SequenceNumber),
     ) -> LogResult<()> {
+        let inner = &**self.inner()?;
         for record in records {
-            self.validate(record)?;
+            inner.validate(record)?;
         }
-        let inner = &*self.inner;
         let end = {
             let mut writer = inner.writer.lock();
             if writer.closed {
@@ -264,64 +291,50 @@ impl ShardLog {
         Ok(())
     }
 
-    fn validate(&self, record: &RecordInput<'_>) -> LogResult<()> {
-        let key_bytes = record.partition_key.len();
-        if key_bytes == 0 || key_bytes > PARTITION_KEY_BYTES_MAX {
-            return Err(LogError::invalid_record(format!(
-                "partition key of {key_bytes} bytes is outside 1..={PARTITION_KEY_BYTES_MAX}"
-            )));
-        }
-        let data_bytes_max = self.inner.record_data_bytes_max.load(Ordering::Relaxed);
-        if record.data.len() > data_bytes_max {
-            return Err(LogError::invalid_record(format!(
-                "data of {} bytes exceeds the maximum record size of {data_bytes_max} bytes",
-                record.data.len()
-            )));
-        }
-        Ok(())
-    }
-
     /// Makes every record appended so far durable, whatever the durability mode.
     pub fn sync(&self) -> LogResult<()> {
-        if self.inner.latched.load(Ordering::Acquire) {
+        // A log not opened yet has had nothing appended by this process.
+        let Some(inner) = self.opened.get() else {
+            return Ok(());
+        };
+        if inner.latched.load(Ordering::Acquire) {
             return Err(LogError::Latched);
         }
-        let end = self.inner.end_position();
-        self.inner.sync_to(end)?;
-        self.inner.write_durable_checkpoint()
+        let end = inner.end_position();
+        inner.sync_to(end)?;
+        inner.write_durable_checkpoint()
     }
 
     /// A reader positioned by `seek`. Readers never block appends.
     pub fn reader(&self, seek: SeekTo) -> LogResult<LogReader> {
-        LogReader::new(Arc::clone(&self.inner), seek)
+        LogReader::new(Arc::clone(self.inner()?), seek)
     }
 
     /// The sequence number the next appended record will get is larger than every one handed out
     /// so far; this returns the counter of the last record appended, if any.
-    pub fn last_counter(&self) -> Option<u64> {
-        let segments = self.inner.segments.read();
-        segments
+    pub fn last_counter(&self) -> LogResult<Option<u64>> {
+        let segments = self.inner()?.segments.read();
+        Ok(segments
             .iter()
             .rev()
-            .find_map(|segment| segment.last_counter())
+            .find_map(|segment| segment.last_counter()))
     }
 
     /// Arrival time of the newest record, if the log holds any.
-    pub fn last_arrival_ms(&self) -> Option<u64> {
-        let segments = self.inner.segments.read();
-        segments
+    pub fn last_arrival_ms(&self) -> LogResult<Option<u64>> {
+        let segments = self.inner()?.segments.read();
+        Ok(segments
             .iter()
             .rev()
             .find(|segment| segment.last_counter().is_some())
-            .map(|segment| segment.last_arrival_ms())
+            .map(|segment| segment.last_arrival_ms()))
     }
 
     /// The counter the next appended record will get at least: every counter below it may have
     /// been handed out, none at or above it has.
-    pub fn next_counter(&self) -> u64 {
-        self.inner.writer.lock().next_counter
+    pub fn next_counter(&self) -> LogResult<u64> {
+        Ok(self.inner()?.writer.lock().next_counter)
     }
-
     /// Refuses appends from now on (they fail with [`LogError::Sealed`]) and makes every record
     /// appended so far durable: how a shard is closed by a split or merge. Appends in flight finish
     /// first, so once this returns the log's contents are final. Readers are unaffected.
@@ -330,7 +343,7 @@ impl ShardLog {
     ///
     /// The active segment is trimmed to its data, so a closed shard costs its records and no more.
     pub fn seal(&self) -> LogResult<()> {
-        let inner = &*self.inner;
+        let inner = &**self.inner()?;
         {
             let mut writer = inner.writer.lock();
             if writer.closed {
@@ -360,8 +373,13 @@ impl ShardLog {
     /// and dropping it writes nothing, so its directory can be deleted while readers still hold
     /// records or readers of it (their mappings stay valid). For a shard that expired.
     pub(crate) fn abandon(&self) {
-        self.inner.stop_background();
-        self.inner.writer.lock().closed = true;
+        self.set(
+            |inner| {
+                inner.stop_background();
+                inner.writer.lock().closed = true;
+            },
+            |before| before.abandoned = true,
+        );
     }
 
     /// Sets or clears the seal without syncing: for a log whose shard the catalog says is closed
@@ -369,31 +387,41 @@ impl ShardLog {
     /// update failed.
     /// A log unsealed this way whose last segment was trimmed continues in a new segment.
     pub(crate) fn set_sealed(&self, sealed: bool) {
-        self.inner.writer.lock().sealed = sealed;
-        if sealed {
-            self.inner.stop_background();
-        } else {
-            self.inner.start_background();
-        }
+        self.set(
+            |inner| {
+                inner.writer.lock().sealed = sealed;
+                if sealed {
+                    inner.stop_background();
+                } else {
+                    inner.start_background();
+                }
+            },
+            |before| before.sealed = sealed,
+        );
     }
 
     /// Changes the largest record data accepted from now on (at most 10 MiB), as Kinesis'
     /// UpdateMaxRecordSize does. A record larger than a segment's room gets a segment of its own
     /// size.
     pub fn set_record_data_bytes_max(&self, bytes: usize) {
-        self.inner
-            .record_data_bytes_max
-            .store(bytes.min(frame::DATA_BYTES_MAX), Ordering::Relaxed);
+        let bytes = bytes.min(frame::DATA_BYTES_MAX);
+        self.set(
+            |inner| inner.record_data_bytes_max.store(bytes, Ordering::Relaxed),
+            |before| before.record_data_bytes_max = Some(bytes),
+        );
     }
 
     /// Whether [`ShardLog::seal`] was called.
     pub fn is_sealed(&self) -> bool {
-        self.inner.writer.lock().sealed
+        match self.opened.get() {
+            Some(inner) => inner.writer.lock().sealed,
+            None => self.before_open.lock().sealed,
+        }
     }
 
     /// The shard directory.
     pub fn dir(&self) -> &Path {
-        &self.inner.dir
+        &self.dir
     }
 
     /// Deletes whole sealed segments whose newest record arrived before `cutoff_ms`, oldest first,
@@ -402,7 +430,7 @@ impl ShardLog {
     /// idle shard does not keep expired data. Readers positioned in a deleted segment keep reading
     /// it (their records keep the mapping alive) and then continue with the oldest remaining one.
     pub fn delete_segments_older_than(&self, cutoff_ms: u64) -> LogResult<RetentionReport> {
-        let inner = &*self.inner;
+        let inner = &**self.inner()?;
         let mut writer = inner.writer.lock();
         if writer.closed {
             return Err(LogError::Closed);
@@ -441,8 +469,10 @@ impl ShardLog {
     }
 
     fn shutdown(&mut self) -> LogResult<()> {
-        self.inner.stop_background();
-        let inner = &*self.inner;
+        let Some(inner) = self.opened.get() else {
+            return Ok(()); // never opened: nothing to close
+        };
+        inner.stop_background();
         let mut writer = inner.writer.lock();
         if writer.closed {
             return Ok(());
@@ -482,6 +512,74 @@ impl Drop for ShardLog {
 }
 
 impl Inner {
+    /// Opens (creates or recovers) the log in `dir`, with the settings made before.
+    fn open(
+        dir: &Path,
+        options: &LogOptions,
+        before: &BeforeOpen,
+    ) -> LogResult<(Arc<Inner>, RecoveryReport)> {
+        let recovered = recovery::recover(dir, options)?;
+        let active = recovered
+            .segments
+            .last()
+            .cloned()
+            .ok_or_else(|| LogError::corrupt(dir, 0, "recovery produced no segment"))?;
+        // A segment found on disk is not pre-faulted; the writer asks for its next window at once.
+        let prefaulted_to = if options.prepare_segments_in_background {
+            active.published_len()
+        } else {
+            u64::MAX
+        };
+        let record_data_bytes_max = before
+            .record_data_bytes_max
+            .unwrap_or(options.record_data_bytes_max);
+        let inner = Arc::new_cyclic(|me| Inner {
+            me: Weak::clone(me),
+            writer: Mutex::new(Writer {
+                active,
+                next_counter: recovered.next_counter,
+                counter_lease_limit: recovered.counter_lease_limit,
+                last_arrival_ms: recovered.last_arrival_ms,
+                segment_requested: false,
+                prefaulted_to,
+                closed: false,
+                sealed: before.sealed,
+            }),
+            segments: RwLock::new(recovered.segments),
+            checkpoint: Mutex::new(recovered.checkpoint),
+            sync: SyncProgress::new(recovered.durable),
+            latched: AtomicBool::new(false),
+            prepared: Mutex::new(PreparedSlot::default()),
+            prepared_ready: parking_lot::Condvar::new(),
+            background_gate: RwLock::new(!before.sealed),
+            sync_scheduled: AtomicBool::new(false),
+            appended: AppendNotifier::new(),
+            record_data_bytes_max: AtomicUsize::new(record_data_bytes_max),
+            #[cfg(test)]
+            fail_next_sync: AtomicBool::new(false),
+            dir: dir.to_owned(),
+            options: options.clone(),
+        });
+        Ok((inner, recovered.report))
+    }
+
+    fn validate(&self, record: &RecordInput<'_>) -> LogResult<()> {
+        let key_bytes = record.partition_key.len();
+        if key_bytes == 0 || key_bytes > PARTITION_KEY_BYTES_MAX {
+            return Err(LogError::invalid_record(format!(
+                "partition key of {key_bytes} bytes is outside 1..={PARTITION_KEY_BYTES_MAX}"
+            )));
+        }
+        let data_bytes_max = self.record_data_bytes_max.load(Ordering::Relaxed);
+        if record.data.len() > data_bytes_max {
+            return Err(LogError::invalid_record(format!(
+                "data of {} bytes exceeds the maximum record size of {data_bytes_max} bytes",
+                record.data.len()
+            )));
+        }
+        Ok(())
+    }
+
     /// Appends one validated record with the writer lock held.
     ///
     /// `mapping` caches the active segment's mapping for one append call; a roll empties it.

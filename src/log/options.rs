@@ -58,6 +58,16 @@ pub struct LogOptions {
     pub prepare_segments_in_background: bool,
     /// Where arrival times come from.
     pub clock: Arc<dyn Clock>,
+    /// The number of times the owner of this log (an engine) has been opened, made durable by the
+    /// owner before it opens any log. `None` for a log on its own.
+    ///
+    /// Sequence counters must never be handed out twice, even after a power loss. A log on its own
+    /// ensures it with durable leases in its checkpoint: creating and opening it each cost an
+    /// fsync. With an epoch `e`, every counter handed out while the epoch lasts lies below
+    /// `(e + 1) · 2^40` (or below a larger lease made durable first), and opening or creating the
+    /// log resumes at `e · 2^40` or above: the epoch's durability is the lease, so neither writes
+    /// anything durably, which is what lets an engine hold many shards at no cost per shard.
+    pub counter_epoch: Option<u64>,
 }
 
 /// Default size of a segment file: 64 MiB.
@@ -69,6 +79,11 @@ pub const DEFAULT_INITIAL_SEGMENT_BYTES: u64 = 32 * 1024;
 const SEGMENT_GROWTH_FACTOR: u64 = 4;
 /// Default largest record data: 1 MiB, as Kinesis.
 pub const DEFAULT_RECORD_DATA_BYTES_MAX: usize = 1024 * 1024;
+/// How many counters one epoch leases implicitly (see [`LogOptions::counter_epoch`]).
+pub const COUNTERS_PER_EPOCH_BITS: u32 = 40;
+/// The largest counter epoch: the next epoch's floor must still be a valid counter.
+pub const COUNTER_EPOCH_MAX: u64 = (1 << (63 - COUNTERS_PER_EPOCH_BITS)) - 2;
+
 /// Smallest first segment: one page.
 const FIRST_SEGMENT_BYTES_MIN: u64 = 4096;
 /// Largest segment: 4 GiB keeps every offset within a u32 if a later format wants that.
@@ -86,6 +101,7 @@ impl LogOptions {
             durability: Durability::PageCache,
             prepare_segments_in_background: true,
             clock: Arc::new(SystemClock),
+            counter_epoch: None,
         }
     }
 
@@ -123,6 +139,24 @@ impl LogOptions {
     pub fn record_data_bytes_max(mut self, bytes: usize) -> LogOptions {
         self.record_data_bytes_max = bytes;
         self
+    }
+
+    /// Sets the counter epoch (see [`LogOptions::counter_epoch`]).
+    pub fn counter_epoch(mut self, epoch: Option<u64>) -> LogOptions {
+        self.counter_epoch = epoch;
+        self
+    }
+
+    /// The lowest counter this epoch may hand out (0 without an epoch).
+    pub(crate) fn epoch_floor(&self) -> u64 {
+        self.counter_epoch
+            .map_or(0, |epoch| epoch << COUNTERS_PER_EPOCH_BITS)
+    }
+
+    /// The counter below which this epoch hands out counters without a durable lease.
+    pub(crate) fn epoch_lease_limit(&self) -> Option<u64> {
+        self.counter_epoch
+            .map(|epoch| (epoch + 1) << COUNTERS_PER_EPOCH_BITS)
     }
 
     /// Sets the clock.
@@ -171,6 +205,12 @@ impl LogOptions {
                 "initial_segment_bytes {} is below {FIRST_SEGMENT_BYTES_MIN}",
                 self.initial_segment_bytes
             ));
+        }
+        if self
+            .counter_epoch
+            .is_some_and(|epoch| epoch > COUNTER_EPOCH_MAX)
+        {
+            return invalid(format!("counter_epoch exceeds {COUNTER_EPOCH_MAX}"));
         }
         if let Durability::Interval(interval) = self.durability
             && interval.is_zero()

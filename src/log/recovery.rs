@@ -73,6 +73,10 @@ pub(super) struct Recovered {
     pub segments: Vec<Arc<Segment>>,
     pub checkpoint: CheckpointFile,
     pub next_counter: u64,
+    /// No counter at or above it may be handed out before a larger lease is durable.
+    pub counter_lease_limit: u64,
+    /// What is known to be on disk: the sync position to start from.
+    pub durable: LogPosition,
     pub last_arrival_ms: u64,
     pub report: RecoveryReport,
 }
@@ -95,15 +99,22 @@ pub(super) fn recover(dir: &Path, options: &LogOptions) -> LogResult<Recovered> 
             ));
         }
     };
-    let Some(checkpoint) = checkpoint else {
-        if let Some(base) = bases.first() {
+    let checkpoint = match (checkpoint, bases.first()) {
+        (Some(checkpoint), _) => checkpoint,
+        (None, None) => return create(dir, options),
+        // A creation that never reached the disk whole. With a counter epoch it needed no sync,
+        // so its segments may hold records: recover them as an unsynced tail.
+        (None, Some(_)) if options.counter_epoch.is_some() => {
+            CheckpointFile::create(dir, creation_checkpoint(options), false)
+                .map_err(|error| LogError::io("creating checkpoint", dir, error))?
+        }
+        (None, Some(base)) => {
             return Err(LogError::corrupt(
                 dir.join(segment::file_name(*base)),
                 0,
                 "segment files without a checkpoint",
             ));
         }
-        return create(dir, options);
     };
     let found = checkpoint.current().identity;
     if found != options.identity {
@@ -114,7 +125,8 @@ pub(super) fn recover(dir: &Path, options: &LogOptions) -> LogResult<Recovered> 
         });
     }
     let mut bases = bases;
-    if bases.is_empty() && checkpoint.current().durable == EMPTY_LOG_END {
+    let durable = checkpoint.current().durable;
+    if bases.is_empty() && (durable == EMPTY_LOG_END || durable == NOTHING_DURABLE) {
         // The creation of this shard was interrupted after its checkpoint: finish it.
         drop(create_first_segment(dir, options)?);
         bases.push(0);
@@ -123,15 +135,24 @@ pub(super) fn recover(dir: &Path, options: &LogOptions) -> LogResult<Recovered> 
         dir,
         options,
         checkpoint: checkpoint.current(),
+        nothing_durable: durable == NOTHING_DURABLE,
         report: RecoveryReport::default(),
         segments: Vec::new(),
         last_counter: None,
         last_arrival_ms: 0,
     };
     recovery.open_segments(&bases)?;
+    // After a clean close the log must end exactly where it ended then: a log appended to after
+    // a clean open (which, with a counter epoch, does not clear the flag on disk) is recovered as
+    // after a crash.
+    let active_end = recovery.checkpoint.active_end;
     let clean = recovery.checkpoint.clean
-        && recovery.segments.last().map(|s| s.base_counter())
-            == Some(recovery.checkpoint.active_end.segment_base);
+        && match recovery.segments.last() {
+            Some(last) if last.base_counter() == active_end.segment_base => {
+                ends_at(last, active_end.offset)?
+            }
+            _ => false,
+        };
     if clean {
         recovery.load_clean()?;
     } else {
@@ -146,50 +167,86 @@ const EMPTY_LOG_END: LogPosition = LogPosition {
     offset: SEGMENT_HEADER_BYTES,
 };
 
+/// The durable point of a shard whose creation was not synced (with a counter epoch): nothing,
+/// not even the first segment's header, is known to be on disk.
+pub(super) const NOTHING_DURABLE: LogPosition = LogPosition {
+    segment_base: 0,
+    offset: 0,
+};
+
+/// The checkpoint a new shard starts with. Without a counter epoch the creation is durable and
+/// leases the first counters; with one, nothing is synced and the epoch is the lease.
+fn creation_checkpoint(options: &LogOptions) -> Checkpoint {
+    let (lease, durable) = match options.counter_epoch {
+        None => (COUNTER_LEASE, EMPTY_LOG_END),
+        Some(_) => (0, NOTHING_DURABLE),
+    };
+    Checkpoint {
+        generation: 0,
+        identity: options.identity,
+        counter_lease_limit: lease,
+        durable,
+        clean: false,
+        next_counter: FIRST_COUNTER,
+        last_arrival_ms: 0,
+        active_end: durable,
+    }
+}
+
 /// Creates a new, empty shard log: the checkpoint first, then the first segment. A crash between
-/// the two leaves a checkpoint without segments, which the next open completes.
+/// the two leaves a checkpoint without segments, which the next open completes. Without a counter
+/// epoch all of it is synced; with one, none of it is until the log's first sync, and open copes
+/// with any part of it missing (see `recover`).
 fn create(dir: &Path, options: &LogOptions) -> LogResult<Recovered> {
-    let checkpoint = CheckpointFile::create(
-        dir,
-        Checkpoint {
-            generation: 0,
-            identity: options.identity,
-            counter_lease_limit: COUNTER_LEASE,
-            durable: EMPTY_LOG_END,
-            clean: false,
-            next_counter: FIRST_COUNTER,
-            last_arrival_ms: 0,
-            active_end: EMPTY_LOG_END,
-        },
-    )
-    .map_err(|error| LogError::io("creating checkpoint", dir, error))?;
+    let durable = options.counter_epoch.is_none();
+    let initial = creation_checkpoint(options);
+    let checkpoint = CheckpointFile::create(dir, initial, durable)
+        .map_err(|error| LogError::io("creating checkpoint", dir, error))?;
     let first = create_first_segment(dir, options)?;
-    if let Some(parent) = dir.parent() {
+    if durable && let Some(parent) = dir.parent() {
         // The shard directory itself must survive power loss too.
         let _ = segment::sync_directory(parent);
     }
     let segments = vec![first];
+    let next_counter = FIRST_COUNTER.max(options.epoch_floor());
     Ok(Recovered {
         segments,
         checkpoint,
-        next_counter: FIRST_COUNTER,
+        next_counter,
+        counter_lease_limit: options
+            .epoch_lease_limit()
+            .unwrap_or(initial.counter_lease_limit),
+        durable: initial.durable,
         last_arrival_ms: 0,
         report: RecoveryReport {
             created: true,
             segments: 1,
-            next_counter: FIRST_COUNTER,
+            next_counter,
             ..RecoveryReport::default()
         },
     })
+}
+
+/// Whether nothing but zeros (or the end of the file) follows `offset` in `segment`: no frame was
+/// written there.
+fn ends_at(segment: &Arc<Segment>, offset: u64) -> LogResult<bool> {
+    let view = segment
+        .recovery_view()
+        .map_err(|error| LogError::io("mapping segment", segment.path(), error))?;
+    let end = (offset + frame::HEADER_BYTES as u64).min(segment.capacity_bytes());
+    Ok(view
+        .range(offset.min(end), end)
+        .is_none_or(|rest| rest.iter().all(|&byte| byte == 0)))
 }
 
 /// A new shard's first segment is small ([`LogOptions::initial_segment_bytes`]): an empty shard
 /// costs little, and later segments grow as the shard proves busy.
 fn create_first_segment(dir: &Path, options: &LogOptions) -> LogResult<Arc<Segment>> {
     let capacity = options.first_segment_capacity();
+    let durable = options.counter_epoch.is_none();
     PreparedSegment::create(dir, capacity, capacity)
         .and_then(|prepared| {
-            prepared.activate(dir, options.identity, 0, options.clock.now_ms(), true)
+            prepared.activate(dir, options.identity, 0, options.clock.now_ms(), durable)
         })
         .map_err(|error| LogError::io("creating the first segment", dir, error))
 }
@@ -220,6 +277,8 @@ struct Recovery<'a> {
     dir: &'a Path,
     options: &'a LogOptions,
     checkpoint: Checkpoint,
+    /// The checkpoint claims nothing durable: a creation that was never synced.
+    nothing_durable: bool,
     report: RecoveryReport,
     segments: Vec<Arc<Segment>>,
     /// Counter and arrival of the last frame accepted so far, across segments.
@@ -252,7 +311,7 @@ impl Recovery<'_> {
                     // A segment created after the durable point may have lost its header with the
                     // power (PageCache mode syncs neither): the log ends before it, like a torn
                     // tail. At or below the durable point the header was synced: that is damage.
-                    if base <= self.checkpoint.durable.segment_base {
+                    if !self.nothing_durable && base <= self.checkpoint.durable.segment_base {
                         return Err(LogError::corrupt(&path, 0, error));
                     }
                     for &removed in bases.get(i..).unwrap_or_default() {
@@ -267,7 +326,12 @@ impl Recovery<'_> {
             }
         }
         if self.segments.is_empty() {
-            return Err(LogError::corrupt(self.dir, 0, "no usable segment file"));
+            if !self.nothing_durable {
+                return Err(LogError::corrupt(self.dir, 0, "no usable segment file"));
+            }
+            // Even the first segment's header never reached the disk: start it again.
+            self.segments
+                .push(create_first_segment(self.dir, self.options)?);
         }
         Ok(())
     }
@@ -535,6 +599,10 @@ impl Recovery<'_> {
             // Counters below the lease limit may have been handed out before the crash.
             self.checkpoint.counter_lease_limit
         };
+        // Counters of earlier epochs all lie below this one's floor.
+        let next_counter = next_counter
+            .max(self.options.epoch_floor())
+            .max(FIRST_COUNTER);
         if last_counter.is_some_and(|last| last >= next_counter) {
             return Err(LogError::corrupt(
                 self.dir.join(super::checkpoint::FILE_NAME),
@@ -552,21 +620,45 @@ impl Recovery<'_> {
             segment_base: active.base_counter(),
             offset: active.published_len(),
         };
-        let reopened = Checkpoint {
-            counter_lease_limit: next_counter.saturating_add(COUNTER_LEASE),
-            durable: end,
-            clean: false,
-            ..self.checkpoint
+        let counter_lease_limit = match self.options.epoch_lease_limit() {
+            // Durably: the lease for the counters to come, and "not clean" before any append.
+            None => {
+                let reopened = Checkpoint {
+                    counter_lease_limit: next_counter.saturating_add(COUNTER_LEASE),
+                    durable: end,
+                    clean: false,
+                    ..self.checkpoint
+                };
+                checkpoint_file
+                    .write(reopened)
+                    .map_err(|error| LogError::io("writing checkpoint", self.dir, error))?;
+                reopened.counter_lease_limit
+            }
+            // Nothing to write: the epoch leases the counters, and a clean flag left on disk is
+            // disproved by any record appended after it (see `recover`). The next write carries
+            // "not clean".
+            Some(epoch_lease_limit) => {
+                checkpoint_file.assume(Checkpoint {
+                    durable: end,
+                    clean: false,
+                    ..self.checkpoint
+                });
+                epoch_lease_limit.max(self.checkpoint.counter_lease_limit)
+            }
         };
-        checkpoint_file
-            .write(reopened)
-            .map_err(|error| LogError::io("writing checkpoint", self.dir, error))?;
         self.report.segments = self.segments.len();
         self.report.next_counter = next_counter;
+        let durable = if self.nothing_durable {
+            NOTHING_DURABLE
+        } else {
+            end
+        };
         Ok(Recovered {
             segments: self.segments,
             checkpoint: checkpoint_file,
             next_counter,
+            counter_lease_limit,
+            durable,
             last_arrival_ms: self.last_arrival_ms,
             report: self.report,
         })

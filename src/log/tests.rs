@@ -58,7 +58,7 @@ fn appended_records_read_back_in_order_across_segments() {
     let records = read_all(&log, SeekTo::Oldest);
     assert_eq!(records.len(), 2000);
     assert!(
-        log.inner.segments.read().len() > 3,
+        log.inner().unwrap().segments.read().len() > 3,
         "the test must cross segments"
     );
     for (i, (record, sequence_number)) in records.iter().zip(&assigned).enumerate() {
@@ -197,7 +197,7 @@ fn invalid_records_are_rejected_and_change_nothing() {
         ));
     }
     assert!(read_all(&log, SeekTo::Oldest).is_empty());
-    assert_eq!(log.last_counter(), None);
+    assert_eq!(log.last_counter().unwrap(), None);
 }
 
 #[test]
@@ -289,9 +289,9 @@ fn retention_deletes_whole_expired_segments_oldest_first() {
     assert_eq!(remaining.last().unwrap().data(), payload(2999));
     // ... and what is gone went in whole segments from the front: the remaining log starts at the
     // base of the oldest remaining segment, which holds a record at or after the cutoff.
-    let oldest_base = log.inner.segments.read()[0].base_counter();
+    let oldest_base = log.inner().unwrap().segments.read()[0].base_counter();
     assert_eq!(remaining[0].sequence_number().counter(), oldest_base);
-    assert!(log.inner.segments.read()[0].last_arrival_ms() >= cutoff);
+    assert!(log.inner().unwrap().segments.read()[0].last_arrival_ms() >= cutoff);
     // Seeking to an expired number starts at the oldest remaining record.
     let oldest = SequenceNumber::starting(SHARD).unwrap();
     assert_eq!(
@@ -364,9 +364,9 @@ fn sync_mode_appends_from_many_threads_share_syncs() {
     assigned.sort();
     assigned.dedup();
     assert_eq!(assigned.len(), 200);
-    let durable = log.inner.sync.durable();
+    let durable = log.inner().unwrap().sync.durable();
     assert!(
-        durable >= log.inner.end_position(),
+        durable >= log.inner().unwrap().end_position(),
         "every acknowledged append is durable"
     );
 }
@@ -414,7 +414,10 @@ fn a_failed_sync_latches_the_log_until_it_is_reopened() {
     let (log, _) = ShardLog::open(dir.path(), sync_options.clone()).unwrap();
     let kept = log.append(RecordInput::new("k", b"durable")).unwrap();
 
-    log.inner.fail_next_sync.store(true, Ordering::SeqCst);
+    log.inner()
+        .unwrap()
+        .fail_next_sync
+        .store(true, Ordering::SeqCst);
     assert!(matches!(
         log.append(RecordInput::new("k", b"unknown fate")),
         Err(LogError::Io { .. })

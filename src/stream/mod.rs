@@ -72,6 +72,8 @@ pub(crate) struct StreamContext {
     pub durability: Durability,
     pub segment_bytes: u64,
     pub initial_segment_bytes: u64,
+    /// The engine's epoch, which leases every log's counters (see `LogOptions::counter_epoch`).
+    pub counter_epoch: Option<u64>,
     /// How long a stream shows UPDATING after a reshard or mode switch.
     pub update_delay_ms: u64,
     /// Most open shards in one stream.
@@ -418,9 +420,12 @@ fn open_shard(
                 .max(segment_bytes_for(record_data_bytes_max))
         })
         .initial_segment_bytes(context.initial_segment_bytes)
+        .counter_epoch(context.counter_epoch)
         .record_data_bytes_max(record_data_bytes_max)
         .clock(Arc::clone(&context.clock));
-    let (log, _report) = ShardLog::open(shard_dir(dir, shard.index), options)?;
+    // Opened on first use: an engine opens in time independent of its shards, and a shard nobody
+    // uses costs no file, mapping or descriptor.
+    let log = ShardLog::open_lazily(shard_dir(dir, shard.index), options)?;
     Ok(Shard::new(shard, log, stream_metrics))
 }
 

@@ -141,7 +141,7 @@ impl Stream {
                 // handed out cannot be honoured without burning counters, and is refused as
                 // Kinesis does.
                 if previous.shard() == shard.meta.identity()
-                    && previous.counter() >= shard.log.next_counter()
+                    && previous.counter() >= shard.log.next_counter()?
                 {
                     return Err(self.invalid_exclusive_minimum(&previous.to_string()));
                 }

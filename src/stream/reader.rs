@@ -130,14 +130,14 @@ impl Stream {
         let shard = self.shard(shard_id)?;
         let counter = match self.seek_for(&shard, position)? {
             SeekTo::Oldest => 0,
-            SeekTo::Latest => next_counter(&shard),
+            SeekTo::Latest => next_counter(&shard)?,
             SeekTo::AtSequence(number) => number.counter(),
             SeekTo::AfterSequence(number) => number.counter().saturating_add(1),
             SeekTo::AtTimestamp(arrival_ms) => {
                 let mut reader = shard.log.reader(SeekTo::AtTimestamp(arrival_ms))?;
                 match reader.next_batch(1)?.first() {
                     Some(record) => record.sequence_number().counter(),
-                    None => next_counter(&shard),
+                    None => next_counter(&shard)?,
                 }
             }
         };
@@ -342,8 +342,8 @@ impl Stream {
 }
 
 /// The counter the next record appended to `shard` will have at least.
-fn next_counter(shard: &Shard) -> u64 {
-    shard.log.next_counter()
+fn next_counter(shard: &Shard) -> StreamResult<u64> {
+    Ok(shard.log.next_counter()?)
 }
 
 /// A Unix time in ms as Java's `Date.toString()` prints it in UTC, as Kinesis' messages do:

@@ -586,7 +586,7 @@ mod tests {
         let (child, _) = stream.append_routed(&input).unwrap();
         assert_ne!(child.id(), routed_before.id());
         assert_eq!(
-            routed_before.log.last_counter(),
+            routed_before.log.last_counter().unwrap(),
             None,
             "the parent holds nothing"
         );

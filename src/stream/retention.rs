@@ -87,13 +87,16 @@ impl Stream {
         for shard in shards {
             // A closed shard expires once its newest record has (an append in flight when the
             // reshard began may arrive after the close time), or, holding none, once its close has.
-            let own_records_expired = shard.closed_secs().is_some_and(|closed_secs| {
-                let newest_ms = shard
-                    .log
-                    .last_arrival_ms()
-                    .unwrap_or(closed_secs.saturating_mul(1000));
-                newest_ms < trim_ms
-            });
+            let own_records_expired = match shard.closed_secs() {
+                Some(closed_secs) => {
+                    let newest_ms = shard
+                        .log
+                        .last_arrival_ms()?
+                        .unwrap_or(closed_secs.saturating_mul(1000));
+                    newest_ms < trim_ms
+                }
+                None => false,
+            };
             let parents_gone = [shard.meta.parent, shard.meta.adjacent_parent]
                 .into_iter()
                 .flatten()
