@@ -227,7 +227,9 @@ fn run_for(log: &Weak<Inner>, work: impl FnOnce(&Inner)) {
 fn prepare_next_segment(inner: &Inner) {
     let capacity = {
         let mut slot = inner.prepared.lock();
-        if slot.segment.is_some() {
+        // Nothing to do if a segment is ready, or if the writer no longer wants one: it rolled
+        // before this job ran and made its segment itself.
+        if slot.segment.is_some() || slot.wanted_bytes == 0 {
             return;
         }
         slot.in_progress = true;
@@ -253,7 +255,7 @@ pub(crate) struct PreparedSlot {
     pub segment: Option<PreparedSegment>,
     /// A pool thread is preparing one right now.
     pub in_progress: bool,
-    /// The capacity the writer asked for.
+    /// The capacity the writer asked for; 0 when it wants none (it took or made its segment).
     pub wanted_bytes: u64,
 }
 
@@ -269,6 +271,7 @@ impl Inner {
         while slot.segment.is_none() && slot.in_progress {
             self.prepared_ready.wait(&mut slot);
         }
+        slot.wanted_bytes = 0;
         match slot.segment.take() {
             Some(prepared) if prepared.capacity_bytes() >= capacity_bytes => Ok(prepared),
             other => {
