@@ -162,10 +162,16 @@ fn a_lazily_opened_log_touches_no_disk_until_it_is_used() {
         "open_lazily created the directory"
     );
     log.sync().unwrap();
+    assert_eq!(log.next_counter().unwrap(), 1);
+    assert_eq!(log.last_arrival_ms().unwrap(), None);
     assert!(
-        !Path::new(&dir).exists(),
-        "syncing an unused log created it"
+        log.delete_segments_older_than(u64::MAX)
+            .unwrap()
+            .segments_deleted
+            .is_empty()
     );
+    assert!(!Path::new(&dir).exists(), "asking an unused log created it");
+    assert!(!log.is_opened());
     let first = append(&log, &clock, 0, 10, None);
     assert!(log.is_opened());
     assert_eq!(read_all(&log).len(), 1);
@@ -178,4 +184,45 @@ fn a_lazily_opened_log_touches_no_disk_until_it_is_used() {
         &[first],
         "after the lazily opened log was closed",
     );
+}
+
+#[test]
+fn a_never_created_log_seals_without_being_created_and_then_refuses_appends() {
+    let parent = scratch_dir();
+    let dir = parent.path().join("shard");
+    let clock = clock();
+    let log = ShardLog::open_lazily(&dir, epoch_options(&clock, 0)).unwrap();
+    log.seal().unwrap();
+    assert!(
+        !Path::new(&dir).exists(),
+        "sealing an unused log created it"
+    );
+    let refused = log.append(shardlog::RecordInput::new("k", b"late"));
+    assert!(matches!(refused, Err(LogError::Sealed)), "{refused:?}");
+}
+
+#[test]
+fn closing_a_log_opened_clean_and_left_unchanged_writes_nothing() {
+    let dir = scratch_dir();
+    let clock = clock();
+    let (log, _) = open(dir.path(), &epoch_options(&clock, 0));
+    let appended = append_many(&log, &clock, 0..5, |id| 100 + id as usize);
+    log.close().unwrap();
+    let closed = Image::capture(dir.path());
+    let (log, report) = open(dir.path(), &epoch_options(&clock, 1));
+    assert!(report.clean_shutdown);
+    assert_records(&read_all(&log), &appended, "read before the second close");
+    log.sync().unwrap();
+    log.close().unwrap();
+    assert_eq!(
+        Image::capture(dir.path()).files,
+        closed.files,
+        "an unchanged log's open, read, sync and close changed its files"
+    );
+    let (log, report) = open(dir.path(), &epoch_options(&clock, 2));
+    assert!(
+        report.clean_shutdown,
+        "the untouched close left a clean log"
+    );
+    assert_records(&read_all(&log), &appended, "after the untouched close");
 }

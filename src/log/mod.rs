@@ -109,6 +109,9 @@ struct BeforeOpen {
     sealed: bool,
     record_data_bytes_max: Option<usize>,
     abandoned: bool,
+    /// The shard directory was found missing: the log was never created, so it holds nothing.
+    /// Only opening creates it, so this stays true until then.
+    absent: bool,
 }
 
 /// State shared by the log, its readers and the background pool's jobs.
@@ -160,6 +163,10 @@ struct Writer {
     closed: bool,
     /// Appends are refused with `Sealed`; see [`ShardLog::seal`].
     sealed: bool,
+    /// The log differs from what open found on disk (a record appended, a segment rolled, trimmed
+    /// or deleted), or open itself wrote: close must sync and write a clean checkpoint. False
+    /// after an open that wrote nothing, so closing an untouched log costs no write at all.
+    changed: bool,
 }
 
 impl ShardLog {
@@ -205,6 +212,30 @@ impl ShardLog {
         }
         let (inner, _report) = Inner::open(&self.dir, &self.options, &before)?;
         Ok(self.opened.get_or_init(|| inner))
+    }
+
+    /// The open log if there is one on disk (opened now if it was not yet); `None` for a lazily
+    /// opened log that was never created: it holds nothing, and asking so creates nothing.
+    fn existing(&self) -> LogResult<Option<&Arc<Inner>>> {
+        if let Some(inner) = self.opened.get() {
+            return Ok(Some(inner));
+        }
+        if self.is_absent() {
+            return Ok(None);
+        }
+        self.inner().map(Some)
+    }
+
+    /// Whether the log is neither open nor on disk (checked once, then remembered).
+    fn is_absent(&self) -> bool {
+        let mut before = self.before_open.lock();
+        if self.opened.get().is_some() {
+            return false;
+        }
+        if !before.absent && !self.dir.exists() {
+            before.absent = true;
+        }
+        before.absent
     }
 
     /// Whether the log has been opened (always, for [`ShardLog::open`]; after its first use for
@@ -300,6 +331,9 @@ impl ShardLog {
         if inner.latched.load(Ordering::Acquire) {
             return Err(LogError::Latched);
         }
+        if !inner.writer.lock().changed {
+            return Ok(()); // nothing appended since open
+        }
         let end = inner.end_position();
         inner.sync_to(end)?;
         inner.write_durable_checkpoint()
@@ -313,7 +347,10 @@ impl ShardLog {
     /// The sequence number the next appended record will get is larger than every one handed out
     /// so far; this returns the counter of the last record appended, if any.
     pub fn last_counter(&self) -> LogResult<Option<u64>> {
-        let segments = self.inner()?.segments.read();
+        let Some(inner) = self.existing()? else {
+            return Ok(None);
+        };
+        let segments = inner.segments.read();
         Ok(segments
             .iter()
             .rev()
@@ -322,7 +359,10 @@ impl ShardLog {
 
     /// Arrival time of the newest record, if the log holds any.
     pub fn last_arrival_ms(&self) -> LogResult<Option<u64>> {
-        let segments = self.inner()?.segments.read();
+        let Some(inner) = self.existing()? else {
+            return Ok(None);
+        };
+        let segments = inner.segments.read();
         Ok(segments
             .iter()
             .rev()
@@ -333,7 +373,11 @@ impl ShardLog {
     /// The counter the next appended record will get at least: every counter below it may have
     /// been handed out, none at or above it has.
     pub fn next_counter(&self) -> LogResult<u64> {
-        Ok(self.inner()?.writer.lock().next_counter)
+        match self.existing()? {
+            Some(inner) => Ok(inner.writer.lock().next_counter),
+            // What creating the log would start at.
+            None => Ok(FIRST_COUNTER.max(self.options.epoch_floor())),
+        }
     }
     /// Refuses appends from now on (they fail with [`LogError::Sealed`]) and makes every record
     /// appended so far durable: how a shard is closed by a split or merge. Appends in flight finish
@@ -343,6 +387,15 @@ impl ShardLog {
     ///
     /// The active segment is trimmed to its data, so a closed shard costs its records and no more.
     pub fn seal(&self) -> LogResult<()> {
+        {
+            let mut before = self.before_open.lock();
+            if self.opened.get().is_none() && (before.absent || !self.dir.exists()) {
+                // Never created: nothing to sync or trim, and no need to create it now.
+                before.absent = true;
+                before.sealed = true;
+                return Ok(());
+            }
+        }
         let inner = &**self.inner()?;
         {
             let mut writer = inner.writer.lock();
@@ -352,13 +405,14 @@ impl ShardLog {
             writer.sealed = true;
         }
         inner.stop_background();
-        let writer = inner.writer.lock();
+        let mut writer = inner.writer.lock();
         let end = LogPosition {
             segment_base: writer.active.base_counter(),
             offset: writer.active.published_len(),
         };
         inner.sync_to(end)?;
         if !writer.active.is_sealed() {
+            writer.changed = true;
             writer
                 .active
                 .seal(true)
@@ -430,7 +484,9 @@ impl ShardLog {
     /// idle shard does not keep expired data. Readers positioned in a deleted segment keep reading
     /// it (their records keep the mapping alive) and then continue with the oldest remaining one.
     pub fn delete_segments_older_than(&self, cutoff_ms: u64) -> LogResult<RetentionReport> {
-        let inner = &**self.inner()?;
+        let Some(inner) = self.existing()? else {
+            return Ok(RetentionReport::default());
+        };
         let mut writer = inner.writer.lock();
         if writer.closed {
             return Err(LogError::Closed);
@@ -449,6 +505,7 @@ impl ShardLog {
                 .count();
             segments.drain(..removable).collect()
         };
+        writer.changed |= !expired.is_empty();
         drop(writer);
         let mut report = RetentionReport::default();
         for segment in expired {
@@ -480,6 +537,11 @@ impl ShardLog {
         writer.closed = true;
         if inner.latched.load(Ordering::Acquire) {
             return Err(LogError::Latched);
+        }
+        if !writer.changed {
+            // The disk holds what open found, which open left as it was: a clean shutdown's
+            // state, or a new log that never took a record (whose creation need not be durable).
+            return Ok(());
         }
         let end = LogPosition {
             segment_base: writer.active.base_counter(),
@@ -544,6 +606,7 @@ impl Inner {
                 prefaulted_to,
                 closed: false,
                 sealed: before.sealed,
+                changed: !recovered.wrote_nothing,
             }),
             segments: RwLock::new(recovered.segments),
             checkpoint: Mutex::new(recovered.checkpoint),
@@ -648,6 +711,7 @@ impl Inner {
         });
         writer.next_counter += 1;
         writer.last_arrival_ms = arrival_ms;
+        writer.changed = true;
         if !writer.segment_requested && position * 2 > segment.capacity_bytes() {
             // Half full: have the next segment prepared before it is needed.
             if self.options.prepare_segments_in_background {
@@ -712,6 +776,7 @@ impl Inner {
 
     /// Seals the active segment and puts the next one into service.
     fn roll(&self, writer: &mut Writer, min_capacity_bytes: u64) -> LogResult<()> {
+        writer.changed = true;
         let durable = self.options.durability.syncs();
         let retired = Arc::clone(&writer.active);
         let capacity = self

@@ -77,6 +77,9 @@ pub(super) struct Recovered {
     pub counter_lease_limit: u64,
     /// What is known to be on disk: the sync position to start from.
     pub durable: LogPosition,
+    /// Open left the disk as it found it (with a counter epoch, after a clean shutdown) or made a
+    /// new log that need not be durable yet: closing it unchanged need write nothing.
+    pub wrote_nothing: bool,
     pub last_arrival_ms: u64,
     pub report: RecoveryReport,
 }
@@ -217,6 +220,7 @@ fn create(dir: &Path, options: &LogOptions) -> LogResult<Recovered> {
             .epoch_lease_limit()
             .unwrap_or(initial.counter_lease_limit),
         durable: initial.durable,
+        wrote_nothing: !durable,
         last_arrival_ms: 0,
         report: RecoveryReport {
             created: true,
@@ -620,6 +624,7 @@ impl Recovery<'_> {
             segment_base: active.base_counter(),
             offset: active.published_len(),
         };
+        let wrote_nothing = self.options.counter_epoch.is_some() && self.report.clean_shutdown;
         let counter_lease_limit = match self.options.epoch_lease_limit() {
             // Durably: the lease for the counters to come, and "not clean" before any append.
             None => {
@@ -659,6 +664,7 @@ impl Recovery<'_> {
             next_counter,
             counter_lease_limit,
             durable,
+            wrote_nothing,
             last_arrival_ms: self.last_arrival_ms,
             report: self.report,
         })

@@ -146,8 +146,13 @@ impl Stream {
             // shard keep reading (their mappings stay valid after the files go).
             shard.log.abandon();
             drop(shard);
-            std::fs::remove_dir_all(&dir)
-                .map_err(|error| LogError::io("deleting expired shard", &dir, error))?;
+            match std::fs::remove_dir_all(&dir) {
+                // A shard that never took a record may never have been created on disk.
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(LogError::io("deleting expired shard", &dir, error).into());
+                }
+                _ => {}
+            }
         }
         Ok(count)
     }
