@@ -1,9 +1,10 @@
 //! A shard costs what it holds, also ahead of its writer: the pool prepares a log's next segment
 //! (a preallocated file, four times the active one, mapped outside the mapping cache) when the
 //! active segment is half full, and a log whose active segment is not half full keeps none. Here
-//! each of 200 logs asks for one (its 4 KiB first segment passes half) and rolls at once, often
-//! before the pool got to the request, so the writer makes the segment itself. The request must
-//! not be carried out after that: each log now has a 16 KiB segment holding one record, and once
+//! each of 40 logs asks for one (its 1 MiB first segment passes half, and the next would be 4 MiB:
+//! large enough to prepare) and rolls in the same append call, before the pool got to the
+//! request, so the writer makes the segment itself. The request must
+//! not be carried out after that: each log now has a 4 MiB segment holding one record, and once
 //! the pool is idle no log directory may hold a prepared file, and no prepared file may be mapped.
 //! Otherwise every shard written once keeps a preallocated file and a mapping that no bound
 //! counts (the next roll wants a larger one and discards it), so disk, memory and mappings grow
@@ -19,13 +20,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use shardlog::{LogOptions, ShardLog};
+use shardlog::{LogOptions, RecordInput, ShardLog};
 
-const LOGS: usize = 200;
-const DATA_BYTES: usize = 1000;
-/// Three records fill the 4 KiB first segment past half (the third asks for the next segment) and
-/// the fourth rolls into a 16 KiB one, which it leaves far from half full.
-const RECORDS_PER_LOG: u64 = 4;
+const LOGS: usize = 40;
+/// A record of this size fills 1 MiB past half, and two do not fit.
+const DATA_BYTES: usize = 600 * 1024;
+const SMALL_BYTES: usize = 100;
 const PREPARED_PREFIX: &str = "segment.prepared";
 
 /// Prepared files in the log directories.
@@ -55,8 +55,8 @@ fn a_log_keeps_a_segment_prepared_ahead_only_while_its_active_one_is_past_half()
     let root = scratch_dir();
     let clock = clock();
     let options = LogOptions::new(SHARD)
-        .initial_segment_bytes(4096)
-        .segment_bytes(1024 * 1024)
+        .initial_segment_bytes(1024 * 1024)
+        .segment_bytes(4 * 1024 * 1024)
         .record_data_bytes_max(DATA_BYTES)
         .prepare_segments_in_background(true)
         .clock(Arc::clone(&clock) as Arc<dyn shardlog::Clock>);
@@ -64,12 +64,34 @@ fn a_log_keeps_a_segment_prepared_ahead_only_while_its_active_one_is_past_half()
         .map(|i| root.path().join(format!("shard-{i}")))
         .collect();
     let logs: Vec<ShardLog> = dirs.iter().map(|dir| open(dir, &options).0).collect();
+    // A large record, then in one call a small one (which starts past half of the segment and
+    // asks the pool for the next one) and a large one, which rolls microseconds later, before any
+    // pool thread can have started on the request.
     let appended: Vec<Vec<Expected>> = logs
         .iter()
         .enumerate()
         .map(|(i, log)| {
-            let first = i as u64 * RECORDS_PER_LOG;
-            append_many(log, &clock, first..first + RECORDS_PER_LOG, |_| DATA_BYTES)
+            let first = i as u64 * 3;
+            let mut records = vec![append(log, &clock, first, DATA_BYTES, None)];
+            let batch = [(first + 1, SMALL_BYTES), (first + 2, DATA_BYTES)];
+            let keys: Vec<String> = batch.iter().map(|&(id, _)| key(id)).collect();
+            let data: Vec<Vec<u8>> = batch.iter().map(|&(id, len)| payload(id, len)).collect();
+            let inputs: Vec<RecordInput<'_>> = keys
+                .iter()
+                .zip(&data)
+                .map(|(key, data)| RecordInput::new(key, data))
+                .collect();
+            let numbers = log.append_batch(&inputs).expect("appending the batch");
+            for ((sequence_number, key), data) in numbers.into_iter().zip(keys).zip(data) {
+                records.push(Expected {
+                    sequence_number,
+                    arrival_ms: shardlog::Clock::now_ms(&*clock),
+                    key,
+                    hash_key: None,
+                    data,
+                });
+            }
+            records
         })
         .collect();
     for dir in &dirs {

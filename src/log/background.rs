@@ -26,11 +26,20 @@ use parking_lot::{Condvar, Mutex};
 
 use super::Inner;
 use super::options::Durability;
-use super::segment::{PreparedSegment, Segment};
+use super::segment::{PreparedSegment, Segment, prepared_segments};
 
 /// Bytes of a segment pre-faulted for writing at a time: the first window when a segment is
 /// prepared, then each next one as the writer comes within half a window of it.
 pub(crate) const PREFAULT_WINDOW_BYTES: u64 = 2 * 1024 * 1024;
+
+/// The smallest segment prepared ahead. A smaller one is made on the append path when the writer
+/// rolls (tens of microseconds): cheaper than keeping one ready for every shard that fills a small
+/// segment once.
+pub(crate) const PREPARE_AHEAD_MIN_BYTES: u64 = 1 << 20;
+
+/// Most prepared segments in the process at once; beyond it, writers make their next segment when
+/// they roll. Each holds up to a pre-faulted window of memory and a mapping outside the cache.
+pub(crate) const PREPARED_SEGMENTS_MAX: usize = 64;
 
 /// How often the `Sync` mode writes its durable point to the checkpoint (its records are synced
 /// on the append path; this only spares recovery a scan).
@@ -232,6 +241,10 @@ fn prepare_next_segment(inner: &Inner) {
         if slot.segment.is_some() || slot.wanted_bytes == 0 {
             return;
         }
+        if prepared_segments() >= PREPARED_SEGMENTS_MAX {
+            slot.wanted_bytes = 0; // the writer makes its segment when it rolls
+            return;
+        }
         slot.in_progress = true;
         slot.wanted_bytes
     };
@@ -284,8 +297,13 @@ impl Inner {
         }
     }
 
-    /// Asks the pool for the next segment, of `capacity_bytes`.
+    /// Asks the pool for the next segment, of `capacity_bytes`, if it is large enough to be worth
+    /// preparing and the process holds fewer than its most prepared segments.
     pub(crate) fn request_segment(&self, capacity_bytes: u64) {
+        if capacity_bytes < PREPARE_AHEAD_MIN_BYTES || prepared_segments() >= PREPARED_SEGMENTS_MAX
+        {
+            return;
+        }
         self.prepared.lock().wanted_bytes = capacity_bytes;
         submit(Job::PrepareSegment(Weak::clone(&self.me)));
     }
