@@ -171,8 +171,16 @@ impl CheckpointFile {
     /// Creates the checkpoint file of a new shard; with `durable`, file and directory entry are
     /// synced. It is prepared under a temporary name and renamed into place, so a crash never
     /// leaves a checkpoint file with only a torn slot (at worst, one never written: all zeros).
+    ///
+    /// Without `durable` the file is written in place: a crash may then leave it empty or zeroed,
+    /// which `open` reads as no checkpoint at all, as if the creation never happened.
     pub fn create(dir: &Path, initial: Checkpoint, durable: bool) -> io::Result<CheckpointFile> {
-        let temporary = dir.join(TEMPORARY_FILE_NAME);
+        let path = dir.join(FILE_NAME);
+        let temporary = if durable {
+            dir.join(TEMPORARY_FILE_NAME)
+        } else {
+            path.clone()
+        };
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -189,10 +197,9 @@ impl CheckpointFile {
             },
         };
         checkpoint_file.write_slot(initial, durable)?;
-        let path = dir.join(FILE_NAME);
-        std::fs::rename(&checkpoint_file.path, &path)?;
-        checkpoint_file.path = path;
         if durable {
+            std::fs::rename(&checkpoint_file.path, &path)?;
+            checkpoint_file.path = path;
             super::segment::sync_directory(dir)?;
         }
         Ok(checkpoint_file)

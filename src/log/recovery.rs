@@ -248,7 +248,12 @@ fn ends_at(segment: &Arc<Segment>, offset: u64) -> LogResult<bool> {
 fn create_first_segment(dir: &Path, options: &LogOptions) -> LogResult<Arc<Segment>> {
     let capacity = options.first_segment_capacity();
     let durable = options.counter_epoch.is_none();
-    PreparedSegment::create(dir, capacity, capacity)
+    let prepared = if durable {
+        PreparedSegment::create(dir, capacity, capacity)
+    } else {
+        PreparedSegment::create_at(dir.join(segment::file_name(0)), capacity, capacity)
+    };
+    prepared
         .and_then(|prepared| {
             prepared.activate(dir, options.identity, 0, options.clock.now_ms(), durable)
         })
