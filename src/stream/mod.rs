@@ -190,6 +190,9 @@ struct ShardTable {
     /// Open shards sorted by starting hash key. Invariant: their ranges cover 0..=2^128−1 without
     /// gaps or overlaps, so routing is a binary search.
     open: Vec<Arc<Shard>>,
+    /// `open`'s starting hash keys, side by side: routing searches these contiguous keys instead
+    /// of touching a shard per step (with 10,000 shards, 14 cache misses per record).
+    open_starts: Vec<HashKey>,
 }
 
 impl ShardTable {
@@ -210,14 +213,22 @@ impl ShardTable {
             }),
             "open shards tile the hash-key space"
         );
-        ShardTable { all, open }
+        let open_starts = open
+            .iter()
+            .map(|shard| shard.meta.hash_key_range.starting)
+            .collect();
+        ShardTable {
+            all,
+            open,
+            open_starts,
+        }
     }
 
     /// The open shard that owns `key`.
     fn route(&self, key: HashKey) -> Option<&Arc<Shard>> {
         let after = self
-            .open
-            .partition_point(|shard| shard.meta.hash_key_range.starting <= key);
+            .open_starts
+            .partition_point(|&starting| starting <= key);
         self.open
             .get(after.checked_sub(1)?)
             .filter(|shard| shard.meta.hash_key_range.contains(key))
