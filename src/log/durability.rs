@@ -92,6 +92,21 @@ impl Inner {
         }
     }
 
+    /// Makes a creation that was never synced durable (see `LogOptions::counter_epoch`): the
+    /// checkpoint, and the directory entries of the shard's files and of its directory. Whatever
+    /// first moves the durable point off "nothing" does this first.
+    pub(crate) fn sync_creation(&self) -> LogResult<()> {
+        let created = || -> std::io::Result<()> {
+            self.checkpoint.lock().sync_file()?;
+            super::segment::sync_directory(&self.dir)?;
+            match self.dir.parent() {
+                Some(parent) => super::segment::sync_directory(parent),
+                None => Ok(()),
+            }
+        };
+        created().map_err(|error| LogError::io("syncing a new shard", &self.dir, error))
+    }
+
     /// Syncs every published byte at or after `from` and returns the position reached.
     fn sync_from(&self, from: LogPosition) -> LogResult<LogPosition> {
         #[cfg(test)]
@@ -111,17 +126,7 @@ impl Inner {
                 .collect()
         };
         if from == super::recovery::NOTHING_DURABLE {
-            // A creation that was never synced (see `LogOptions::counter_epoch`): the checkpoint,
-            // and the directory entries of the files and of the shard directory, go first.
-            let created = || -> std::io::Result<()> {
-                self.checkpoint.lock().sync_file()?;
-                super::segment::sync_directory(&self.dir)?;
-                match self.dir.parent() {
-                    Some(parent) => super::segment::sync_directory(parent),
-                    None => Ok(()),
-                }
-            };
-            created().map_err(|error| LogError::io("syncing a new shard", &self.dir, error))?;
+            self.sync_creation()?;
         }
         let crosses_into_new_segment = pending
             .last()

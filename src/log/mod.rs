@@ -828,7 +828,11 @@ impl Inner {
         }
         writer.active = Arc::clone(&next);
         if durable {
-            // Everything in the sealed segment, and the new segment's header, is on disk now.
+            // Everything in the sealed segment, and the new segment's header, is on disk now;
+            // a creation that was never synced must be too before the durable point moves.
+            if self.sync.durable() == recovery::NOTHING_DURABLE {
+                self.sync_creation().inspect_err(|_| self.latch())?;
+            }
             let start = LogPosition {
                 segment_base: next.base_counter(),
                 offset: next.published_len(),
