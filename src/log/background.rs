@@ -32,6 +32,18 @@ use super::segment::{PreparedSegment, Segment, prepared_segments};
 /// prepared, then each next one as the writer comes within half a window of it.
 pub(crate) const PREFAULT_WINDOW_BYTES: u64 = 2 * 1024 * 1024;
 
+/// How much of a new segment of `capacity` bytes to pre-fault, and whether the writer asks for
+/// windows after it: a segment of at least [`PREPARE_AHEAD_MIN_BYTES`] gets a window, a smaller one
+/// only its first page (its header), since its pages fault cheaply as records arrive and a quiet
+/// shard then keeps resident only the pages it wrote.
+pub(crate) fn prefault_bytes(capacity: u64) -> u64 {
+    if capacity < PREPARE_AHEAD_MIN_BYTES {
+        4096
+    } else {
+        PREFAULT_WINDOW_BYTES
+    }
+}
+
 /// The smallest segment prepared ahead. A smaller one is made on the append path when the writer
 /// rolls (tens of microseconds): cheaper than keeping one ready for every shard that fills a small
 /// segment once.
@@ -250,7 +262,7 @@ fn prepare_next_segment(inner: &Inner) {
     };
     // Preparing takes milliseconds: do it without holding the lock. A failure here is not an
     // error yet: the writer will try again on the append path and report it there.
-    let prepared = PreparedSegment::create(&inner.dir, capacity, PREFAULT_WINDOW_BYTES).ok();
+    let prepared = PreparedSegment::create(&inner.dir, capacity, prefault_bytes(capacity)).ok();
     let mut slot = inner.prepared.lock();
     slot.in_progress = false;
     match prepared {
@@ -292,7 +304,7 @@ impl Inner {
                 if let Some(too_small) = other {
                     too_small.discard();
                 }
-                PreparedSegment::create(&self.dir, capacity_bytes, PREFAULT_WINDOW_BYTES)
+                PreparedSegment::create(&self.dir, capacity_bytes, prefault_bytes(capacity_bytes))
             }
         }
     }

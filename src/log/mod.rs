@@ -59,7 +59,7 @@ pub use self::options::{
 pub use self::reader::{LogReader, SeekTo};
 pub use self::recovery::{RecoveryReport, Truncation};
 
-use self::background::{Job, PREFAULT_WINDOW_BYTES, PreparedSlot};
+use self::background::{Job, PREFAULT_WINDOW_BYTES, PREPARE_AHEAD_MIN_BYTES, PreparedSlot};
 use self::checkpoint::{Checkpoint, CheckpointFile};
 use self::durability::{AppendNotifier, SyncProgress};
 use self::frame::{FrameFields, PARTITION_KEY_BYTES_MAX};
@@ -587,7 +587,9 @@ impl Inner {
             .cloned()
             .ok_or_else(|| LogError::corrupt(dir, 0, "recovery produced no segment"))?;
         // A segment found on disk is not pre-faulted; the writer asks for its next window at once.
-        let prefaulted_to = if options.prepare_segments_in_background {
+        let prefaulted_to = if options.prepare_segments_in_background
+            && active.capacity_bytes() >= PREPARE_AHEAD_MIN_BYTES
+        {
             active.published_len()
         } else {
             u64::MAX
@@ -841,9 +843,13 @@ impl Inner {
             self.write_durable_checkpoint()?;
         }
         writer.segment_requested = false;
-        if self.options.prepare_segments_in_background {
-            writer.prefaulted_to = PREFAULT_WINDOW_BYTES.min(next.capacity_bytes());
-        }
+        writer.prefaulted_to = if self.options.prepare_segments_in_background
+            && next.capacity_bytes() >= PREPARE_AHEAD_MIN_BYTES
+        {
+            PREFAULT_WINDOW_BYTES.min(next.capacity_bytes())
+        } else {
+            u64::MAX // a small segment's pages fault as it fills (see `prefault_bytes`)
+        };
         Ok(())
     }
 

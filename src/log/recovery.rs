@@ -233,14 +233,18 @@ fn create(dir: &Path, options: &LogOptions) -> LogResult<Recovered> {
 
 /// Whether nothing but zeros (or the end of the file) follows `offset` in `segment`: no frame was
 /// written there.
+/// Read, not mapped, so that a clean open maps nothing.
 fn ends_at(segment: &Arc<Segment>, offset: u64) -> LogResult<bool> {
-    let view = segment
-        .recovery_view()
-        .map_err(|error| LogError::io("mapping segment", segment.path(), error))?;
-    let end = (offset + frame::HEADER_BYTES as u64).min(segment.capacity_bytes());
-    Ok(view
-        .range(offset.min(end), end)
-        .is_none_or(|rest| rest.iter().all(|&byte| byte == 0)))
+    use std::os::unix::fs::FileExt;
+    let mut next = [0u8; frame::HEADER_BYTES];
+    let read = fs::File::open(segment.path())
+        .and_then(|file| file.read_at(&mut next, offset))
+        .map_err(|error| LogError::io("reading segment", segment.path(), error))?;
+    Ok(next
+        .get(..read)
+        .unwrap_or_default()
+        .iter()
+        .all(|&byte| byte == 0))
 }
 
 /// A new shard's first segment is small ([`LogOptions::initial_segment_bytes`]): an empty shard
@@ -248,10 +252,11 @@ fn ends_at(segment: &Arc<Segment>, offset: u64) -> LogResult<bool> {
 fn create_first_segment(dir: &Path, options: &LogOptions) -> LogResult<Arc<Segment>> {
     let capacity = options.first_segment_capacity();
     let durable = options.counter_epoch.is_none();
+    let prefault = super::background::prefault_bytes(capacity);
     let prepared = if durable {
-        PreparedSegment::create(dir, capacity, capacity)
+        PreparedSegment::create(dir, capacity, prefault)
     } else {
-        PreparedSegment::create_at(dir.join(segment::file_name(0)), capacity, capacity)
+        PreparedSegment::create_at(dir.join(segment::file_name(0)), capacity, prefault)
     };
     prepared
         .and_then(|prepared| {

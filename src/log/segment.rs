@@ -18,6 +18,7 @@
 use super::checksum;
 use std::fs::{self, File, OpenOptions};
 use std::io;
+use std::os::unix::fs::FileExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -348,26 +349,20 @@ impl Segment {
         identity: ShardIdentity,
         base_counter: u64,
     ) -> Result<Arc<Segment>, SegmentOpenError> {
-        // Every segment is mapped writable: recovery may have to cut any of them, and the last one
-        // is appended to.
-        let mapping = Mapping::open(path)?;
-        if mapping.len() < SEGMENT_HEADER_BYTES {
+        // The header is read, not mapped: a segment is mapped when it is first read or appended to,
+        // so opening a log maps nothing (and the kernel's fault-around maps no page of it).
+        let file = File::open(path)?;
+        let capacity = file.metadata()?.len();
+        if capacity < SEGMENT_HEADER_BYTES {
             return Err(SegmentOpenError::Header(HeaderError::Short));
         }
-        // SAFETY: the mapping is this function's alone and at least a header long (checked above).
-        let header = unsafe { std::slice::from_raw_parts(mapping.as_ptr(), 64) };
-        check_header(header, identity, base_counter)?;
-        let capacity = mapping.len();
-        let segment = Arc::new(Segment::new(
-            base_counter,
-            path.to_owned(),
-            capacity,
-            Some(Arc::new(mapping)),
-        ));
+        let mut header = [0u8; SEGMENT_HEADER_BYTES as usize];
+        file.read_exact_at(&mut header, 0)?;
+        check_header(&header, identity, base_counter)?;
+        let segment = Arc::new(Segment::new(base_counter, path.to_owned(), capacity, None));
         segment
             .published_len
             .store(SEGMENT_HEADER_BYTES, Ordering::Release);
-        mapping::admit(&segment);
         Ok(segment)
     }
 
