@@ -129,6 +129,12 @@ pub enum CheckpointError {
     /// spoils at most one slot.
     #[error("both checkpoint slots are damaged")]
     Damaged,
+    /// Neither slot is valid, and the first was never written: the only write the file ever had
+    /// was its creation's, to the second slot, and it is torn. A creation that was synced (a log
+    /// without a counter epoch) cannot tear, so there this is damage too; with an epoch it is a
+    /// creation that did not reach the disk.
+    #[error("the checkpoint's only write, its creation, is torn")]
+    CreationTorn,
 }
 
 /// The checkpoint file, by path: it is opened for each write (a write is followed by an fdatasync
@@ -160,11 +166,16 @@ impl CheckpointFile {
                 .then(|| Checkpoint::decode(second))
                 .flatten(),
         ];
+        let never_rewritten = first.iter().all(|&byte| byte == 0);
         let current = slots
             .into_iter()
             .flatten()
             .max_by_key(|checkpoint| checkpoint.generation)
-            .ok_or(CheckpointError::Damaged)?;
+            .ok_or(if never_rewritten {
+                CheckpointError::CreationTorn
+            } else {
+                CheckpointError::Damaged
+            })?;
         Ok(Some(CheckpointFile { path, current }))
     }
 

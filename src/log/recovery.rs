@@ -94,7 +94,10 @@ pub(super) fn recover(dir: &Path, options: &LogOptions) -> LogResult<Recovered> 
         Err(CheckpointError::Io(error)) => {
             return Err(LogError::io("reading checkpoint", dir, error));
         }
-        Err(CheckpointError::Damaged) => {
+        // With an epoch the creation was not synced, and a power loss may tear it: it is then
+        // as if it had not happened (see `docs/FORMAT.md`).
+        Err(CheckpointError::CreationTorn) if options.counter_epoch.is_some() => None,
+        Err(CheckpointError::Damaged | CheckpointError::CreationTorn) => {
             return Err(LogError::corrupt(
                 dir.join(super::checkpoint::FILE_NAME),
                 0,
@@ -487,8 +490,9 @@ impl Recovery<'_> {
     /// where the scan stopped.
     fn index_file_confirms_end(&self, segment: &Arc<Segment>) -> bool {
         index::read_file(&segment.index_path()).is_some_and(|(summary, _)| {
+            // An empty segment's index file records counter 0, which no record has.
             summary.covered_len == segment.published_len()
-                && Some(summary.last_counter) == segment.last_counter()
+                && summary.last_counter == segment.last_counter().unwrap_or(0)
         })
     }
 
