@@ -9,9 +9,19 @@
 //! its acknowledged records or one more (an append the kill interrupted after its bytes were
 //! written); sequence numbers strictly increase across all rounds.
 //!
-//! The writer is this test binary itself, re-run with `--exact <this test> --nocapture` and an
-//! environment variable naming the directory: the single test function below starts by checking
-//! for it and, when it is set, acts as the writer instead of as the test.
+//! The writer is this test binary itself, re-run with `--exact <the test> --nocapture` and an
+//! environment variable naming the directory: each test function below starts by checking for
+//! it and, when it is set, acts as the writer instead of as the test.
+//!
+//! The second test runs the writer as an engine runs its logs, in 60 rounds: with a counter epoch
+//! that grows by one at every open (round *r* writes in epoch *r*, so neither creating nor opening
+//! the log writes anything durably), and with segments that grow fourfold from 4 KiB to 32 KiB
+//! while one record in seven (6 to 20 KiB) is too large for a young segment and gets one of its
+//! own size. One round in ten seals the log (which trims its last segment) after 1 to 20 records
+//! and is killed while sealed, so the next round appends to a log whose last segment is full.
+//! Besides the checks above: the sealed round's last segment is trimmed to its data, every record
+//! of round *r* has a counter in epoch *r* (at least *r*·2^40, below (*r*+1)·2^40), and the
+//! counter each open announces is the next record's and lies above every counter before it.
 
 mod common;
 
@@ -19,40 +29,103 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use common::*;
-use shardlog::{Durability, LogOptions, RecordInput, ShardLog};
+use shardlog::log::COUNTERS_PER_EPOCH_BITS;
+use shardlog::{Durability, LogOptions, RecordInput, SequenceNumber, ShardLog};
 
-const TEST_NAME: &str = "acknowledged_records_survive_sigkill_of_the_writer_process";
 const DIR_VAR: &str = "SHARDLOG_TEST_KILLED_WRITER_DIR";
 const FIRST_ID_VAR: &str = "SHARDLOG_TEST_KILLED_WRITER_FIRST_ID";
+const EPOCH_VAR: &str = "SHARDLOG_TEST_KILLED_WRITER_EPOCH";
+const SEAL_AFTER_VAR: &str = "SHARDLOG_TEST_KILLED_WRITER_SEAL_AFTER";
 const READY: &str = "shardlog-writer-ready";
 const ACK: &str = "shardlog-writer-ack";
+const SEALED: &str = "shardlog-writer-sealed";
 /// The writer stops by itself after this many records if it is never killed.
 const WRITER_RECORDS_MAX: u64 = 2_000;
 
-fn writer_options() -> LogOptions {
-    LogOptions::new(SHARD)
-        .segment_bytes(16 * 1024)
-        .record_data_bytes_max(2048)
-        .durability(Durability::Sync)
+/// How a test sets the writer's log up.
+#[derive(Clone, Copy, Debug)]
+struct Setup {
+    /// The test function, which the writer process runs as.
+    test_name: &'static str,
+    rounds: usize,
+    /// Segments grow from 4 KiB to 32 KiB, and some records need a segment of their own size;
+    /// otherwise every segment is 16 KiB and records are under 1.5 KiB.
+    grown: bool,
+    /// Round `r`'s writer opens the log at counter epoch `r`, as an engine opened for the `r`th
+    /// time does; otherwise the log has no epoch.
+    epochs: bool,
+    /// One round in ten seals the log and is killed while sealed.
+    seals: bool,
+    /// The fewest acknowledgements all rounds together must have checked.
+    total_acks_min: usize,
 }
 
-fn data_len(id: u64) -> usize {
-    (id as usize * 37) % 1500
+const PLAIN: Setup = Setup {
+    test_name: "acknowledged_records_survive_sigkill_of_the_writer_process",
+    rounds: 100,
+    grown: false,
+    epochs: false,
+    seals: false,
+    total_acks_min: 800,
+};
+
+const GROWN_WITH_EPOCHS: Setup = Setup {
+    test_name: "acknowledged_records_survive_sigkill_of_a_writer_with_grown_segments_and_a_new_epoch_per_open",
+    rounds: 60,
+    grown: true,
+    epochs: true,
+    seals: true,
+    total_acks_min: 400,
+};
+
+fn writer_options(setup: Setup, epoch: Option<u64>) -> LogOptions {
+    let options = LogOptions::new(SHARD)
+        .durability(Durability::Sync)
+        .counter_epoch(epoch);
+    if setup.grown {
+        options
+            .initial_segment_bytes(4 * 1024)
+            .segment_bytes(32 * 1024)
+            .record_data_bytes_max(24 * 1024)
+    } else {
+        options.segment_bytes(16 * 1024).record_data_bytes_max(2048)
+    }
+}
+
+fn data_len(setup: Setup, id: u64) -> usize {
+    if setup.grown && id % 7 == 3 {
+        6_000 + (id as usize * 4_099) % 14_000
+    } else {
+        (id as usize * 37) % 1500
+    }
 }
 
 fn hash_key(id: u64) -> Option<u128> {
     id.is_multiple_of(5).then_some(u128::from(id) * 3)
 }
 
-/// The writer process: appends records `first_id..` and acknowledges each one on stdout.
-fn run_writer(dir: &Path, first_id: u64) {
-    let (log, report) = ShardLog::open(dir, writer_options()).expect("writer: open");
+/// The lowest counter of `epoch`.
+fn epoch_floor(epoch: u64) -> u64 {
+    epoch << COUNTERS_PER_EPOCH_BITS
+}
+
+/// The writer process: appends records `first_id..` and acknowledges each one on stdout; with
+/// `seal_after`, only that many, then seals the log, says so and waits to be killed.
+fn run_writer(
+    setup: Setup,
+    dir: &Path,
+    first_id: u64,
+    epoch: Option<u64>,
+    seal_after: Option<u64>,
+) {
+    let (log, report) = ShardLog::open(dir, writer_options(setup, epoch)).expect("writer: open");
     println!("{READY} {}", report.next_counter);
-    for id in first_id..first_id + WRITER_RECORDS_MAX {
+    for id in first_id..first_id + seal_after.unwrap_or(WRITER_RECORDS_MAX) {
         let key = key(id);
-        let data = payload(id, data_len(id));
+        let data = payload(id, data_len(setup, id));
         let sequence_number = log
             .append(RecordInput {
                 partition_key: &key,
@@ -61,6 +134,12 @@ fn run_writer(dir: &Path, first_id: u64) {
             })
             .expect("writer: append");
         println!("{ACK} {id} {sequence_number}");
+    }
+    if seal_after.is_some() {
+        log.seal().expect("writer: seal");
+        println!("{SEALED}");
+        // Killed long before this ends; a writer never killed ends the round as a failure.
+        std::thread::sleep(Duration::from_secs(60));
     }
 }
 
@@ -72,6 +151,8 @@ enum KillAt {
     Ready,
     /// After this many acknowledgements.
     Acks(usize),
+    /// Once the writer has appended this many records and sealed the log.
+    Sealed(usize),
 }
 
 /// Kills the child if the test fails while it runs.
@@ -87,9 +168,11 @@ impl Drop for Writer {
 /// What the writer printed so far.
 struct WriterOutput {
     stdout: BufReader<std::process::ChildStdout>,
-    ready: bool,
+    /// The counter the writer's open announced for the next record, once it is ready.
+    ready: Option<u64>,
     /// Record ids and sequence numbers acknowledged, in order.
     acks: Vec<(u64, String)>,
+    sealed: bool,
 }
 
 impl WriterOutput {
@@ -104,8 +187,11 @@ impl WriterOutput {
         let line = line.trim_end();
         // The test harness may print "test <name> ... " on the same line before the writer's output.
         if let Some(at) = line.find(READY) {
-            assert!(line[at..].split(' ').nth(1).is_some(), "bad line {line:?}");
-            self.ready = true;
+            let next_counter = line[at..].split(' ').nth(1).and_then(|n| n.parse().ok());
+            assert!(next_counter.is_some(), "bad line {line:?}");
+            self.ready = next_counter;
+        } else if line.contains(SEALED) {
+            self.sealed = true;
         } else if let Some(at) = line.find(ACK) {
             let mut words = line[at..].split(' ').skip(1);
             let id: u64 = words.next().unwrap().parse().unwrap();
@@ -116,15 +202,13 @@ impl WriterOutput {
     }
 }
 
-/// Rounds of the test.
-const ROUNDS: usize = 100;
-
 /// Where each round kills the writer: one round in ten before it is ready, one in ten as soon as
 /// it is, the rest after 1 to 60 acknowledgements (small counts more often: the first appends after
-/// a recovery are where a counter could be reused).
-fn kill_plan() -> Vec<KillAt> {
+/// a recovery are where a counter could be reused); with seals, one round in ten of those with
+/// small counts is sealed after 1 to 20 records instead.
+fn kill_plan(setup: Setup) -> Vec<KillAt> {
     let mut state = 0x5eed_u64;
-    (0..ROUNDS)
+    (0..setup.rounds)
         .map(|_| {
             state = state
                 .wrapping_mul(6_364_136_223_846_793_005)
@@ -133,6 +217,7 @@ fn kill_plan() -> Vec<KillAt> {
             match draw % 10 {
                 0 => KillAt::Once,
                 1 => KillAt::Ready,
+                2 if setup.seals => KillAt::Sealed(1 + draw / 10 % 20),
                 2..=5 => KillAt::Acks(1 + draw / 10 % 8),
                 _ => KillAt::Acks(1 + draw / 10 % 60),
             }
@@ -142,15 +227,32 @@ fn kill_plan() -> Vec<KillAt> {
 
 #[test]
 fn acknowledged_records_survive_sigkill_of_the_writer_process() {
+    kill_writers(PLAIN);
+}
+
+#[test]
+fn acknowledged_records_survive_sigkill_of_a_writer_with_grown_segments_and_a_new_epoch_per_open() {
+    kill_writers(GROWN_WITH_EPOCHS);
+}
+
+/// Runs `setup`'s rounds; or, in a writer process, the writer.
+fn kill_writers(setup: Setup) {
     if let Ok(dir) = std::env::var(DIR_VAR) {
-        let first_id = std::env::var(FIRST_ID_VAR).unwrap().parse().unwrap();
-        run_writer(Path::new(&dir), first_id);
+        let number = |var: &str| std::env::var(var).ok().map(|n| n.parse().unwrap());
+        let first_id = number(FIRST_ID_VAR).unwrap();
+        run_writer(
+            setup,
+            Path::new(&dir),
+            first_id,
+            number(EPOCH_VAR),
+            number(SEAL_AFTER_VAR),
+        );
         return;
     }
 
     let dir = scratch_dir();
     let exe = std::env::current_exe().unwrap();
-    let plan = kill_plan();
+    let plan = kill_plan(setup);
     // Record ids 0..records_in_log are in the log, in order.
     let mut records_in_log = 0u64;
     let mut acknowledged: HashMap<u64, String> = HashMap::new();
@@ -159,14 +261,27 @@ fn acknowledged_records_survive_sigkill_of_the_writer_process() {
 
     for (round, kill_at) in plan.into_iter().enumerate() {
         let context = format!("round {round} (kill at {kill_at:?})");
-        let child = Command::new(&exe)
-            .args(["--exact", TEST_NAME, "--nocapture", "--test-threads=1"])
+        // An engine opened for the `round`th time.
+        let epoch = setup.epochs.then_some(round as u64);
+        let mut command = Command::new(&exe);
+        command
+            .args([
+                "--exact",
+                setup.test_name,
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(DIR_VAR, dir.path())
             .env(FIRST_ID_VAR, records_in_log.to_string())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::piped());
+        if let Some(epoch) = epoch {
+            command.env(EPOCH_VAR, epoch.to_string());
+        }
+        if let KillAt::Sealed(records) = kill_at {
+            command.env(SEAL_AFTER_VAR, records.to_string());
+        }
+        let child = command.spawn().unwrap();
         let mut writer = Writer(child);
         let mut stderr_pipe = writer.0.stderr.take().unwrap();
         let mut stderr = Some(std::thread::spawn(move || {
@@ -182,13 +297,14 @@ fn acknowledged_records_survive_sigkill_of_the_writer_process() {
             };
         let mut output = WriterOutput {
             stdout: BufReader::new(writer.0.stdout.take().unwrap()),
-            ready: false,
+            ready: None,
             acks: Vec::new(),
+            sealed: false,
         };
         match kill_at {
             KillAt::Once => {}
             KillAt::Ready => {
-                while !output.ready {
+                while output.ready.is_none() {
                     if !output.take_line() {
                         ended_early(&mut writer, &mut stderr);
                     }
@@ -196,6 +312,13 @@ fn acknowledged_records_survive_sigkill_of_the_writer_process() {
             }
             KillAt::Acks(n) => {
                 while output.acks.len() < n {
+                    if !output.take_line() {
+                        ended_early(&mut writer, &mut stderr);
+                    }
+                }
+            }
+            KillAt::Sealed(_) => {
+                while !output.sealed {
                     if !output.take_line() {
                         ended_early(&mut writer, &mut stderr);
                     }
@@ -216,8 +339,21 @@ fn acknowledged_records_survive_sigkill_of_the_writer_process() {
 
         // Recover a copy; the original stays as the crash left it for the next round.
         let copy = scratch_dir();
-        Image::capture(dir.path()).restore(copy.path());
-        let options = writer_options().durability(Durability::PageCache);
+        let image = Image::capture(dir.path());
+        if let KillAt::Sealed(_) = kill_at {
+            let last = image.segment_bases().last().copied().unwrap();
+            let segment = image.file(&segment_name(last));
+            let data_end = frames(segment).last().map_or(SEGMENT_HEADER, FrameAt::end);
+            assert_eq!(
+                segment.len(),
+                data_end,
+                "{context}: the sealed log's last segment is not trimmed to its data"
+            );
+        }
+        image.restore(copy.path());
+        // Opened as the next round's writer will open the original.
+        let next_epoch = setup.epochs.then_some(round as u64 + 1);
+        let options = writer_options(setup, next_epoch).durability(Durability::PageCache);
         let (log, report) = ShardLog::open(copy.path(), options).unwrap();
         assert!(!report.clean_shutdown, "{context}");
         let records = read_all(&log);
@@ -231,9 +367,43 @@ fn acknowledged_records_survive_sigkill_of_the_writer_process() {
             records.len()
         );
         assert!(
-            added == acks || added == acks + 1,
+            added == acks || (added == acks + 1 && !matches!(kill_at, KillAt::Sealed(_))),
             "{context}: {acks} appends acknowledged, but the log grew by {added} records"
         );
+        let highest = records.last().map(|r| r.sequence_number().counter());
+        assert!(
+            highest.is_none_or(|highest| report.next_counter > highest),
+            "{context}: the next open would hand out counter {} again",
+            report.next_counter
+        );
+        if let Some(next_epoch) = next_epoch {
+            assert!(
+                report.next_counter >= epoch_floor(next_epoch),
+                "{context}: the next open resumes at {}, below epoch {next_epoch}'s floor",
+                report.next_counter
+            );
+        }
+        if let Some(next_counter) = output.ready {
+            // What this round's open announced: above everything before, in its own epoch.
+            assert!(
+                last_counter.is_none_or(|last| next_counter > last),
+                "{context}: the open announced counter {next_counter}, not above {last_counter:?}"
+            );
+            if let Some(epoch) = epoch {
+                assert!(
+                    next_counter >= epoch_floor(epoch),
+                    "{context}: the open at epoch {epoch} announced {next_counter}"
+                );
+            }
+            if let Some((_, first)) = round_acks.first() {
+                let first: SequenceNumber = first.parse().unwrap();
+                assert_eq!(
+                    first.counter(),
+                    next_counter,
+                    "{context}: the first record did not get the announced counter"
+                );
+            }
+        }
         for (i, record) in records.iter().enumerate() {
             let id = i as u64;
             let counter = record.sequence_number().counter();
@@ -248,7 +418,7 @@ fn acknowledged_records_survive_sigkill_of_the_writer_process() {
                 "{context}: record {i}"
             );
             assert!(
-                record.data()[..] == payload(id, data_len(id))[..],
+                record.data()[..] == payload(id, data_len(setup, id))[..],
                 "{context}: the data of record {i} is damaged"
             );
             if i > 0 {
@@ -262,6 +432,12 @@ fn acknowledged_records_survive_sigkill_of_the_writer_process() {
                     last_counter.is_none_or(|last| counter > last),
                     "{context}: counter {counter} does not exceed the previous rounds' {last_counter:?}"
                 );
+                if let Some(epoch) = epoch {
+                    assert!(
+                        (epoch_floor(epoch)..epoch_floor(epoch + 1)).contains(&counter),
+                        "{context}: record {i} has counter {counter}, outside epoch {epoch}"
+                    );
+                }
             }
         }
         for (expected_id, (id, sequence_number)) in (records_in_log..).zip(&round_acks) {
@@ -281,11 +457,26 @@ fn acknowledged_records_survive_sigkill_of_the_writer_process() {
         last_counter = records.last().map(|r| r.sequence_number().counter());
     }
     assert!(
-        total_acks >= 800,
+        total_acks >= setup.total_acks_min,
         "only {total_acks} acknowledgements in all"
     );
+    if setup.grown {
+        // The segments did grow: the first one was small, a later one is larger.
+        let image = Image::capture(dir.path());
+        let sizes: Vec<usize> = image
+            .segment_bases()
+            .iter()
+            .map(|&base| image.file(&segment_name(base)).len())
+            .collect();
+        assert!(
+            sizes.first().is_some_and(|&first| first <= 4 * 1024)
+                && sizes.iter().any(|&size| size > 16 * 1024),
+            "segment sizes {sizes:?}"
+        );
+    }
     println!(
-        "{ROUNDS} rounds survived, {total_acks} acknowledged records verified after each kill"
+        "{} rounds survived, {total_acks} acknowledged records verified after each kill",
+        setup.rounds
     );
     assert_eq!(acknowledged.len(), total_acks);
 }
