@@ -9,6 +9,7 @@
 //! cargo bench --bench footprint -- reopen     [STREAMS [SHARDS_PER_STREAM]]  default 10 10000
 //! cargo bench --bench footprint -- reshard    [CYCLES]                       default 1000
 //! cargo bench --bench footprint -- put_spread [SHARDS [RECORDS]]             default 10000 2000000
+//! cargo bench --bench footprint -- touched    [SHARDS]                       default 20000
 //!
 //! options:  --dir PATH         make the scratch data directories under PATH (default:
 //!                              $SHARDLOG_BENCH_DIR, else the system temp dir); deleted afterwards
@@ -37,6 +38,14 @@
 //! - **put_spread**: PutRecords batches of 500 records of 100 bytes with keys `key-0`, `key-1`, …
 //!   (MD5 routing spreads them) into a stream of SHARDS shards; baseline: the same records into a
 //!   one-shard stream. Only the `put_records` calls are timed.
+//! - **touched**: a child process creates one PROVISIONED stream of SHARDS shards and puts one
+//!   record of 100 bytes into every shard (PutRecords batches of 500, each entry's
+//!   `explicit_hash_key` the starting hash key of its shard), reporting the time of the
+//!   `put_records` calls, what they added to its process, and the time to drop the engine. A
+//!   fresh child then opens the data directory with no maintenance thread
+//!   (`maintenance_interval: None`), and reports the open time and what the open added, then the
+//!   time of a first `Engine::run_maintenance` (which opens every shard's log to check its
+//!   retention) and what that added, the time of a second pass, and the close time.
 //!
 //! Linux only (`/proc/self`). Engine limits are lifted (the scenarios measure cost, not quota) and
 //! streams are ACTIVE at once (`create_delay_ms` and `update_delay_ms` are 0). Before anything
@@ -60,7 +69,7 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use shardlog::engine::EngineLimits;
-use shardlog::{CreateStream, Engine, EngineOptions, PutRecordInput, Stream};
+use shardlog::{CreateStream, Engine, EngineOptions, PutRecordInput, PutRecordsResult, Stream};
 use tempfile::TempDir;
 
 const USAGE: &str = "usage: cargo bench --bench footprint -- <scenario> [sizes] [--dir PATH] \
@@ -69,6 +78,7 @@ const USAGE: &str = "usage: cargo bench --bench footprint -- <scenario> [sizes] 
   reopen     [STREAMS [SHARDS_PER_STREAM]]   default 10 10000
   reshard    [CYCLES]                        default 1000
   put_spread [SHARDS [RECORDS]]              default 10000 2000000
+  touched    [SHARDS]                        default 20000
 (see the module doc of benches/footprint.rs)";
 
 /// Any failure ends the scenario with its message.
@@ -85,9 +95,13 @@ const RESHARD_RECORDS_PER_CYCLE: usize = 10;
 /// Share of the free disk space a run may be projected to use.
 const DISK_SHARE_MAX_PERCENT: u64 = 90;
 
-/// Hidden modes: the children the reopen scenario starts by re-executing this binary.
+/// Hidden modes: the children the reopen and touched scenarios start by re-executing this binary.
 const CHILD_POPULATE: &str = "__populate";
 const CHILD_OPEN: &str = "__open";
+const CHILD_TOUCH: &str = "__touch";
+const CHILD_MAINTAIN: &str = "__maintain";
+/// The one stream of the touched scenario.
+const TOUCHED_STREAM: &str = "touched";
 
 fn main() -> ExitCode {
     let outcome = Config::parse(std::env::args().skip(1)).and_then(|config| {
@@ -96,8 +110,11 @@ fn main() -> ExitCode {
             Some("reopen") => reopen(&config),
             Some("reshard") => reshard(&config),
             Some("put_spread") => put_spread(&config),
+            Some("touched") => touched(&config),
             Some(CHILD_POPULATE) => child_populate(&config),
             Some(CHILD_OPEN) => child_open(&config),
+            Some(CHILD_TOUCH) => child_touch(&config),
+            Some(CHILD_MAINTAIN) => child_maintain(&config),
             Some("help" | "--help" | "-h") | None => {
                 println!("{USAGE}");
                 Ok(())
@@ -693,8 +710,135 @@ fn put_run(config: &Config, shards: u64, records: u64, data: &[u8]) -> Outcome<P
     })
 }
 
+/// Puts one record into every shard of a stream of SHARDS shards in one child process, then opens
+/// the data directory in another and runs maintenance over it twice.
+fn touched(config: &Config) -> Outcome<()> {
+    let shards = config.size(0, "FOOTPRINT_SHARDS", 20_000)?;
+    // The probe measures a shard never written to; a touched one also holds its first segment,
+    // counted here with the records.
+    let first_segment_bytes = config.engine_options().initial_segment_bytes;
+    preflight(
+        config,
+        shards,
+        shards * (first_segment_bytes + RECORD_BYTES as u64),
+    )?;
+
+    let dir = config.scratch("footprint-touched")?;
+    let dir_arg = dir.path().to_string_lossy().into_owned();
+    let written = run_child(
+        config,
+        &[CHILD_TOUCH, &dir_arg, &shards.to_string()],
+        "writing",
+    )?;
+    let disk = Disk::usage(dir.path());
+    let reopened = run_child(config, &[CHILD_MAINTAIN, &dir_arg], "reopening")?;
+
+    println!(
+        "touched: one PROVISIONED stream of {shards} shards, one record of {RECORD_BYTES} B put \
+         into every shard (PutRecords batches of {BATCH_RECORDS}, explicit hash keys), then \
+         reopened with no maintenance thread and run_maintenance called twice, {}",
+        config.segment_label()
+    );
+    print_environment(config);
+    let per = shards as f64;
+    let time_row = |label: &str, reply: &Reply, key: &str| -> Outcome<Vec<String>> {
+        let secs = Duration::from_nanos(reply.value(key)?).as_secs_f64();
+        Ok(vec![
+            label.to_owned(),
+            format_time(secs),
+            format_time(secs / per),
+        ])
+    };
+    let calls = shards.div_ceil(BATCH_RECORDS);
+    let rows = vec![
+        time_row(
+            "writing child: Engine::open + create_stream",
+            &written,
+            "create_ns",
+        )?,
+        time_row(
+            &format!("  put_records ({shards} records, {calls} calls)"),
+            &written,
+            "put_ns",
+        )?,
+        time_row("  close (drop the engine)", &written, "close_ns")?,
+        vec![
+            "disk used after the close (st_blocks × 512)".to_owned(),
+            format_bytes(disk.used_bytes as f64),
+            format_bytes(disk.used_bytes as f64 / per),
+        ],
+        vec![
+            "  files + directories".to_owned(),
+            format!("{} + {}", disk.files, disk.dirs),
+            format!("{:.2} entries", disk.entries() as f64 / per),
+        ],
+        time_row(
+            "reopening child: Engine::open (no maintenance thread)",
+            &reopened,
+            "open_ns",
+        )?,
+        time_row("  run_maintenance, first pass", &reopened, "first_pass_ns")?,
+        time_row(
+            "  run_maintenance, second pass",
+            &reopened,
+            "second_pass_ns",
+        )?,
+        time_row("  close (drop the engine)", &reopened, "close_ns")?,
+        vec![
+            "  segments deleted by the two passes".to_owned(),
+            format!("{} segments", reopened.value("segments_deleted")?),
+            String::new(),
+        ],
+    ];
+    print_table(&["figure", "total", "per shard"], &rows);
+    println!();
+    println!("writing child, before the first put and after the last:");
+    print_table(
+        &["figure", "before", "after", "growth", "per shard"],
+        &written
+            .resources("before_puts")?
+            .rows(&written.resources("after_puts")?, per),
+    );
+    println!();
+    println!("reopening child, before Engine::open and after it:");
+    let after_open = reopened.resources("after_open")?;
+    print_table(
+        &["figure", "before", "after", "growth", "per shard"],
+        &reopened.resources("before_open")?.rows(&after_open, per),
+    );
+    println!();
+    println!(
+        "reopening child, after Engine::open and after the first run_maintenance (and the second):"
+    );
+    let after_first = reopened.resources("after_first_pass")?;
+    let after_second = reopened.resources("after_second_pass")?;
+    let rows: Vec<Vec<String>> = after_open
+        .rows(&after_first, per)
+        .into_iter()
+        .zip(after_first.rows(&after_second, per))
+        .map(|(first, second)| {
+            // Each is [figure, before, after, growth, per shard].
+            let [figure, open, first, growth, per_shard] = first;
+            let [_, _, second, _, _] = second;
+            vec![figure, open, first, growth, per_shard, second]
+        })
+        .collect();
+    print_table(
+        &[
+            "figure",
+            "after the open",
+            "after pass 1",
+            "growth",
+            "per shard",
+            "after pass 2",
+        ],
+        &rows,
+    );
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
-// Child processes (the reopen scenario).
+// Child processes (the reopen and touched scenarios).
 // ---------------------------------------------------------------------------------------------
 
 /// `__populate DIR STREAMS SHARDS_PER_STREAM exit|wait`: creates the streams, puts
@@ -751,13 +895,87 @@ fn child_open(config: &Config) -> Outcome<()> {
     Ok(())
 }
 
+/// `__touch DIR SHARDS`: creates one stream of SHARDS shards in DIR and puts one record into each,
+/// then reports the time of the puts, what they added to this process, and the time to close the
+/// engine.
+fn child_touch(config: &Config) -> Outcome<()> {
+    let dir = PathBuf::from(config.required(0)?);
+    let shards = parse_number("SHARDS", config.required(1)?)?;
+    let started = Instant::now();
+    let engine = Engine::open(&dir, config.engine_options())?;
+    let stream = engine.create_stream(CreateStream::provisioned(
+        TOUCHED_STREAM,
+        shard_count(shards)?,
+    ))?;
+    println!("create_ns {}", started.elapsed().as_nanos());
+    let data = common::payload(RECORD_BYTES);
+    let before = Resources::sample();
+    let put_time = put_one_per_shard(&stream, &data)?;
+    let after = Resources::sample();
+    println!("put_ns {}", put_time.as_nanos());
+    println!("before_puts {}", before.encode());
+    println!("after_puts {}", after.encode());
+    // The stream handle keeps the stream open past the engine: drop it first, so the close below
+    // is the whole of it.
+    drop(stream);
+    let started = Instant::now();
+    drop(engine);
+    println!("close_ns {}", started.elapsed().as_nanos());
+    Ok(())
+}
+
+/// `__maintain DIR`: opens the engine in DIR with no maintenance thread and reports the open time
+/// and what it added to this process, then runs maintenance twice by hand, reporting the time of
+/// each pass and what each left behind, then the time to close the engine.
+fn child_maintain(config: &Config) -> Outcome<()> {
+    let dir = PathBuf::from(config.required(0)?);
+    let options = EngineOptions {
+        maintenance_interval: None,
+        ..config.engine_options()
+    };
+    let before = Resources::sample();
+    let started = Instant::now();
+    let engine = Engine::open(&dir, options)?;
+    let open_time = started.elapsed();
+    let after_open = Resources::sample();
+    let started = Instant::now();
+    let first = engine.run_maintenance()?;
+    let first_time = started.elapsed();
+    let after_first = Resources::sample();
+    let started = Instant::now();
+    let second = engine.run_maintenance()?;
+    let second_time = started.elapsed();
+    let after_second = Resources::sample();
+    println!("open_ns {}", open_time.as_nanos());
+    println!("first_pass_ns {}", first_time.as_nanos());
+    println!("second_pass_ns {}", second_time.as_nanos());
+    println!("before_open {}", before.encode());
+    println!("after_open {}", after_open.encode());
+    println!("after_first_pass {}", after_first.encode());
+    println!("after_second_pass {}", after_second.encode());
+    println!(
+        "segments_deleted {}",
+        first.segments_deleted + second.segments_deleted
+    );
+    let started = Instant::now();
+    drop(engine);
+    println!("close_ns {}", started.elapsed().as_nanos());
+    Ok(())
+}
+
 /// Opens `dir` in a fresh child process and returns what it reported.
 fn open_in_child(config: &Config, dir: &Path) -> Outcome<Reply> {
-    let mut child = spawn_self(config, &[CHILD_OPEN, &dir.to_string_lossy()])?;
+    run_child(config, &[CHILD_OPEN, &dir.to_string_lossy()], "opening")
+}
+
+/// Runs this binary in a child mode to its end and returns what it reported; `role` names the
+/// child in the error if it fails.
+fn run_child(config: &Config, args: &[&str], role: &str) -> Outcome<Reply> {
+    let mut child = spawn_self(config, args)?;
     let reply = read_reply(&mut child, None)?;
     let status = child.wait()?;
     if !status.success() {
-        return Err(format!("the opening child failed: {status}").into());
+        return Err(format!("the {role} child failed: {status}").into());
     }
     Ok(reply)
 }
@@ -907,6 +1125,47 @@ fn put_records(
     }
     let bytes = keys.iter().map(|key| (key.len() + data.len()) as u64).sum();
     Ok((elapsed, bytes))
+}
+
+/// Puts one record of `data` into every open shard of `stream`, in PutRecords calls of up to
+/// [`BATCH_RECORDS`] entries, each entry's explicit hash key the starting hash key of its shard
+/// (partition keys `key-0`, `key-1`, …, which the explicit key overrides). Checks that every
+/// record landed in the shard it was meant for. Returns the time the calls took.
+fn put_one_per_shard(stream: &Stream, data: &[u8]) -> Outcome<Duration> {
+    let shards = open_shards(stream);
+    let keys: Vec<String> = (0..shards.len()).map(|key| format!("key-{key}")).collect();
+    let mut put_time = Duration::ZERO;
+    for (batch, keys) in shards
+        .chunks(BATCH_RECORDS as usize)
+        .zip(keys.chunks(BATCH_RECORDS as usize))
+    {
+        let entries: Vec<PutRecordInput<'_>> = batch
+            .iter()
+            .zip(keys)
+            .map(|((_, range), key)| {
+                let mut entry = PutRecordInput::new(key, data);
+                entry.explicit_hash_key = Some(range.starting);
+                entry
+            })
+            .collect();
+        let started = Instant::now();
+        let output = stream.put_records(&entries)?;
+        put_time += started.elapsed();
+        for ((id, _), result) in batch.iter().zip(&output.records) {
+            match result {
+                PutRecordsResult::Success(stored) if stored.shard_id.to_string() == *id => {}
+                PutRecordsResult::Success(stored) => {
+                    return Err(
+                        format!("a record meant for {id} went to {}", stored.shard_id).into(),
+                    );
+                }
+                PutRecordsResult::Failure { error_message, .. } => {
+                    return Err(format!("the record for {id} failed: {error_message}").into());
+                }
+            }
+        }
+    }
+    Ok(put_time)
 }
 
 /// Refuses a run whose projected disk use does not fit: a probe engine with one one-shard stream
