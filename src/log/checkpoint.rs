@@ -226,6 +226,11 @@ impl CheckpointFile {
         self.write_slot(next, true)
     }
 
+    /// Like [`CheckpointFile::write`] without the sync, for a caller that syncs the file system.
+    pub fn write_unsynced(&mut self, next: Checkpoint) -> io::Result<()> {
+        self.write_slot(next, false)
+    }
+
     fn write_slot(&mut self, next: Checkpoint, durable: bool) -> io::Result<()> {
         let next = Checkpoint {
             generation: self.current.generation + 1,

@@ -339,6 +339,33 @@ impl ShardLog {
         inner.write_durable_checkpoint()
     }
 
+    /// For a sync of many logs at once (see `Engine::sync`): the position this log must make
+    /// durable, if it has unsynced appends. Appends may go on meanwhile; they are not covered.
+    pub(crate) fn sync_target(&self) -> LogResult<Option<LogPosition>> {
+        let Some(inner) = self.opened.get() else {
+            return Ok(None);
+        };
+        if inner.latched.load(Ordering::Acquire) {
+            return Err(LogError::Latched);
+        }
+        if !inner.writer.lock().changed {
+            return Ok(None);
+        }
+        let end = inner.end_position();
+        Ok((inner.sync.durable() < end).then_some(end))
+    }
+
+    /// Records that everything up to `target` (from [`ShardLog::sync_target`]) is durable: the
+    /// caller synced the whole file system (data, files and directory entries) after taking it.
+    /// The checkpoint saying so is written but not synced: the caller syncs the file system again.
+    pub(crate) fn synced_to(&self, target: LogPosition) -> LogResult<()> {
+        let Some(inner) = self.opened.get() else {
+            return Ok(());
+        };
+        inner.sync.advance(target);
+        inner.write_durable_checkpoint_unsynced()
+    }
+
     /// A reader positioned by `seek`. Readers never block appends.
     pub fn reader(&self, seek: SeekTo) -> LogResult<LogReader> {
         LogReader::new(Arc::clone(self.inner()?), seek)
@@ -885,6 +912,26 @@ impl Inner {
             self.latch();
             LogError::io("writing checkpoint", &self.dir, error)
         })
+    }
+
+    /// Like [`Inner::write_durable_checkpoint`], without the sync: for a caller that syncs the
+    /// whole file system next.
+    fn write_durable_checkpoint_unsynced(&self) -> LogResult<()> {
+        if self.latched.load(Ordering::Acquire) {
+            return Err(LogError::Latched);
+        }
+        let durable = self.sync.durable();
+        let mut checkpoint = self.checkpoint.lock();
+        let current = checkpoint.current();
+        if current.durable >= durable {
+            return Ok(());
+        }
+        checkpoint
+            .write_unsynced(Checkpoint { durable, ..current })
+            .map_err(|error| {
+                self.latch();
+                LogError::io("writing checkpoint", &self.dir, error)
+            })
     }
 
     fn latch(&self) {

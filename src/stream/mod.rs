@@ -60,7 +60,7 @@ use self::throughput::ShardThroughput;
 use crate::clock::Clock;
 use crate::engine::Catalog;
 use crate::error::LogError;
-use crate::log::{Durability, LogOptions, ShardLog};
+use crate::log::{Durability, LogOptions, LogPosition, ShardLog};
 use crate::sequence::SequenceNumber;
 
 /// What every stream of an engine shares: configuration and identity.
@@ -401,6 +401,27 @@ impl Stream {
     pub fn sync(&self) -> StreamResult<()> {
         for shard in self.shards() {
             shard.log.sync()?;
+        }
+        Ok(())
+    }
+
+    /// For a sync of the whole engine (see `Engine::sync`): each log with unsynced appends, and
+    /// the position it must make durable.
+    pub(crate) fn sync_targets(&self) -> StreamResult<Vec<(Arc<Shard>, LogPosition)>> {
+        let mut targets = Vec::new();
+        for shard in self.shards() {
+            if let Some(target) = shard.log.sync_target()? {
+                targets.push((shard, target));
+            }
+        }
+        Ok(targets)
+    }
+
+    /// Records that the targets of [`Stream::sync_targets`] are durable (the file system was
+    /// synced after they were taken); see `ShardLog::synced_to`.
+    pub(crate) fn synced(targets: &[(Arc<Shard>, LogPosition)]) -> StreamResult<()> {
+        for (shard, target) in targets {
+            shard.log.synced_to(*target)?;
         }
         Ok(())
     }
