@@ -12,8 +12,10 @@
 //! `no_background_prepare` case, where the writer creates and pre-faults it inside the roll.
 //!
 //! The `*_hot_no_roll` cases isolate the per-record hot path for comparison with the raw baseline:
-//! a 1 GiB segment, no background thread work, and before any run that would not fit in the active
-//! segment an untimed forced roll (retention expiring everything) installs a fresh pre-faulted one.
+//! a 1 GiB segment from the start (the others begin at 32 KiB and grow fourfold, rolls included),
+//! pre-faulted a 2 MiB window ahead of the writer by the background pool, and before any run that
+//! would not fit in the active segment an untimed forced roll (retention expiring everything)
+//! installs a fresh one.
 //! (Only a warm-up run can be too large for one segment; it then rolls inside the run.)
 //!
 //! The raw baseline writes the same 36-byte header, key and payload with a CRC32 into a 256 MiB
@@ -66,10 +68,11 @@ impl Appender {
         )
     }
 
-    /// A log whose timed runs never roll: one large segment, no background preparation.
+    /// A log whose timed runs never roll: one large segment from the start (no growth), which the
+    /// background pool pre-faults a window ahead of the writer, as it does for any busy shard.
     fn hot(segment_bytes: u64, frame_bytes: usize) -> Appender {
         Appender::with_trim(
-            common::options(segment_bytes).prepare_segments_in_background(false),
+            common::options(segment_bytes).initial_segment_bytes(segment_bytes),
             Trim::RollBeforeRun {
                 capacity: segment_bytes - common::SEGMENT_HEADER_BYTES as u64,
                 frame_bytes: frame_bytes as u64,
