@@ -228,7 +228,11 @@ impl ShardLog {
 
     /// Whether the log is neither open nor on disk (checked once, then remembered).
     fn is_absent(&self) -> bool {
-        let mut before = self.before_open.lock();
+        self.absent(&mut self.before_open.lock())
+    }
+
+    /// [`ShardLog::is_absent`], with the `before_open` lock held by the caller.
+    fn absent(&self, before: &mut BeforeOpen) -> bool {
         if self.opened.get().is_some() {
             return false;
         }
@@ -236,6 +240,18 @@ impl ShardLog {
             before.absent = true;
         }
         before.absent
+    }
+
+    /// The open log if this process appended to it (or changed it otherwise) since it opened;
+    /// `Latched` after a failed write or sync.
+    fn changed_since_open(&self) -> LogResult<Option<&Arc<Inner>>> {
+        let Some(inner) = self.opened.get() else {
+            return Ok(None);
+        };
+        if inner.latched.load(Ordering::Acquire) {
+            return Err(LogError::Latched);
+        }
+        Ok(inner.writer.lock().changed.then_some(inner))
     }
 
     /// Whether the log has been opened (always, for [`ShardLog::open`]; after its first use for
@@ -324,16 +340,10 @@ impl ShardLog {
 
     /// Makes every record appended so far durable, whatever the durability mode.
     pub fn sync(&self) -> LogResult<()> {
-        // A log not opened yet has had nothing appended by this process.
-        let Some(inner) = self.opened.get() else {
+        // A log not opened, or not changed since, has had nothing appended by this process.
+        let Some(inner) = self.changed_since_open()? else {
             return Ok(());
         };
-        if inner.latched.load(Ordering::Acquire) {
-            return Err(LogError::Latched);
-        }
-        if !inner.writer.lock().changed {
-            return Ok(()); // nothing appended since open
-        }
         let end = inner.end_position();
         inner.sync_to(end)?;
         inner.write_durable_checkpoint()
@@ -342,15 +352,9 @@ impl ShardLog {
     /// For a sync of many logs at once (see `Engine::sync`): the position this log must make
     /// durable, if it has unsynced appends. Appends may go on meanwhile; they are not covered.
     pub(crate) fn sync_target(&self) -> LogResult<Option<LogPosition>> {
-        let Some(inner) = self.opened.get() else {
+        let Some(inner) = self.changed_since_open()? else {
             return Ok(None);
         };
-        if inner.latched.load(Ordering::Acquire) {
-            return Err(LogError::Latched);
-        }
-        if !inner.writer.lock().changed {
-            return Ok(None);
-        }
         let end = inner.end_position();
         Ok((inner.sync.durable() < end).then_some(end))
     }
@@ -363,7 +367,7 @@ impl ShardLog {
             return Ok(());
         };
         inner.sync.advance(target);
-        inner.write_durable_checkpoint_unsynced()
+        inner.write_durable_point(false)
     }
 
     /// A reader positioned by `seek`. Readers never block appends.
@@ -416,9 +420,8 @@ impl ShardLog {
     pub fn seal(&self) -> LogResult<()> {
         {
             let mut before = self.before_open.lock();
-            if self.opened.get().is_none() && (before.absent || !self.dir.exists()) {
+            if self.absent(&mut before) {
                 // Never created: nothing to sync or trim, and no need to create it now.
-                before.absent = true;
                 before.sealed = true;
                 return Ok(());
             }
@@ -702,12 +705,11 @@ impl Inner {
             arrival_ms / 1000,
         );
         let frame_len = fields.encoded_len() as u64;
-        if writer.active.is_sealed()
-            || writer.active.published_len() + frame_len > writer.active.capacity_bytes()
-        {
-            // A sealed active segment was trimmed by `seal`; a frame larger than a segment's room
-            // (a young shard's small segment, or a record size limit raised after the segment size
-            // was chosen) gets a segment of at least its own size.
+        if writer.active.published_len() + frame_len > writer.active.capacity_bytes() {
+            // A frame larger than a segment's room (a young shard's small segment, or a record
+            // size limit raised after the segment size was chosen) gets a segment of at least its
+            // own size. A segment `seal` trimmed has no room left, so a log unsealed after a
+            // failed reshard continues in a new segment.
             self.roll(writer, segment::SEGMENT_HEADER_BYTES + frame_len)?;
             *mapping = None;
         }
@@ -897,6 +899,12 @@ impl Inner {
 
     /// Records the current durable point in the checkpoint.
     fn write_durable_checkpoint(&self) -> LogResult<()> {
+        self.write_durable_point(true)
+    }
+
+    /// Records the current durable point in the checkpoint, syncing it if `synced` (else the
+    /// caller syncs the whole file system next).
+    fn write_durable_point(&self, synced: bool) -> LogResult<()> {
         // After a failed write or sync nothing may be retried as if it had not happened.
         if self.latched.load(Ordering::Acquire) {
             return Err(LogError::Latched);
@@ -908,30 +916,15 @@ impl Inner {
             return Ok(());
         }
         let next = Checkpoint { durable, ..current };
-        checkpoint.write(next).map_err(|error| {
+        let written = if synced {
+            checkpoint.write(next)
+        } else {
+            checkpoint.write_unsynced(next)
+        };
+        written.map_err(|error| {
             self.latch();
             LogError::io("writing checkpoint", &self.dir, error)
         })
-    }
-
-    /// Like [`Inner::write_durable_checkpoint`], without the sync: for a caller that syncs the
-    /// whole file system next.
-    fn write_durable_checkpoint_unsynced(&self) -> LogResult<()> {
-        if self.latched.load(Ordering::Acquire) {
-            return Err(LogError::Latched);
-        }
-        let durable = self.sync.durable();
-        let mut checkpoint = self.checkpoint.lock();
-        let current = checkpoint.current();
-        if current.durable >= durable {
-            return Ok(());
-        }
-        checkpoint
-            .write_unsynced(Checkpoint { durable, ..current })
-            .map_err(|error| {
-                self.latch();
-                LogError::io("writing checkpoint", &self.dir, error)
-            })
     }
 
     fn latch(&self) {

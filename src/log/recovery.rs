@@ -141,7 +141,6 @@ pub(super) fn recover(dir: &Path, options: &LogOptions) -> LogResult<Recovered> 
         dir,
         options,
         checkpoint: checkpoint.current(),
-        nothing_durable: durable == NOTHING_DURABLE,
         report: RecoveryReport::default(),
         segments: Vec::new(),
         last_counter: None,
@@ -294,8 +293,6 @@ struct Recovery<'a> {
     dir: &'a Path,
     options: &'a LogOptions,
     checkpoint: Checkpoint,
-    /// The checkpoint claims nothing durable: a creation that was never synced.
-    nothing_durable: bool,
     report: RecoveryReport,
     segments: Vec<Arc<Segment>>,
     /// Counter and arrival of the last frame accepted so far, across segments.
@@ -312,6 +309,11 @@ enum ScanEnd {
 }
 
 impl Recovery<'_> {
+    /// The checkpoint claims nothing durable: a creation that was never synced.
+    fn nothing_durable(&self) -> bool {
+        self.checkpoint.durable == NOTHING_DURABLE
+    }
+
     fn segment_path(&self, base: u64) -> PathBuf {
         self.dir.join(segment::file_name(base))
     }
@@ -328,7 +330,7 @@ impl Recovery<'_> {
                     // A segment created after the durable point may have lost its header with the
                     // power (PageCache mode syncs neither): the log ends before it, like a torn
                     // tail. At or below the durable point the header was synced: that is damage.
-                    if !self.nothing_durable && base <= self.checkpoint.durable.segment_base {
+                    if !self.nothing_durable() && base <= self.checkpoint.durable.segment_base {
                         return Err(LogError::corrupt(&path, 0, error));
                     }
                     for &removed in bases.get(i..).unwrap_or_default() {
@@ -343,7 +345,7 @@ impl Recovery<'_> {
             }
         }
         if self.segments.is_empty() {
-            if !self.nothing_durable {
+            if !self.nothing_durable() {
                 return Err(LogError::corrupt(self.dir, 0, "no usable segment file"));
             }
             // Even the first segment's header never reached the disk: start it again.
@@ -667,7 +669,7 @@ impl Recovery<'_> {
         };
         self.report.segments = self.segments.len();
         self.report.next_counter = next_counter;
-        let durable = if self.nothing_durable {
+        let durable = if self.nothing_durable() {
             NOTHING_DURABLE
         } else {
             end
