@@ -199,6 +199,14 @@ pub fn encode(fields: &FrameFields<'_>, destination: &mut [u8]) -> usize {
     frame_len
 }
 
+/// The counter of the frame header at the front of `bytes`, if they start with one of this format
+/// (magic and version; nothing else is checked): how recovery tells a torn frame from stale bytes.
+pub fn counter_if_framed(bytes: &[u8]) -> Option<u64> {
+    let header: &[u8; HEADER_BYTES] = bytes.first_chunk()?;
+    ([header[4], header[5]] == MAGIC && header[6] == FORMAT_VERSION)
+        .then(|| u64::from_le_bytes(array_at::<8>(header, 12)))
+}
+
 /// Decodes and fully validates the frame at the front of `bytes` (which may continue past it).
 pub fn decode(bytes: &[u8]) -> Result<DecodedFrame, FrameError> {
     let header: &[u8; HEADER_BYTES] = bytes.first_chunk().ok_or(FrameError::Truncated {

@@ -79,6 +79,28 @@ impl Mapping {
             .advise_range(Advice::PopulateWrite, from as usize, (end - from) as usize)
             .is_ok()
     }
+
+    /// Whether at least half of the mapped file's pages are in the page cache (mincore), so that
+    /// writing over them faults no page in from disk. False where the kernel cannot say.
+    pub fn mostly_resident(&self) -> bool {
+        const PAGE: usize = 4096;
+        let len = self.map.len();
+        if len == 0 {
+            return false;
+        }
+        let pages = len.div_ceil(PAGE);
+        let mut residency = vec![0u8; pages];
+        // SAFETY: the range is exactly this mapping (page-aligned start, as every mapping is), and
+        // `residency` has one byte per page of it, as mincore writes.
+        let code = unsafe {
+            libc::mincore(
+                self.map.as_mut_ptr().cast::<libc::c_void>(),
+                len,
+                residency.as_mut_ptr(),
+            )
+        };
+        code == 0 && residency.iter().filter(|&&page| page & 1 != 0).count() * 2 >= pages
+    }
 }
 
 /// Most segments kept mapped at once by the process (beyond those held by records and appends in

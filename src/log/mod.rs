@@ -86,6 +86,9 @@ pub struct RetentionReport {
     pub segments_deleted: Vec<u64>,
     /// Bytes of segment files deleted.
     pub bytes_deleted: u64,
+    /// Of the deleted segments, how many kept their file for the log's next segment (at most one,
+    /// for a log still taking records; see [`ShardLog::delete_segments_older_than`]).
+    pub segments_recycled: usize,
 }
 
 /// The log of one shard. `Send + Sync`: share it behind an `Arc` between one or many appending
@@ -513,6 +516,13 @@ impl ShardLog {
     /// record of the active segment is older than the cutoff too, it is sealed and deleted, so an
     /// idle shard does not keep expired data. Readers positioned in a deleted segment keep reading
     /// it (their records keep the mapping alive) and then continue with the oldest remaining one.
+    ///
+    /// A log still taking records keeps the file of its newest expired segment, if no reader uses
+    /// it and it is about the size of the next segment, as `segment.recycled`: the next segment is
+    /// made from it while its pages are still in the page cache, which spares the allocation and
+    /// zeroing of fresh pages (docs/FORMAT.md §6 argues why its stale frames are never read). So a
+    /// busy shard holds at most one segment file beyond its records; an idle shard (whose active
+    /// segment expired) and every reopen delete it.
     pub fn delete_segments_older_than(&self, cutoff_ms: u64) -> LogResult<RetentionReport> {
         let Some(inner) = self.existing()? else {
             return Ok(RetentionReport::default());
@@ -524,7 +534,10 @@ impl ShardLog {
         let active_expired =
             writer.active.last_counter().is_some() && writer.active.last_arrival_ms() < cutoff_ms;
         if active_expired && !inner.latched.load(Ordering::Acquire) {
-            inner.roll(&mut writer, 0)?;
+            // The shard went idle: it starts again from a small segment, and keeps no spare file.
+            inner.discard_recycled_file();
+            let capacity = inner.options.first_segment_capacity();
+            inner.roll(&mut writer, capacity)?;
         }
         let expired: Vec<Arc<Segment>> = {
             let mut segments = inner.segments.write();
@@ -536,15 +549,31 @@ impl ShardLog {
             segments.drain(..removable).collect()
         };
         writer.changed |= !expired.is_empty();
+        // A busy log reuses the file of its newest expired segment for a next segment of about its
+        // size (see `Segment::recycle`); an idle one gives all its space back.
+        let wanted_next = inner
+            .options
+            .next_segment_bytes(writer.active.capacity_bytes());
+        let keep_one = !active_expired;
         drop(writer);
         let mut report = RetentionReport::default();
-        for segment in expired {
+        let newest = expired.len().saturating_sub(1);
+        for (i, segment) in expired.into_iter().enumerate() {
             debug_assert!(segment.is_sealed(), "only sealed segments expire");
+            report.segments_deleted.push(segment.base_counter());
+            report.bytes_deleted += segment.published_len();
+            let reusable = keep_one && i == newest && segment.capacity_bytes() * 2 >= wanted_next;
+            let recycled = reusable
+                && segment.recycle().map_err(|error| {
+                    LogError::io("recycling expired segment", segment.path(), error)
+                })?;
+            if recycled {
+                report.segments_recycled += 1;
+                continue;
+            }
             segment
                 .remove_files()
                 .map_err(|error| LogError::io("deleting expired segment", segment.path(), error))?;
-            report.segments_deleted.push(segment.base_counter());
-            report.bytes_deleted += segment.published_len();
         }
         Ok(report)
     }
@@ -604,6 +633,12 @@ impl Drop for ShardLog {
 }
 
 impl Inner {
+    /// Deletes the shard's recycled file, if it has one: the log went idle.
+    fn discard_recycled_file(&self) {
+        // Not found is the common case; any other failure leaves the file to the next open.
+        let _ = std::fs::remove_file(self.dir.join(segment::RECYCLED_FILE_NAME));
+    }
+
     /// Opens (creates or recovers) the log in `dir`, with the settings made before.
     fn open(
         dir: &Path,
@@ -710,7 +745,11 @@ impl Inner {
             // size limit raised after the segment size was chosen) gets a segment of at least its
             // own size. A segment `seal` trimmed has no room left, so a log unsealed after a
             // failed reshard continues in a new segment.
-            self.roll(writer, segment::SEGMENT_HEADER_BYTES + frame_len)?;
+            let capacity = self
+                .options
+                .next_segment_bytes(writer.active.capacity_bytes())
+                .max(segment::SEGMENT_HEADER_BYTES + frame_len);
+            self.roll(writer, capacity)?;
             *mapping = None;
         }
         let segment = &writer.active;
@@ -805,15 +844,11 @@ impl Inner {
         Ok(())
     }
 
-    /// Seals the active segment and puts the next one into service.
-    fn roll(&self, writer: &mut Writer, min_capacity_bytes: u64) -> LogResult<()> {
+    /// Seals the active segment and puts the next one, of at least `capacity` bytes, into service.
+    fn roll(&self, writer: &mut Writer, capacity: u64) -> LogResult<()> {
         writer.changed = true;
         let durable = self.options.durability.syncs();
         let retired = Arc::clone(&writer.active);
-        let capacity = self
-            .options
-            .next_segment_bytes(retired.capacity_bytes())
-            .max(min_capacity_bytes);
         let prepared = self
             .take_prepared_segment(capacity)
             .map_err(|error| self.fail("preparing a segment", error))?;
@@ -840,12 +875,21 @@ impl Inner {
             retired.write_index_file();
         }
         let created_ms = self.options.clock.now_ms();
+        // The new header records where the sealed segment's data ends, so that recovery can tell
+        // its complete data from a torn one whatever follows it on disk (zeros, or a recycled
+        // file's stale frames). A replaced segment has no data; the one before it ends unrecorded.
+        let previous_end = if replacing {
+            0
+        } else {
+            retired.published_len()
+        };
         let next = prepared
             .activate(
                 &self.dir,
                 self.options.identity,
                 writer.next_counter,
                 created_ms,
+                previous_end,
                 durable,
             )
             .map_err(|error| self.fail("activating a segment", error))?;

@@ -29,7 +29,8 @@ use super::frame;
 use super::index::{self, IndexEntry};
 use super::options::LogOptions;
 use super::segment::{
-    self, PREPARED_FILE_PREFIX, PreparedSegment, SEGMENT_HEADER_BYTES, Segment, SegmentOpenError,
+    self, PREPARED_FILE_PREFIX, PreparedSegment, RECYCLED_FILE_NAME, SEGMENT_HEADER_BYTES, Segment,
+    SegmentOpenError,
 };
 use super::{COUNTER_LEASE, FIRST_COUNTER};
 use crate::error::{LogError, LogResult};
@@ -154,7 +155,7 @@ pub(super) fn recover(dir: &Path, options: &LogOptions) -> LogResult<Recovered> 
     let clean = recovery.checkpoint.clean
         && match recovery.segments.last() {
             Some(last) if last.base_counter() == active_end.segment_base => {
-                ends_at(last, active_end.offset)?
+                ends_at(last, active_end.offset, recovery.checkpoint.next_counter)?
             }
             _ => false,
         };
@@ -233,20 +234,23 @@ fn create(dir: &Path, options: &LogOptions) -> LogResult<Recovered> {
     })
 }
 
-/// Whether nothing but zeros (or the end of the file) follows `offset` in `segment`: no frame was
-/// written there.
+/// Whether no frame was written at `offset` in `segment` after a clean close that recorded
+/// `next_counter`: nothing but zeros (or the end of the file) follows, or, in a recycled file,
+/// nothing that starts like a frame with a counter the log handed out since (stale frames there
+/// have counters below the segment's base).
 /// Read, not mapped, so that a clean open maps nothing.
-fn ends_at(segment: &Arc<Segment>, offset: u64) -> LogResult<bool> {
+fn ends_at(segment: &Arc<Segment>, offset: u64, next_counter: u64) -> LogResult<bool> {
     use std::os::unix::fs::FileExt;
     let mut next = [0u8; frame::HEADER_BYTES];
     let read = fs::File::open(segment.path())
         .and_then(|file| file.read_at(&mut next, offset))
         .map_err(|error| LogError::io("reading segment", segment.path(), error))?;
-    Ok(next
-        .get(..read)
-        .unwrap_or_default()
-        .iter()
-        .all(|&byte| byte == 0))
+    let rest = next.get(..read).unwrap_or_default();
+    if rest.iter().all(|&byte| byte == 0) {
+        return Ok(true);
+    }
+    Ok(segment.header_facts().recycled
+        && frame::counter_if_framed(rest).is_none_or(|counter| counter < next_counter))
 }
 
 /// A new shard's first segment is small ([`LogOptions::initial_segment_bytes`]): an empty shard
@@ -262,7 +266,7 @@ fn create_first_segment(dir: &Path, options: &LogOptions) -> LogResult<Arc<Segme
     };
     prepared
         .and_then(|prepared| {
-            prepared.activate(dir, options.identity, 0, options.clock.now_ms(), durable)
+            prepared.activate(dir, options.identity, 0, options.clock.now_ms(), 0, durable)
         })
         .map_err(|error| LogError::io("creating the first segment", dir, error))
 }
@@ -279,6 +283,7 @@ fn list_directory(dir: &Path) -> io::Result<Vec<u64>> {
         if let Some(base) = segment::parse_file_name(name) {
             bases.push(base);
         } else if name.starts_with(PREPARED_FILE_PREFIX)
+            || name == RECYCLED_FILE_NAME
             || name.ends_with(".idx.tmp")
             || name == super::checkpoint::TEMPORARY_FILE_NAME
         {
@@ -364,18 +369,22 @@ impl Recovery<'_> {
                 break;
             };
             let is_last = i + 1 == count;
+            // A sealed segment ends where the next one's header says, or else at its file's end
+            // (it was trimmed at its seal).
             let used_len = if is_last {
                 self.checkpoint.active_end.offset
             } else {
-                segment.capacity_bytes()
+                self.recorded_end(i).unwrap_or(segment.capacity_bytes())
             };
+            if used_len > segment.capacity_bytes() {
+                return Err(LogError::corrupt(
+                    segment.path(),
+                    segment.capacity_bytes(),
+                    "segment file shorter than the length recorded for its data",
+                ));
+            }
             if !self.load_index_file(&segment, used_len) {
-                let limit = if is_last {
-                    used_len
-                } else {
-                    segment.capacity_bytes()
-                };
-                if let ScanEnd::Invalid { offset, reason } = self.scan(&segment, limit)? {
+                if let ScanEnd::Invalid { offset, reason } = self.scan(&segment, used_len)? {
                     return Err(LogError::corrupt(segment.path(), offset, reason));
                 }
                 if segment.published_len() != used_len {
@@ -387,6 +396,12 @@ impl Recovery<'_> {
                 }
             }
             if !is_last {
+                if segment.capacity_bytes() > used_len {
+                    // Its trim at the seal did not reach the disk before the power went.
+                    segment
+                        .trim_to_published()
+                        .map_err(|error| LogError::io("trimming segment", segment.path(), error))?;
+                }
                 segment.mark_sealed();
             }
         }
@@ -415,24 +430,37 @@ impl Recovery<'_> {
                 i += 1;
                 continue;
             }
-            let torn = match self.scan(&segment, file_end)? {
-                ScanEnd::Invalid { reason, .. } => Some(reason),
-                ScanEnd::Clean if is_last || segment.published_len() == file_end => None,
-                ScanEnd::Clean if self.index_file_confirms_end(&segment) => {
-                    // A seal whose trim did not reach the disk: the index file written at the seal
-                    // says the data ends here, and only zeros follow. Trim it now.
-                    segment
-                        .trim_to_published()
-                        .map_err(|error| LogError::io("trimming segment", segment.path(), error))?;
+            let recorded_end = self.recorded_end(i);
+            let limit = recorded_end.map_or(file_end, |end| end.min(file_end));
+            let scan_end = self.scan(&segment, limit)?;
+            let stop = segment.published_len();
+            let torn = match (scan_end, recorded_end) {
+                (ScanEnd::Invalid { reason, .. }, _) => Some(reason),
+                // The next segment's header says where this one's data ends: complete if the
+                // frames reach exactly there, whatever follows (zeros, or stale frames of a
+                // recycled file, left by a trim that did not reach the disk: trimmed now).
+                (ScanEnd::Clean, Some(end)) if stop == end => {
+                    self.trim_lost_trim(&segment)?;
                     None
                 }
-                ScanEnd::Clean => Some("zeros before the end of a sealed segment".to_owned()),
+                (ScanEnd::Clean, Some(end)) => Some(format!(
+                    "the data ends at {stop}, before {end}, where the next segment's header says"
+                )),
+                (ScanEnd::Clean, None) if is_last || stop == file_end => None,
+                (ScanEnd::Clean, None) if self.index_file_confirms_end(&segment) => {
+                    // A seal whose trim did not reach the disk: the index file written at the seal
+                    // says the data ends here, and only zeros follow. Trim it now.
+                    self.trim_lost_trim(&segment)?;
+                    None
+                }
+                (ScanEnd::Clean, None) => {
+                    Some("zeros before the end of a sealed segment".to_owned())
+                }
             };
-            let stop = segment.published_len();
             // Everything below the durable point was synced: ending early there is damage, never a
             // torn tail, whether the bytes read back garbled or as zeros.
             let short_of_durable = if wholly_durable {
-                torn.is_some() || stop < file_end
+                torn.is_some() || stop < segment.capacity_bytes()
             } else {
                 base == durable.segment_base && stop < durable.offset
             };
@@ -469,9 +497,11 @@ impl Recovery<'_> {
         if let Some(last) = self.segments.last()
             && last.published_len() < last.capacity_bytes()
             && self.report.truncation.is_none()
+            && !last.header_facts().recycled
         {
             // Never-synced pages past the end may hold stale frames after a power loss: zero them
-            // so that nothing can ever be found there again.
+            // so that nothing can ever be found there again. (A recycled file is full of stale
+            // frames by design, told apart by their counters; zeroing it would undo its reuse.)
             last.cut_at(last.published_len())
                 .map_err(|error| LogError::io("zeroing the tail", last.path(), error))?;
         }
@@ -486,6 +516,25 @@ impl Recovery<'_> {
         }
         segment::sync_directory(self.dir)
             .map_err(|error| LogError::io("syncing shard directory", self.dir, error))
+    }
+
+    /// Where the data of segment `i` ends, as the header of the segment after it records (version 2
+    /// headers, written by a roll); `None` for the last segment or where it is not recorded.
+    fn recorded_end(&self, i: usize) -> Option<u64> {
+        let next = self.segments.get(i + 1)?;
+        let end = next.header_facts().previous_end;
+        (end >= SEGMENT_HEADER_BYTES).then_some(end)
+    }
+
+    /// Trims a sealed segment's file to its data if it is longer: its trim at the seal did not
+    /// reach the disk.
+    fn trim_lost_trim(&self, segment: &Arc<Segment>) -> LogResult<()> {
+        if segment.capacity_bytes() > segment.published_len() {
+            segment
+                .trim_to_published()
+                .map_err(|error| LogError::io("trimming segment", segment.path(), error))?;
+        }
+        Ok(())
     }
 
     /// Whether the segment's index file (written when it was sealed) says its data ends exactly
@@ -558,7 +607,7 @@ impl Recovery<'_> {
             };
             let frame = match frame::decode(bytes) {
                 Ok(frame) => frame,
-                Err(error) => break self.classify_stop(bytes, offset, error.to_string()),
+                Err(error) => break self.classify_stop(segment, bytes, offset, error.to_string()),
             };
             let in_order = frame.counter >= segment.base_counter()
                 && frame.counter < counter_ceiling
@@ -569,7 +618,7 @@ impl Recovery<'_> {
                     "frame with counter {} (arrival {}) breaks the log's order",
                     frame.counter, frame.arrival_ms
                 );
-                break self.classify_stop(bytes, offset, reason);
+                break self.classify_stop(segment, bytes, offset, reason);
             }
             let frame_len = frame.frame_len as u64;
             segment.publish(offset + frame_len, frame.counter, frame.arrival_ms);
@@ -587,9 +636,25 @@ impl Recovery<'_> {
         Ok(end)
     }
 
-    /// A scan stopped at `offset`: the end of written data if only zeros follow, else invalid.
-    fn classify_stop(&self, rest: &[u8], offset: u64, reason: String) -> ScanEnd {
-        if rest.iter().all(|&byte| byte == 0) {
+    /// A scan stopped at `offset`: the end of written data if only zeros follow (or, in a recycled
+    /// file, if what follows is not the start of a frame that would have continued the log: a
+    /// stale frame's counter is below the segment's base), else a torn write.
+    fn classify_stop(
+        &self,
+        segment: &Segment,
+        rest: &[u8],
+        offset: u64,
+        reason: String,
+    ) -> ScanEnd {
+        let ended = if segment.header_facts().recycled {
+            frame::counter_if_framed(rest).is_none_or(|counter| {
+                counter < segment.base_counter()
+                    || self.last_counter.is_some_and(|last| counter <= last)
+            })
+        } else {
+            rest.iter().all(|&byte| byte == 0)
+        };
+        if ended {
             ScanEnd::Clean
         } else {
             ScanEnd::Invalid { offset, reason }

@@ -38,8 +38,16 @@ pub const SEGMENT_HEADER_BYTES: u64 = 64;
 /// File name prefix of segments preallocated but not yet in service; recovery deletes them.
 pub const PREPARED_FILE_PREFIX: &str = "segment.prepared";
 
+/// File name of an expired segment kept for reuse as the next segment (at most one per shard).
+pub const RECYCLED_FILE_NAME: &str = "segment.recycled";
+
 const SEGMENT_MAGIC: [u8; 8] = *b"SHLGSEG1";
-const SEGMENT_FORMAT_VERSION: u32 = 1;
+/// Version 2 added the previous segment's end and the recycled flag (bytes 40..52).
+const SEGMENT_FORMAT_VERSION: u32 = 2;
+/// Version 1 headers (zeros in 40..52: no previous end recorded, not recycled) are still read.
+const SEGMENT_FORMAT_VERSION_V1: u32 = 1;
+/// Header flag: the file held an expired segment before, so stale frames may follow the data.
+const FLAG_RECYCLED: u32 = 1;
 
 /// The file name of the segment whose base counter is `base_counter`.
 pub fn file_name(base_counter: u64) -> String {
@@ -78,7 +86,23 @@ pub enum HeaderError {
     },
 }
 
-fn encode_header(identity: ShardIdentity, base_counter: u64, created_ms: u64) -> [u8; 64] {
+/// What a segment header says beyond the shard and base counter it must name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HeaderFacts {
+    /// The length the previous segment's data had when this segment was started (its frames end
+    /// exactly there), or 0 where unknown: a shard's first segment, or a version 1 header.
+    pub previous_end: u64,
+    /// The file is a reused expired segment: what follows the data may be stale frames of the same
+    /// log, all with counters below this segment's base, instead of zeros (docs/FORMAT.md §6).
+    pub recycled: bool,
+}
+
+fn encode_header(
+    identity: ShardIdentity,
+    base_counter: u64,
+    created_ms: u64,
+    facts: HeaderFacts,
+) -> [u8; 64] {
     let mut header = [0u8; 64];
     header[0..8].copy_from_slice(&SEGMENT_MAGIC);
     header[8..12].copy_from_slice(&SEGMENT_FORMAT_VERSION.to_le_bytes());
@@ -86,23 +110,32 @@ fn encode_header(identity: ShardIdentity, base_counter: u64, created_ms: u64) ->
     header[16..24].copy_from_slice(&identity.created_secs.to_le_bytes());
     header[24..32].copy_from_slice(&base_counter.to_le_bytes());
     header[32..40].copy_from_slice(&created_ms.to_le_bytes());
+    header[40..48].copy_from_slice(&facts.previous_end.to_le_bytes());
+    let flags = if facts.recycled { FLAG_RECYCLED } else { 0 };
+    header[48..52].copy_from_slice(&flags.to_le_bytes());
     let crc = checksum::crc32(&header[..60]);
     header[60..64].copy_from_slice(&crc.to_le_bytes());
     header
 }
 
-/// Checks a segment header against the shard and base counter it must have.
+/// Checks a segment header against the shard and base counter it must have, and returns the rest
+/// of what it says.
 pub fn check_header(
     bytes: &[u8],
     identity: ShardIdentity,
     base_counter: u64,
-) -> Result<(), HeaderError> {
+) -> Result<HeaderFacts, HeaderError> {
     let header = bytes.get(..64).ok_or(HeaderError::Short)?;
     let stored_crc = frame::u32_at(header, 60);
+    let version = frame::u32_at(header, 8);
     if header.get(0..8) != Some(&SEGMENT_MAGIC[..])
-        || frame::u32_at(header, 8) != SEGMENT_FORMAT_VERSION
+        || !(version == SEGMENT_FORMAT_VERSION || version == SEGMENT_FORMAT_VERSION_V1)
         || checksum::crc32(header.get(..60).unwrap_or_default()) != stored_crc
     {
+        return Err(HeaderError::Damaged);
+    }
+    let flags = frame::u32_at(header, 48);
+    if flags & !FLAG_RECYCLED != 0 {
         return Err(HeaderError::Damaged);
     }
     let found = ShardIdentity {
@@ -116,13 +149,18 @@ pub fn check_header(
     if found_base != base_counter {
         return Err(HeaderError::BaseMismatch { found: found_base });
     }
-    Ok(())
+    Ok(HeaderFacts {
+        previous_end: frame::u64_at(header, 40),
+        recycled: flags & FLAG_RECYCLED != 0,
+    })
 }
 
 /// A preallocated, mapped file waiting to become the next segment, its first pages pre-faulted.
 pub struct PreparedSegment {
     path: PathBuf,
     mapping: Mapping,
+    /// Made from the shard's recycled file (see [`Segment::recycle`]): stale frames follow.
+    recycled: bool,
     _counted: PreparedCount,
 }
 
@@ -164,11 +202,54 @@ impl PreparedSegment {
         // path from ever sharing a file.
         static NEXT_PREPARED: AtomicU64 = AtomicU64::new(0);
         let number = NEXT_PREPARED.fetch_add(1, Ordering::Relaxed);
-        PreparedSegment::create_at(
-            dir.join(format!("{PREPARED_FILE_PREFIX}.{number}")),
-            capacity_bytes,
-            prefault_bytes,
-        )
+        let path = dir.join(format!("{PREPARED_FILE_PREFIX}.{number}"));
+        if let Some(prepared) =
+            PreparedSegment::reuse_recycled(dir, &path, capacity_bytes, prefault_bytes)?
+        {
+            return Ok(prepared);
+        }
+        PreparedSegment::create_at(path, capacity_bytes, prefault_bytes)
+    }
+
+    /// Makes the shard's recycled file (an expired segment, see [`Segment::recycle`]) the prepared
+    /// segment at `path`, if there is one and most of its pages are still in the page cache:
+    /// writing over resident pages costs no allocation, zeroing or block reservation, where a new
+    /// file's pages are all three. A file whose pages were evicted would cost a read from disk per
+    /// page instead, more than a new one: it is deleted. `None` when there is nothing to reuse.
+    fn reuse_recycled(
+        dir: &Path,
+        path: &Path,
+        capacity_bytes: u64,
+        prefault_bytes: u64,
+    ) -> io::Result<Option<PreparedSegment>> {
+        // The rename claims the file: of two preparations at once, one gets it.
+        match fs::rename(dir.join(RECYCLED_FILE_NAME), path) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(error),
+        }
+        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        let old_len = file.metadata()?.len();
+        let worth_it = old_len >= SEGMENT_HEADER_BYTES
+            && Mapping::from_raw(MmapOptions::new().map_raw(&file)?).mostly_resident();
+        if !worth_it {
+            drop(file);
+            fs::remove_file(path)?;
+            return Ok(None);
+        }
+        if old_len != capacity_bytes {
+            // Shrinking drops the pages past the new end; growing adds zeros (reserved below).
+            file.set_len(capacity_bytes)?;
+        }
+        reserve_blocks(&file, capacity_bytes)?;
+        let mapping = Mapping::from_raw(MmapOptions::new().map_raw(&file)?);
+        prefault_for_writing(&mapping, prefault_bytes);
+        Ok(Some(PreparedSegment {
+            path: path.to_owned(),
+            mapping,
+            recycled: true,
+            _counted: PreparedCount::new(),
+        }))
     }
 
     /// Like [`PreparedSegment::create`], at `path`: the final name of a segment whose header may
@@ -191,6 +272,7 @@ impl PreparedSegment {
         Ok(PreparedSegment {
             path,
             mapping,
+            recycled: false,
             _counted: PreparedCount::new(),
         })
     }
@@ -206,17 +288,23 @@ impl PreparedSegment {
     }
 
     /// Puts the prepared file into service as the segment starting at `base_counter`: writes its
-    /// header and renames it to its final name. With `durable`, the header and the directory entry
-    /// are synced before this returns.
+    /// header (recording `previous_end`, the length of the previous segment's data, 0 if none)
+    /// and renames it to its final name. With `durable`, the header and the directory entry are
+    /// synced before this returns.
     pub fn activate(
         self,
         dir: &Path,
         identity: ShardIdentity,
         base_counter: u64,
         created_ms: u64,
+        previous_end: u64,
         durable: bool,
     ) -> io::Result<Arc<Segment>> {
-        let header = encode_header(identity, base_counter, created_ms);
+        let facts = HeaderFacts {
+            previous_end,
+            recycled: self.recycled,
+        };
+        let header = encode_header(identity, base_counter, created_ms, facts);
         if self.mapping.len() < header.len() as u64 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -241,6 +329,7 @@ impl PreparedSegment {
             base_counter,
             path,
             capacity,
+            facts,
             Some(Arc::new(self.mapping)),
         ));
         segment
@@ -318,6 +407,8 @@ pub struct Segment {
     last_counter: AtomicU64,
     last_arrival_ms: AtomicU64,
     index: SparseIndex,
+    /// What the header says beyond identity and base.
+    facts: HeaderFacts,
 }
 
 impl Segment {
@@ -325,11 +416,13 @@ impl Segment {
         base_counter: u64,
         path: PathBuf,
         capacity: u64,
+        facts: HeaderFacts,
         mapping: Option<Arc<Mapping>>,
     ) -> Segment {
         Segment {
             base_counter,
             path,
+            facts,
             capacity: AtomicU64::new(capacity),
             mapping: RwLock::new(mapping),
             recently_used: AtomicBool::new(true),
@@ -358,12 +451,24 @@ impl Segment {
         }
         let mut header = [0u8; SEGMENT_HEADER_BYTES as usize];
         file.read_exact_at(&mut header, 0)?;
-        check_header(&header, identity, base_counter)?;
-        let segment = Arc::new(Segment::new(base_counter, path.to_owned(), capacity, None));
+        let facts = check_header(&header, identity, base_counter)?;
+        let segment = Arc::new(Segment::new(
+            base_counter,
+            path.to_owned(),
+            capacity,
+            facts,
+            None,
+        ));
         segment
             .published_len
             .store(SEGMENT_HEADER_BYTES, Ordering::Release);
         Ok(segment)
+    }
+
+    /// What the header says beyond identity and base: the previous segment's end, and whether
+    /// stale frames of a recycled file may follow the data.
+    pub fn header_facts(&self) -> HeaderFacts {
+        self.facts
     }
 
     /// The lower bound of the counters in this segment (its name).
@@ -588,6 +693,32 @@ impl Segment {
             reserve_blocks(&file, file_len)?;
         }
         file.sync_all()
+    }
+
+    /// Keeps the file of this expired segment as the shard's recycled file, for the next segment
+    /// to reuse (see [`PreparedSegment::create`]), if nothing but the caller uses it: no reader
+    /// holds the segment or a record of it, since the file will be written over. A recycled file
+    /// that was still waiting is replaced. False, having done nothing, if the segment is in use.
+    ///
+    /// The caller must hold the only reference to the segment besides readers' (it was taken out
+    /// of the log's list), so that no new reader can reach it.
+    pub fn recycle(self: &Arc<Self>) -> io::Result<bool> {
+        let mapping_unshared = self
+            .mapping
+            .read()
+            .as_ref()
+            .is_none_or(|mapping| Arc::strong_count(mapping) == 1);
+        if Arc::strong_count(self) != 1 || !mapping_unshared {
+            return Ok(false);
+        }
+        *self.mapping.write() = None;
+        match fs::remove_file(self.index_path()) {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+            _ => {}
+        }
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        fs::rename(&self.path, dir.join(RECYCLED_FILE_NAME))?;
+        Ok(true)
     }
 
     /// Deletes the segment file and its index file. The segment keeps (or first takes) a mapping
