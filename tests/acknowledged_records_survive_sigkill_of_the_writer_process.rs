@@ -22,6 +22,13 @@
 //! Besides the checks above: the sealed round's last segment is trimmed to its data, every record
 //! of round *r* has a counter in epoch *r* (at least *r*·2^40, below (*r*+1)·2^40), and the
 //! counter each open announces is the next record's and lies above every counter before it.
+//!
+//! The third test runs retention in the writer (issue 11's reuse of space): its clock gives record
+//! *n* the arrival time *n* ms, and after every 16th record it deletes the segments whose records
+//! are all more than 40 ms old, so a busy log keeps recycling its newest expired segment's file
+//! for its next segment, old frames and all. The log then holds the records of a contiguous range
+//! of ids that only moves forward; every acknowledged record still in that range must be there,
+//! and the writers must have recycled a file at least 20 times in all.
 
 mod common;
 
@@ -42,6 +49,11 @@ const SEAL_AFTER_VAR: &str = "SHARDLOG_TEST_KILLED_WRITER_SEAL_AFTER";
 const READY: &str = "shardlog-writer-ready";
 const ACK: &str = "shardlog-writer-ack";
 const SEALED: &str = "shardlog-writer-sealed";
+const RECYCLED: &str = "shardlog-writer-recycled";
+/// With retention: the writer's clock gives record `n` the arrival time `START_MS + n`, and every
+/// this many records deletes the segments whose records are all older than [`RETAINED_MS`].
+const RETENTION_EVERY: u64 = 16;
+const RETAINED_MS: u64 = 40;
 /// The writer stops by itself after this many records if it is never killed.
 const WRITER_RECORDS_MAX: u64 = 2_000;
 
@@ -59,6 +71,8 @@ struct Setup {
     epochs: bool,
     /// One round in ten seals the log and is killed while sealed.
     seals: bool,
+    /// The writer runs retention as it goes (see the module documentation).
+    retention: bool,
     /// The fewest acknowledgements all rounds together must have checked.
     total_acks_min: usize,
 }
@@ -69,6 +83,17 @@ const PLAIN: Setup = Setup {
     grown: false,
     epochs: false,
     seals: false,
+    retention: false,
+    total_acks_min: 800,
+};
+
+const RECYCLING: Setup = Setup {
+    test_name: "acknowledged_records_survive_sigkill_of_a_writer_whose_retention_recycles_segment_files",
+    rounds: 100,
+    grown: false,
+    epochs: false,
+    seals: false,
+    retention: true,
     total_acks_min: 800,
 };
 
@@ -78,6 +103,7 @@ const GROWN_WITH_EPOCHS: Setup = Setup {
     grown: true,
     epochs: true,
     seals: true,
+    retention: false,
     total_acks_min: 400,
 };
 
@@ -121,9 +147,26 @@ fn run_writer(
     epoch: Option<u64>,
     seal_after: Option<u64>,
 ) {
-    let (log, report) = ShardLog::open(dir, writer_options(setup, epoch)).expect("writer: open");
+    let clock = std::sync::Arc::new(shardlog::ManualClock::new(START_MS + first_id));
+    let mut options = writer_options(setup, epoch);
+    if setup.retention {
+        options =
+            options.clock(std::sync::Arc::clone(&clock) as std::sync::Arc<dyn shardlog::Clock>);
+    }
+    let (log, report) = ShardLog::open(dir, options).expect("writer: open");
     println!("{READY} {}", report.next_counter);
     for id in first_id..first_id + seal_after.unwrap_or(WRITER_RECORDS_MAX) {
+        if setup.retention {
+            clock.set_ms(START_MS + id);
+            if id.is_multiple_of(RETENTION_EVERY) {
+                let report = log
+                    .delete_segments_older_than(START_MS + id - RETAINED_MS.min(id))
+                    .expect("writer: retention");
+                if report.segments_recycled > 0 {
+                    println!("{RECYCLED}");
+                }
+            }
+        }
         let key = key(id);
         let data = payload(id, data_len(setup, id));
         let sequence_number = log
@@ -173,6 +216,8 @@ struct WriterOutput {
     /// Record ids and sequence numbers acknowledged, in order.
     acks: Vec<(u64, String)>,
     sealed: bool,
+    /// Retention passes that kept a segment's file for reuse.
+    recycled: usize,
 }
 
 impl WriterOutput {
@@ -192,6 +237,8 @@ impl WriterOutput {
             self.ready = next_counter;
         } else if line.contains(SEALED) {
             self.sealed = true;
+        } else if line.contains(RECYCLED) {
+            self.recycled += 1;
         } else if let Some(at) = line.find(ACK) {
             let mut words = line[at..].split(' ').skip(1);
             let id: u64 = words.next().unwrap().parse().unwrap();
@@ -235,6 +282,11 @@ fn acknowledged_records_survive_sigkill_of_a_writer_with_grown_segments_and_a_ne
     kill_writers(GROWN_WITH_EPOCHS);
 }
 
+#[test]
+fn acknowledged_records_survive_sigkill_of_a_writer_whose_retention_recycles_segment_files() {
+    kill_writers(RECYCLING);
+}
+
 /// Runs `setup`'s rounds; or, in a writer process, the writer.
 fn kill_writers(setup: Setup) {
     if let Ok(dir) = std::env::var(DIR_VAR) {
@@ -253,8 +305,10 @@ fn kill_writers(setup: Setup) {
     let dir = scratch_dir();
     let exe = std::env::current_exe().unwrap();
     let plan = kill_plan(setup);
-    // Record ids 0..records_in_log are in the log, in order.
+    // Record ids first_in_log..records_in_log are in the log, in order (retention moves the first).
     let mut records_in_log = 0u64;
+    let mut first_in_log = 0u64;
+    let mut total_recycled = 0;
     let mut acknowledged: HashMap<u64, String> = HashMap::new();
     let mut total_acks = 0;
     let mut last_counter: Option<u64> = None;
@@ -300,6 +354,7 @@ fn kill_writers(setup: Setup) {
             ready: None,
             acks: Vec::new(),
             sealed: false,
+            recycled: 0,
         };
         match kill_at {
             KillAt::Once => {}
@@ -331,6 +386,7 @@ fn kill_writers(setup: Setup) {
         // Acknowledgements already in the pipe count too: their appends had returned.
         while output.take_line() {}
         let round_acks = output.acks;
+        total_recycled += output.recycled;
         let stderr = stderr.take().unwrap().join().unwrap();
         assert!(
             !stderr.contains("panicked"),
@@ -359,12 +415,22 @@ fn kill_writers(setup: Setup) {
         let records = read_all(&log);
         log.close().unwrap();
 
-        let added = records.len() as u64 - records_in_log;
+        let first = records.first().map_or(first_in_log, |record| {
+            let key = record.partition_key();
+            key.strip_prefix("key-")
+                .and_then(|id| id.parse().ok())
+                .unwrap()
+        });
+        assert!(
+            first >= first_in_log && (setup.retention || first == 0),
+            "{context}: the log starts at record {first}, after {first_in_log} before"
+        );
+        let end = first + records.len() as u64;
+        let added = end - records_in_log;
         let acks = round_acks.len() as u64;
         assert!(
-            records.len() as u64 >= records_in_log,
-            "{context}: the log shrank from {records_in_log} to {} records",
-            records.len()
+            end >= records_in_log,
+            "{context}: the log shrank from ending at record {records_in_log} to {end}"
         );
         assert!(
             added == acks || (added == acks + 1 && !matches!(kill_at, KillAt::Sealed(_))),
@@ -405,7 +471,7 @@ fn kill_writers(setup: Setup) {
             }
         }
         for (i, record) in records.iter().enumerate() {
-            let id = i as u64;
+            let id = first + i as u64;
             let counter = record.sequence_number().counter();
             assert_eq!(
                 record.partition_key(),
@@ -444,8 +510,10 @@ fn kill_writers(setup: Setup) {
             assert_eq!(*id, expected_id, "{context}: acknowledgements out of order");
             acknowledged.insert(*id, sequence_number.clone());
         }
+        // Retention may have deleted acknowledged records below the log's first; none other.
+        acknowledged.retain(|id, _| *id >= first);
         for (id, sequence_number) in &acknowledged {
-            let record = &records[*id as usize];
+            let record = &records[(*id - first) as usize];
             assert_eq!(
                 &record.sequence_number().to_string(),
                 sequence_number,
@@ -453,7 +521,8 @@ fn kill_writers(setup: Setup) {
             );
         }
         total_acks += round_acks.len();
-        records_in_log = records.len() as u64;
+        records_in_log = end;
+        first_in_log = first;
         last_counter = records.last().map(|r| r.sequence_number().counter());
     }
     assert!(
@@ -474,9 +543,18 @@ fn kill_writers(setup: Setup) {
             "segment sizes {sizes:?}"
         );
     }
+    if setup.retention {
+        assert!(
+            total_recycled >= 20,
+            "retention recycled a segment file only {total_recycled} times"
+        );
+    }
     println!(
-        "{} rounds survived, {total_acks} acknowledged records verified after each kill",
+        "{} rounds survived, {total_acks} acknowledged records verified after each kill, \
+         {total_recycled} segment files recycled",
         setup.rounds
     );
-    assert_eq!(acknowledged.len(), total_acks);
+    if !setup.retention {
+        assert_eq!(acknowledged.len(), total_acks);
+    }
 }

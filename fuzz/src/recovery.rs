@@ -14,16 +14,21 @@
 //!   logs): epoch 0, and 1 after a reopen; the input reopens it at a higher epoch still;
 //! - *reopened*: written in two sessions: a third of the records, a clean close, a reopen, the
 //!   rest. With an epoch that reopen writes nothing, so the clean flag stays on disk under the
-//!   records appended after it, as an engine leaves a shard it crashed in.
+//!   records appended after it, as an engine leaves a shard it crashed in;
+//! - *recycled*: before its records, the log fills segments up to the full size with a prelude
+//!   that retention then deletes while the log still takes records, so the newest expired file is
+//!   kept (`segment.recycled`) and, with several segments, the next segment is made from it: its
+//!   old frames follow the new data, and a sealed one's previous end is recorded in the next
+//!   header.
 //!
 //! The "crash" templates are the files as a `kill -9` leaves them (see [`snapshot`]). Each input
 //! then damages one file of a copy of a template and opens it.
 //!
 //! Input layout: byte 0 picks the damage (bits 0–2), the template kind (bits 3–4) and the
 //! multi-segment variant (bit 5). If bit 6 or 7 is set, the next byte picks the variant: bit 0
-//! grown, bit 1 sealed, bit 2 epoch, bit 3 reopened, bits 4–7 how far above the template's last
-//! epoch it is reopened (n + 1 epochs; 15 reopens at the last epoch but one). Inputs with bits 6–7
-//! clear, as every input was before the variants, keep their meaning. The next byte picks the
+//! grown, bit 1 sealed, bit 2 epoch, bit 3 reopened, bits 4–6 how far above the template's last
+//! epoch it is reopened (n + 1 epochs; 7 reopens at the last epoch but one), bit 7 recycled.
+//! Inputs with bits 6–7 clear, as every input was before the variants, keep their meaning. The next byte picks the
 //! file (the files sorted by name; one past the last adds an extra segment file after the active
 //! one); the next two are an offset (u16 LE); the rest is the payload. Damages: overwrite at the
 //! offset; XOR at the offset; replace the whole file (an empty payload deletes it); truncate at
@@ -116,27 +121,31 @@ struct Variant {
     sealed: bool,
     epoch: bool,
     reopened: bool,
+    recycled: bool,
 }
 
 impl Variant {
     /// How many variants there are.
-    const COUNT: usize = 16;
+    const COUNT: usize = 32;
 
-    /// The variant bits 0–3 of `bits` describe.
+    /// The variant bits 0–3 and 7 of `bits` describe.
     fn from_bits(bits: u8) -> Variant {
         Variant {
             grown: bits & 1 != 0,
             sealed: bits & 2 != 0,
             epoch: bits & 4 != 0,
             reopened: bits & 8 != 0,
+            recycled: bits & 0x80 != 0,
         }
     }
 
-    fn bits(self) -> u8 {
-        u8::from(self.grown)
-            | u8::from(self.sealed) << 1
-            | u8::from(self.epoch) << 2
-            | u8::from(self.reopened) << 3
+    /// A dense number for the variant, below [`Variant::COUNT`].
+    fn index(self) -> usize {
+        usize::from(self.grown)
+            | usize::from(self.sealed) << 1
+            | usize::from(self.epoch) << 2
+            | usize::from(self.reopened) << 3
+            | usize::from(self.recycled) << 4
     }
 }
 
@@ -259,7 +268,11 @@ fn build_template(kind: Kind, multi: bool, variant: Variant) -> Template {
     };
     let mut log = open(epoch);
     let records = template_records(multi, variant.grown);
-    let mut appended = Vec::new();
+    let mut appended = if variant.recycled {
+        expire_a_prelude(&log, &clock, dir.path(), variant)
+    } else {
+        Vec::new()
+    };
     for (i, &(partition_key, explicit_hash_key, len)) in records.iter().enumerate() {
         if variant.reopened && i == records.len() / 3 {
             log.close().expect("close the first session");
@@ -365,12 +378,80 @@ fn build_template(kind: Kind, multi: bool, variant: Variant) -> Template {
     template
 }
 
+/// The recycled variant: writes records until the log has segments of the full size class, lets
+/// all but the active segment expire while the log still takes records, so that retention keeps
+/// the newest expired file for reuse, and returns the records that survive (those of the active
+/// segment). The template's own records then roll into segments made from that file (with
+/// several segments), whose old frames follow their data.
+fn expire_a_prelude(
+    log: &ShardLog,
+    clock: &ManualClock,
+    dir: &Path,
+    variant: Variant,
+) -> Vec<Expected> {
+    let segments_wanted = if variant.grown { 5 } else { 3 };
+    let segment_count = || {
+        snapshot(dir)
+            .iter()
+            .filter(|(name, _)| is_segment(name))
+            .count()
+    };
+    let mut prelude = Vec::new();
+    while segment_count() < segments_wanted {
+        clock.advance_ms(3);
+        let data = payload(9_000, prelude.len() + 100);
+        let partition_key = "prelude";
+        let sequence_number = log
+            .append(RecordInput {
+                partition_key,
+                explicit_hash_key: None,
+                data: &data,
+            })
+            .expect("append a prelude record");
+        prelude.push(Expected {
+            sequence_number,
+            arrival_ms: clock.now_ms(),
+            partition_key: partition_key.to_owned(),
+            explicit_hash_key: None,
+            data,
+        });
+    }
+    let active_base = snapshot(dir)
+        .iter()
+        .filter_map(|(name, _)| segment_base(name))
+        .max()
+        .expect("segments");
+    clock.advance_ms(60_000);
+    // A record at the cutoff keeps the active segment, and the log busy.
+    let data = payload(10, 99);
+    let sequence_number = log
+        .append(RecordInput {
+            partition_key: "prelude",
+            explicit_hash_key: None,
+            data: &data,
+        })
+        .expect("append after the prelude");
+    prelude.push(Expected {
+        sequence_number,
+        arrival_ms: clock.now_ms(),
+        partition_key: "prelude".to_owned(),
+        explicit_hash_key: None,
+        data,
+    });
+    let report = log
+        .delete_segments_older_than(clock.now_ms())
+        .expect("retention");
+    assert_eq!(report.segments_recycled, 1, "{variant:?}: {report:?}");
+    prelude.retain(|record| record.counter() >= active_base);
+    prelude
+}
+
 /// The template of kind `KINDS[kind]`, with several segments if `multi`, of `variant`.
 fn template(kind: usize, multi: bool, variant: Variant) -> &'static Template {
     const COUNT: usize = KINDS.len() * 2 * Variant::COUNT;
     static TEMPLATES: [OnceLock<Template>; COUNT] = [const { OnceLock::new() }; COUNT];
     // Without a variant, the index the eight templates had before there were variants.
-    let index = (usize::from(variant.bits()) * KINDS.len() + kind) * 2 + usize::from(multi);
+    let index = (variant.index() * KINDS.len() + kind) * 2 + usize::from(multi);
     TEMPLATES[index].get_or_init(|| build_template(KINDS[kind], multi, variant))
 }
 
@@ -713,9 +794,9 @@ pub fn segment_recovery(data: &[u8]) {
     let multi = head >> 5 & 1 == 1;
     // Bits 6–7 were unused before there were variants: inputs with them clear keep their meaning.
     let variant_choice = if head >> 6 != 0 { input.u8() } else { 0 };
-    let template = template(kind, multi, Variant::from_bits(variant_choice & 15));
-    let reopen_epoch = template.epoch.map(|last| match variant_choice >> 4 {
-        15 => COUNTER_EPOCH_MAX - 1,
+    let template = template(kind, multi, Variant::from_bits(variant_choice & 0x8F));
+    let reopen_epoch = template.epoch.map(|last| match (variant_choice >> 4) & 7 {
+        7 => COUNTER_EPOCH_MAX - 1,
         jump => last + 1 + u64::from(jump),
     });
     let (files, damage) = damage(&mut input, template, op);
