@@ -18,6 +18,10 @@
 //! installs a fresh one.
 //! (Only a warm-up run can be too large for one segment; it then rolls inside the run.)
 //!
+//! The `append_100B_retained` group measures a shard in its steady state under retention (64 MiB
+//! segments, retention passes inside the timed loop), with expired segment files recycled and
+//! without: what reusing a file whose pages are still cached saves over a new file's faults.
+//!
 //! The raw baseline writes the same 36-byte header, key and payload with a CRC32 into a 256 MiB
 //! file-backed mapping that is pre-touched before every run, wrapping around at its end.
 //! The commitlog peer stores the key as message metadata and the payload as the message.
@@ -305,9 +309,91 @@ fn append_1kib(c: &mut Criterion) {
     group.finish();
 }
 
+/// Appends per tick of the retained cases' manual clock, and per retention pass.
+const APPENDS_PER_MS: u64 = 4096;
+const APPENDS_PER_RETENTION_PASS: u64 = 64 * 1024;
+/// How much of the manual clock's time the retained cases keep: about two 64 MiB segments of
+/// 100-byte records (some 450,000 records each, 110 ms at 4,096 records a millisecond).
+const RETAINED_MS: u64 = 250;
+
+/// A log in its steady state under retention: 64 MiB segments, a retention pass every 65,536
+/// appends that deletes what is more than [`RETAINED_MS`] old (of a manual clock that advances 1 ms
+/// every 4,096 appends), all of it timed. With `recycle`, the newest expired segment's file is
+/// kept and the next segment made from it (its pages still cached); without, every segment is a
+/// new file and every expired one is unlinked.
+struct RetainedAppender {
+    log: Option<ShardLog>,
+    _dir: TempDir,
+    clock: std::sync::Arc<shardlog::ManualClock>,
+    appended: u64,
+}
+
+impl RetainedAppender {
+    fn new(recycle: bool) -> RetainedAppender {
+        let dir = common::scratch_dir("append-retained");
+        let clock = std::sync::Arc::new(shardlog::ManualClock::new(1_700_000_000_000));
+        let options = common::options(64 * MIB)
+            .initial_segment_bytes(64 * MIB)
+            .recycle_segments(recycle)
+            .clock(std::sync::Arc::clone(&clock) as std::sync::Arc<dyn shardlog::Clock>);
+        let (log, _) = ShardLog::open(dir.path(), options).expect("open log");
+        RetainedAppender {
+            log: Some(log),
+            _dir: dir,
+            clock,
+            appended: 0,
+        }
+    }
+
+    fn run(&mut self, data: &[u8], iters: u64) -> Duration {
+        let log = self.log.as_ref().expect("log is open");
+        let start = Instant::now();
+        for i in 0..iters as usize {
+            self.appended += 1;
+            if self.appended.is_multiple_of(APPENDS_PER_MS) {
+                self.clock.advance_ms(1);
+            }
+            if self.appended.is_multiple_of(APPENDS_PER_RETENTION_PASS) {
+                let now = shardlog::Clock::now_ms(&*self.clock);
+                black_box(log.delete_segments_older_than(now - RETAINED_MS)).expect("retention");
+            }
+            black_box(log.append(RecordInput::new(key(i), data)).expect("append"));
+        }
+        start.elapsed()
+    }
+}
+
+impl Drop for RetainedAppender {
+    fn drop(&mut self) {
+        if let Some(log) = self.log.take() {
+            log.close().expect("close log");
+        }
+    }
+}
+
+fn append_100b_retained(c: &mut Criterion) {
+    let data = payload(100);
+    let mut group = c.benchmark_group("append_100B_retained");
+    group_settings(&mut group);
+    group.throughput(Throughput::Elements(1));
+    for (name, recycle) in [("recycling", true), ("new_files", false)] {
+        let mut appender = RetainedAppender::new(recycle);
+        group.bench_function(format!("shardlog/append_{name}"), |b| {
+            b.iter_custom(|iters| appender.run(&data, iters))
+        });
+    }
+    {
+        let mut region = RawRegion::new(RAW_REGION_BYTES);
+        group.bench_function("raw_mmap/append", |b| {
+            b.iter_custom(|iters| bench_raw(&mut region, &data, iters))
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = common::criterion();
-    targets = append_100b, append_1kib
+    targets = append_100b, append_1kib, append_100b_retained
 }
 criterion_main!(benches);

@@ -554,7 +554,7 @@ impl ShardLog {
         let wanted_next = inner
             .options
             .next_segment_bytes(writer.active.capacity_bytes());
-        let keep_one = !active_expired;
+        let keep_one = inner.options.recycle_segments && !active_expired;
         drop(writer);
         let mut report = RetentionReport::default();
         let newest = expired.len().saturating_sub(1);

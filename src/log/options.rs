@@ -56,6 +56,9 @@ pub struct LogOptions {
     /// Prepare (preallocate and pre-fault) the next segment, and pre-fault the active one a window
     /// ahead of the writer, on the process-wide background pool.
     pub prepare_segments_in_background: bool,
+    /// Keep the newest expired segment's file for the next segment while the log takes records
+    /// (see [`ShardLog::delete_segments_older_than`](super::ShardLog::delete_segments_older_than)).
+    pub recycle_segments: bool,
     /// Where arrival times come from.
     pub clock: Arc<dyn Clock>,
     /// The number of times the owner of this log (an engine) has been opened, made durable by the
@@ -100,6 +103,7 @@ impl LogOptions {
             record_data_bytes_max: DEFAULT_RECORD_DATA_BYTES_MAX,
             durability: Durability::PageCache,
             prepare_segments_in_background: true,
+            recycle_segments: true,
             clock: Arc::new(SystemClock),
             counter_epoch: None,
         }
@@ -114,6 +118,12 @@ impl LogOptions {
     /// Sets the largest segment size.
     pub fn segment_bytes(mut self, segment_bytes: u64) -> LogOptions {
         self.segment_bytes = segment_bytes;
+        self
+    }
+
+    /// Sets whether retention keeps an expired segment's file for reuse (on by default).
+    pub fn recycle_segments(mut self, recycle: bool) -> LogOptions {
+        self.recycle_segments = recycle;
         self
     }
 
