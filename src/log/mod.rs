@@ -878,18 +878,17 @@ impl Inner {
         // The new header records where the sealed segment's data ends, so that recovery can tell
         // its complete data from a torn one whatever follows it on disk (zeros, or a recycled
         // file's stale frames). A replaced segment has no data; the one before it ends unrecorded.
-        let previous_end = if replacing {
-            0
-        } else {
-            retired.published_len()
-        };
+        let previous = (!replacing).then(|| segment::PreviousSegment {
+            base_counter: retired.base_counter(),
+            end: retired.published_len(),
+        });
         let next = prepared
             .activate(
                 &self.dir,
                 self.options.identity,
                 writer.next_counter,
                 created_ms,
-                previous_end,
+                previous,
                 durable,
             )
             .map_err(|error| self.fail("activating a segment", error))?;

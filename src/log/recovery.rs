@@ -266,7 +266,14 @@ fn create_first_segment(dir: &Path, options: &LogOptions) -> LogResult<Arc<Segme
     };
     prepared
         .and_then(|prepared| {
-            prepared.activate(dir, options.identity, 0, options.clock.now_ms(), 0, durable)
+            prepared.activate(
+                dir,
+                options.identity,
+                0,
+                options.clock.now_ms(),
+                None,
+                durable,
+            )
         })
         .map_err(|error| LogError::io("creating the first segment", dir, error))
 }
@@ -519,11 +526,12 @@ impl Recovery<'_> {
     }
 
     /// Where the data of segment `i` ends, as the header of the segment after it records (version 2
-    /// headers, written by a roll); `None` for the last segment or where it is not recorded.
+    /// headers, written by a roll); `None` for the last segment, where it is not recorded, or where
+    /// the segment after it in the directory followed another one (a segment file is missing).
     fn recorded_end(&self, i: usize) -> Option<u64> {
-        let next = self.segments.get(i + 1)?;
-        let end = next.header_facts().previous_end;
-        (end >= SEGMENT_HEADER_BYTES).then_some(end)
+        let segment = self.segments.get(i)?;
+        let previous = self.segments.get(i + 1)?.header_facts().previous?;
+        (previous.base_counter == segment.base_counter()).then_some(previous.end)
     }
 
     /// Trims a sealed segment's file to its data if it is longer: its trim at the seal did not

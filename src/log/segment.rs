@@ -89,12 +89,22 @@ pub enum HeaderError {
 /// What a segment header says beyond the shard and base counter it must name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct HeaderFacts {
-    /// The length the previous segment's data had when this segment was started (its frames end
-    /// exactly there), or 0 where unknown: a shard's first segment, or a version 1 header.
-    pub previous_end: u64,
+    /// The segment this one followed when a roll started it, and the length of its data then (its
+    /// frames end exactly there): `None` where unknown (a shard's first segment, a segment that
+    /// replaced an empty one, a version 1 header).
+    pub previous: Option<PreviousSegment>,
     /// The file is a reused expired segment: what follows the data may be stale frames of the same
     /// log, all with counters below this segment's base, instead of zeros (docs/FORMAT.md §6).
     pub recycled: bool,
+}
+
+/// The segment a roll sealed to start this one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PreviousSegment {
+    /// Its base counter.
+    pub base_counter: u64,
+    /// The length of its data, header included: its file's length once trimmed.
+    pub end: u64,
 }
 
 fn encode_header(
@@ -110,9 +120,14 @@ fn encode_header(
     header[16..24].copy_from_slice(&identity.created_secs.to_le_bytes());
     header[24..32].copy_from_slice(&base_counter.to_le_bytes());
     header[32..40].copy_from_slice(&created_ms.to_le_bytes());
-    header[40..48].copy_from_slice(&facts.previous_end.to_le_bytes());
+    // A previous end of 0 says "unknown": every real one is at least a header long.
+    let (previous_base, previous_end) = facts
+        .previous
+        .map_or((0, 0), |previous| (previous.base_counter, previous.end));
+    header[40..48].copy_from_slice(&previous_end.to_le_bytes());
     let flags = if facts.recycled { FLAG_RECYCLED } else { 0 };
     header[48..52].copy_from_slice(&flags.to_le_bytes());
+    header[52..60].copy_from_slice(&previous_base.to_le_bytes());
     let crc = checksum::crc32(&header[..60]);
     header[60..64].copy_from_slice(&crc.to_le_bytes());
     header
@@ -149,8 +164,12 @@ pub fn check_header(
     if found_base != base_counter {
         return Err(HeaderError::BaseMismatch { found: found_base });
     }
+    let previous_end = frame::u64_at(header, 40);
     Ok(HeaderFacts {
-        previous_end: frame::u64_at(header, 40),
+        previous: (previous_end >= SEGMENT_HEADER_BYTES).then(|| PreviousSegment {
+            base_counter: frame::u64_at(header, 52),
+            end: previous_end,
+        }),
         recycled: flags & FLAG_RECYCLED != 0,
     })
 }
@@ -288,20 +307,20 @@ impl PreparedSegment {
     }
 
     /// Puts the prepared file into service as the segment starting at `base_counter`: writes its
-    /// header (recording `previous_end`, the length of the previous segment's data, 0 if none)
-    /// and renames it to its final name. With `durable`, the header and the directory entry are
-    /// synced before this returns.
+    /// header (recording `previous`, the segment it follows and where that one's data ends, if
+    /// known) and renames it to its final name. With `durable`, the header and the directory
+    /// entry are synced before this returns.
     pub fn activate(
         self,
         dir: &Path,
         identity: ShardIdentity,
         base_counter: u64,
         created_ms: u64,
-        previous_end: u64,
+        previous: Option<PreviousSegment>,
         durable: bool,
     ) -> io::Result<Arc<Segment>> {
         let facts = HeaderFacts {
-            previous_end,
+            previous,
             recycled: self.recycled,
         };
         let header = encode_header(identity, base_counter, created_ms, facts);
