@@ -297,6 +297,7 @@ fn append_1kib(c: &mut Criterion) {
 
     group.throughput(Throughput::Bytes(data.len() as u64));
     single_appends_beside_raw(&mut group, &data, Duration::from_secs(1));
+    retained_appends(&mut group, &data);
     {
         const SIZE: usize = 100;
         group.throughput(Throughput::Bytes((SIZE * data.len()) as u64));
@@ -313,7 +314,8 @@ fn append_1kib(c: &mut Criterion) {
 const APPENDS_PER_MS: u64 = 4096;
 const APPENDS_PER_RETENTION_PASS: u64 = 64 * 1024;
 /// How much of the manual clock's time the retained cases keep: about two 64 MiB segments of
-/// 100-byte records (some 450,000 records each, 110 ms at 4,096 records a millisecond).
+/// 100-byte records (some 450,000 records each, 110 ms at 4,096 records a millisecond), sixteen of
+/// 1 KiB records.
 const RETAINED_MS: u64 = 250;
 
 /// A log in its steady state under retention: 64 MiB segments, a retention pass every 65,536
@@ -376,12 +378,7 @@ fn append_100b_retained(c: &mut Criterion) {
     let mut group = c.benchmark_group("append_100B_retained");
     group_settings(&mut group);
     group.throughput(Throughput::Elements(1));
-    for (name, recycle) in [("recycling", true), ("new_files", false)] {
-        let mut appender = RetainedAppender::new(recycle);
-        group.bench_function(format!("shardlog/append_{name}"), |b| {
-            b.iter_custom(|iters| appender.run(&data, iters))
-        });
-    }
+    retained_appends(&mut group, &data);
     {
         let mut region = RawRegion::new(RAW_REGION_BYTES);
         group.bench_function("raw_mmap/append", |b| {
@@ -389,6 +386,16 @@ fn append_100b_retained(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// Single appends of `data` in the steady state of retention, recycling and with new files.
+fn retained_appends(group: &mut Group<'_>, data: &[u8]) {
+    for (name, recycle) in [("recycling", true), ("new_files", false)] {
+        let mut appender = RetainedAppender::new(recycle);
+        group.bench_function(format!("shardlog/append_retained_{name}"), |b| {
+            b.iter_custom(|iters| appender.run(data, iters))
+        });
+    }
 }
 
 criterion_group! {
