@@ -210,8 +210,11 @@ pub struct ServeProcess {
     pub child: std::process::Child,
     /// Where it listens.
     pub addr: SocketAddr,
-    /// Its log, read until the listening line; the rest is drained in the background.
+    /// Its log, read until the listening line.
     pub log_head: String,
+    /// The lines logged after the listening line, as they come (read in the background, so the
+    /// child never blocks on a full pipe).
+    log_rest: std::sync::mpsc::Receiver<String>,
 }
 
 impl ServeProcess {
@@ -235,10 +238,8 @@ impl ServeProcess {
         std::thread::spawn(move || {
             for line in std::io::BufReader::new(stderr).lines() {
                 let Ok(line) = line else { return };
-                if lines_sender.send(line).is_err() {
-                    // Nobody listens any more: keep draining so the child never blocks on a pipe.
-                    continue;
-                }
+                // Once nobody listens, keep draining so the child never blocks on a pipe.
+                let _ = lines_sender.send(line);
             }
         });
         let mut log_head = String::new();
@@ -260,6 +261,20 @@ impl ServeProcess {
             child,
             addr,
             log_head,
+            log_rest: lines,
+        }
+    }
+
+    /// The first line logged from now on that satisfies `wanted`, waiting for it (bounded).
+    pub fn wait_for_log_line(&self, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + STEP_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.log_rest.recv_timeout(left) {
+                Ok(line) if wanted(&line) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("shardlog logged no such line in time"),
+            }
         }
     }
 
