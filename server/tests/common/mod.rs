@@ -314,3 +314,91 @@ impl Drop for ServeProcess {
         }
     }
 }
+
+/// How a test request is signed by `aws-sigv4`, a signer independent of the server's.
+pub struct Signing<'a> {
+    /// The access key id.
+    pub key: &'a str,
+    /// The secret access key.
+    pub secret: &'a str,
+    /// The region of the credential scope.
+    pub region: &'a str,
+    /// The service of the credential scope.
+    pub service: &'a str,
+    /// The signing time (`X-Amz-Date`).
+    pub time: std::time::SystemTime,
+    /// `Some(validity)`: a presigned request (the signature in the query string).
+    pub presigned_for: Option<Duration>,
+}
+
+impl Signing<'_> {
+    /// Correct signing for `kinesis` in `us-east-1`, now.
+    pub fn kinesis<'a>(key: &'a str, secret: &'a str) -> Signing<'a> {
+        Signing {
+            key,
+            secret,
+            region: "us-east-1",
+            service: "kinesis",
+            time: std::time::SystemTime::now(),
+            presigned_for: None,
+        }
+    }
+
+    /// An HTTP/2 JSON request for `operation`, signed over `signed_body`, then carrying `body`
+    /// (which a test may make differ).
+    pub fn request(
+        &self,
+        addr: SocketAddr,
+        operation: &str,
+        signed_body: &str,
+        body: &str,
+    ) -> Request<Full<Bytes>> {
+        use aws_sigv4::http_request::{
+            SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
+        };
+        let mut request = Request::post(format!("http://{addr}/"))
+            .version(http::Version::HTTP_2)
+            .header("x-amz-target", format!("Kinesis_20131202.{operation}"))
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(Full::new(Bytes::from(body.to_owned())))
+            .expect("request builds");
+        let mut settings = SigningSettings::default();
+        if let Some(validity) = self.presigned_for {
+            settings.signature_location = SignatureLocation::QueryParams;
+            settings.expires_in = Some(validity);
+        }
+        let identity =
+            aws_credential_types::Credentials::new(self.key, self.secret, None, None, "test")
+                .into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region(self.region)
+            .name(self.service)
+            .time(self.time)
+            .settings(settings)
+            .build()
+            .expect("signing parameters")
+            .into();
+        let headers: Vec<(String, String)> = request
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                let value = value.to_str().expect("text header").to_owned();
+                (name.to_string(), value)
+            })
+            .collect();
+        let signable = SignableRequest::new(
+            "POST",
+            request.uri().to_string(),
+            headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+            SignableBody::Bytes(signed_body.as_bytes()),
+        )
+        .expect("signable request");
+        let (instructions, _signature) =
+            sign(signable, &params).expect("signing works").into_parts();
+        instructions.apply_to_request_http1x(&mut request);
+        request
+    }
+}
