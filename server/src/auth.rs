@@ -4,11 +4,19 @@
 //! well-formed signature (an `Authorization` header with `Credential`, `SignedHeaders` and
 //! `Signature`, and a date), as Kinesis and kinesalite demand, but the signature is not checked.
 //! With `--credentials KEY:SECRET` the signature is recomputed from the request and compared in
-//! constant time; a request that fails is refused before any operation runs, so it has no effect.
+//! constant time; a request that fails is refused before its body is decoded or any operation
+//! runs, so it costs a hash of the raw bytes and has no effect.
+//!
+//! A verified signature also holds only where and when AWS would accept it: dated within 15
+//! minutes of the server's clock (or, presigned, within its `X-Amz-Expires`, at most a week),
+//! scoped to the server's region, `kinesis` and the day of its date, with the host signed. Each
+//! refusal carries AWS's exception and message.
 //!
 //! The canonical request follows the SigV4 specification: method, URI path, sorted query string,
 //! the signed headers (lower-cased names, trimmed values with inner runs of spaces folded), the list
-//! of signed header names, and the hex SHA-256 of the body.
+//! of signed header names, and the hex SHA-256 of the body. Over HTTP/2 the host is the
+//! `:authority` pseudo-header, which clients sign as `host` (the Rust SDK) or as `:authority`
+//! (the JavaScript SDK v3).
 
 use std::collections::HashMap;
 
