@@ -4,11 +4,19 @@
 //! well-formed signature (an `Authorization` header with `Credential`, `SignedHeaders` and
 //! `Signature`, and a date), as Kinesis and kinesalite demand, but the signature is not checked.
 //! With `--credentials KEY:SECRET` the signature is recomputed from the request and compared in
-//! constant time; a request that fails is refused before any operation runs, so it has no effect.
+//! constant time; a request that fails is refused before its body is decoded or any operation
+//! runs, so it costs a hash of the raw bytes and has no effect.
+//!
+//! A verified signature also holds only where and when AWS would accept it: dated within 15
+//! minutes of the server's clock (or, presigned, within its `X-Amz-Expires`, at most a week),
+//! scoped to the server's region, `kinesis` and the day of its date, with the host signed. Each
+//! refusal carries AWS's exception and message.
 //!
 //! The canonical request follows the SigV4 specification: method, URI path, sorted query string,
 //! the signed headers (lower-cased names, trimmed values with inner runs of spaces folded), the list
-//! of signed header names, and the hex SHA-256 of the body.
+//! of signed header names, and the hex SHA-256 of the body. Over HTTP/2 the host is the
+//! `:authority` pseudo-header, which clients sign as `host` (the Rust SDK) or as `:authority`
+//! (the JavaScript SDK v3).
 
 use std::collections::HashMap;
 
@@ -22,6 +30,12 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// How far a request's date may be from the server's clock when signatures are verified.
 const CLOCK_SKEW_SECS_MAX: i64 = 15 * 60;
+/// Longest validity of a presigned request, `X-Amz-Expires` (a week, as AWS allows).
+const PRESIGNED_EXPIRES_SECS_MAX: i64 = 7 * 24 * 60 * 60;
+/// The service a credential scope must name.
+const SERVICE: &str = "kinesis";
+/// The last element of every credential scope.
+const SCOPE_TERMINATOR: &str = "aws4_request";
 
 /// The credentials the server accepts; empty means "accept any well-formed signature".
 #[derive(Debug, Clone, Default)]
@@ -42,8 +56,17 @@ impl Credentials {
         !self.secrets.is_empty()
     }
 
-    /// Checks a request's signature. `now_secs` is the server's Unix time.
-    pub fn check(&self, parts: &Parts, body: &[u8], now_secs: i64) -> Result<(), ApiError> {
+    /// Checks a request's signature, in the order AWS checks: the signature's parts, its date
+    /// against the server's clock, its credential scope (this server's `region`, `kinesis`, the
+    /// request's day), the access key, and last the signature itself. `body` is the raw body,
+    /// hashed, never decoded; `now_secs` is the server's Unix time.
+    pub fn check(
+        &self,
+        parts: &Parts,
+        body: &[u8],
+        region: &str,
+        now_secs: i64,
+    ) -> Result<(), ApiError> {
         let header = parts
             .headers
             .get(http::header::AUTHORIZATION)
@@ -72,12 +95,7 @@ impl Credentials {
         if !self.verifies() {
             return Ok(());
         }
-        let Some(secret) = self.secrets.get(&signature.access_key) else {
-            return Err(ApiError::client(
-                "UnrecognizedClientException",
-                "The security token included in the request is invalid.",
-            ));
-        };
+        signature.check_form()?;
         let Some(request_secs) = parse_amz_date(&signature.date) else {
             return Err(ApiError::client(
                 "IncompleteSignatureException",
@@ -88,23 +106,14 @@ impl Credentials {
                 ),
             ));
         };
-        // A presigned request is valid from its date (give or take the skew) until it expires;
-        // a request signed in its header only around its date.
-        let valid_until = match signature.expires_secs {
-            Some(expires) => request_secs.saturating_add(expires),
-            None => request_secs + CLOCK_SKEW_SECS_MAX,
-        };
-        if now_secs > valid_until || request_secs - now_secs > CLOCK_SKEW_SECS_MAX {
+        signature.check_time(request_secs, now_secs)?;
+        signature.check_scope(region)?;
+        let Some(secret) = self.secrets.get(&signature.access_key) else {
             return Err(ApiError::client(
-                "InvalidSignatureException",
-                format!(
-                    "Signature expired: {} is now earlier than {} ({} - 15 min.)",
-                    signature.date,
-                    format_amz_date(now_secs - CLOCK_SKEW_SECS_MAX),
-                    format_amz_date(now_secs)
-                ),
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
             ));
-        }
+        };
         let body_hash = hex(&Sha256::digest(body));
         // A presigned request may leave its payload unsigned.
         let matches = |payload_hash: &str| {
@@ -134,8 +143,8 @@ struct Signature {
     date: String,
     /// Whether the query string carries the signature (so it is left out of the canonical query).
     in_query: bool,
-    /// `X-Amz-Expires` of a presigned request, in seconds.
-    expires_secs: Option<i64>,
+    /// `X-Amz-Expires` of a presigned request, as given (checked by [`Signature::check_form`]).
+    expires: Option<String>,
 }
 
 impl Signature {
@@ -224,7 +233,7 @@ impl Signature {
             &find("X-Amz-Date").unwrap_or_default(),
             true,
         )?;
-        signature.expires_secs = find("X-Amz-Expires").and_then(|text| text.parse().ok());
+        signature.expires = find("X-Amz-Expires");
         Ok(signature)
     }
 
@@ -253,8 +262,124 @@ impl Signature {
             signature: signature.to_owned(),
             date: date.to_owned(),
             in_query,
-            expires_secs: None,
+            expires: None,
         })
+    }
+
+    /// What a verifying server demands beyond a well-formed signature: the host is signed
+    /// (`host`, or `:authority` as HTTP/2 clients sign it), and a presigned request's validity
+    /// is a number of seconds of at most a week.
+    fn check_form(&self) -> Result<(), ApiError> {
+        if !self
+            .signed_headers
+            .iter()
+            .any(|name| name == "host" || name == ":authority")
+        {
+            return Err(ApiError::client(
+                "InvalidSignatureException",
+                "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+            ));
+        }
+        match self.expires_secs() {
+            Some(Err(message)) => Err(ApiError::client("IncompleteSignatureException", message)),
+            _ => Ok(()),
+        }
+    }
+
+    /// A presigned request's `X-Amz-Expires` in seconds, or AWS's message for a bad one.
+    fn expires_secs(&self) -> Option<Result<i64, &'static str>> {
+        let text = self.expires.as_deref()?;
+        Some(match text.parse::<i64>() {
+            Err(_) => Err("X-Amz-Expires should be a number"),
+            Ok(secs) if secs < 0 => Err("X-Amz-Expires must be non-negative"),
+            Ok(secs) if secs > PRESIGNED_EXPIRES_SECS_MAX => Err(
+                "X-Amz-Expires must be less than a week (in seconds); that is, the given \
+                 X-Amz-Expires must be less than 604800 seconds",
+            ),
+            Ok(secs) => Ok(secs),
+        })
+    }
+
+    /// The request's date against the server's clock: at most the skew ahead, and not older
+    /// than the skew (a header signature) or than its `X-Amz-Expires` (a presigned request).
+    fn check_time(&self, request_secs: i64, now_secs: i64) -> Result<(), ApiError> {
+        let latest_secs = now_secs + CLOCK_SKEW_SECS_MAX;
+        if request_secs > latest_secs {
+            return Err(ApiError::client(
+                "InvalidSignatureException",
+                format!(
+                    "Signature not yet current: {} is still later than {} ({} + {}.)",
+                    self.date,
+                    format_amz_date(latest_secs),
+                    format_amz_date(now_secs),
+                    format_duration(CLOCK_SKEW_SECS_MAX)
+                ),
+            ));
+        }
+        let valid_secs = match self.expires_secs() {
+            Some(Ok(expires_secs)) => expires_secs,
+            _ => CLOCK_SKEW_SECS_MAX,
+        };
+        let earliest_secs = now_secs - valid_secs;
+        if request_secs < earliest_secs {
+            return Err(ApiError::client(
+                "InvalidSignatureException",
+                format!(
+                    "Signature expired: {} is now earlier than {} ({} - {}.)",
+                    self.date,
+                    format_amz_date(earliest_secs),
+                    format_amz_date(now_secs),
+                    format_duration(valid_secs)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The credential scope: `<day of X-Amz-Date>/<region>/kinesis/aws4_request`. Every element
+    /// that is wrong is named, in AWS's words and order.
+    fn check_scope(&self, region: &str) -> Result<(), ApiError> {
+        let elements: Vec<&str> = self.scope.split('/').collect();
+        let [day, scope_region, service, terminator] = elements.as_slice() else {
+            return Err(ApiError::client(
+                "IncompleteSignatureException",
+                format!(
+                    "Credential must have exactly 5 slash-delimited elements, e.g. \
+                     keyid/date/region/service/term, got '{}/{}'",
+                    self.access_key, self.scope
+                ),
+            ));
+        };
+        let mut message = String::new();
+        if *scope_region != region {
+            message.push_str(&format!(
+                "Credential should be scoped to a valid region, not '{scope_region}'. "
+            ));
+        }
+        if *service != SERVICE {
+            message.push_str(&format!(
+                "Credential should be scoped to correct service: '{SERVICE}'. "
+            ));
+        }
+        if *terminator != SCOPE_TERMINATOR {
+            message.push_str(&format!(
+                "Credential should be scoped with a valid terminator: '{SCOPE_TERMINATOR}', not \
+                 '{terminator}'. "
+            ));
+        }
+        let request_day = self.date.get(..8).unwrap_or_default();
+        if *day != request_day {
+            message.push_str(&format!(
+                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date \
+                 from HTTP: '{day}' != '{request_day}', from '{}'. ",
+                self.date
+            ));
+        }
+        if message.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::client("InvalidSignatureException", message))
+        }
     }
 
     /// The signature the request should carry if it was signed with `secret`.
@@ -303,15 +428,14 @@ impl Signature {
                 .filter_map(|value| value.to_str().ok())
                 .map(fold_spaces)
                 .collect();
-            let value = if values.is_empty() && name == "host" {
-                // HTTP/2 carries the host as the :authority pseudo-header.
-                parts
-                    .uri
-                    .authority()
-                    .map(|authority| authority.as_str().to_owned())
-                    .unwrap_or_default()
-            } else {
-                values.join(",")
+            // HTTP/2 carries the host as the :authority pseudo-header, which hyper keeps in the
+            // URI; HTTP/2 clients sign it as `host` (the Rust SDK) or as `:authority` (the
+            // JavaScript SDK v3), and either name means the same value.
+            let is_host = name == "host" || name == ":authority";
+            let value = match parts.uri.authority() {
+                Some(authority) if is_host && values.is_empty() => authority.as_str().to_owned(),
+                _ if name == ":authority" => host_header(parts),
+                _ => values.join(","),
             };
             headers.push_str(&format!("{name}:{value}\n"));
         }
@@ -368,6 +492,25 @@ fn uri_encode(text: &str) -> String {
         }
     }
     out
+}
+
+/// The `Host` header (what `:authority` is over HTTP/1.1).
+fn host_header(parts: &Parts) -> String {
+    parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .map(fold_spaces)
+        .unwrap_or_default()
+}
+
+/// A validity period as AWS words it in messages: `15 min`, or `90 sec`.
+fn format_duration(secs: i64) -> String {
+    if secs % 60 == 0 {
+        format!("{} min", secs / 60)
+    } else {
+        format!("{secs} sec")
+    }
 }
 
 fn fold_spaces(value: &str) -> String {

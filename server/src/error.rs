@@ -32,7 +32,7 @@ impl ApiError {
         }
     }
 
-    /// A client error without a message (`{"__type": "UnknownOperationException"}`).
+    /// A client error without a message (`{"__type": "SerializationException"}`).
     pub fn bare(kind: &'static str) -> ApiError {
         ApiError {
             status: StatusCode::BAD_REQUEST,
@@ -53,6 +53,16 @@ impl ApiError {
     /// `InvalidArgumentException`.
     pub fn invalid_argument(message: impl Into<String>) -> ApiError {
         ApiError::client("InvalidArgumentException", message)
+    }
+
+    /// `UnknownOperationException` for an `X-Amz-Target` that names no operation this server
+    /// serves. Kinesis sends this one without a message, which the SDKs then show as
+    /// "UnknownError"; the message names what was asked, so a typo or a wrong service shows.
+    pub fn unknown_operation(target: &str) -> ApiError {
+        ApiError::client(
+            "UnknownOperationException",
+            format!("Unknown operation '{target}'."),
+        )
     }
 
     /// `InternalFailure` (HTTP 500). The cause is logged, never sent.

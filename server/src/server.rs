@@ -200,7 +200,7 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Reply {
     }
     let status = response.status().as_u16();
     let latency_us = started.elapsed().as_micros() as u64;
-    let operation = log.operation.unwrap_or("-");
+    let operation = log.operation.as_deref().unwrap_or("-");
     let stream = log.stream.as_deref().unwrap_or("-");
     match log.error {
         Some(error) if status >= 500 => {
@@ -217,7 +217,8 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Reply {
 /// What the request log says about an API call.
 #[derive(Default)]
 struct Log {
-    operation: Option<&'static str>,
+    /// The operation asked for (served or not).
+    operation: Option<String>,
     stream: Option<String>,
     error: Option<&'static str>,
 }
@@ -272,8 +273,9 @@ async fn api(state: &Arc<State>, request: Request<Incoming>) -> (Reply, Log) {
     }
 }
 
-/// Decodes, authenticates and runs a call, in the order the Kinesis front end checks: content
-/// type and target, body syntax, operation, signature, then the operation's own validation.
+/// Authenticates, decodes and runs a call: content type and target, operation, signature (over
+/// the raw body, so that an unsigned or forged request costs no decoding), body syntax, then the
+/// operation's own validation.
 fn execute(state: &State, parts: &http::request::Parts, body: &[u8]) -> (Reply, Log) {
     let content_type = parts
         .headers
@@ -289,8 +291,9 @@ fn execute(state: &State, parts: &http::request::Parts, body: &[u8]) -> (Reply, 
     let operation = target
         .strip_prefix(TARGET_PREFIX)
         .and_then(Operation::from_name);
+    let asked = target.strip_prefix(TARGET_PREFIX).unwrap_or(target);
     let mut log = Log {
-        operation: operation.map(Operation::name),
+        operation: (!asked.is_empty()).then(|| asked.to_owned()),
         ..Log::default()
     };
     let Some(protocol) = protocol else {
@@ -307,10 +310,15 @@ fn execute(state: &State, parts: &http::request::Parts, body: &[u8]) -> (Reply, 
         return (reply, log);
     };
     let result = (|| {
-        let (operation, tree) = crate::ops::read_call(protocol, operation, body)?;
+        let operation = operation.ok_or_else(|| ApiError::unknown_operation(target))?;
+        let region = state.engine.region();
+        state
+            .config
+            .credentials
+            .check(parts, body, region, unix_secs())?;
+        let tree = protocol.decode(body)?;
         let fields = Fields::new(&tree, protocol);
         log.stream = stream_named(&fields);
-        state.config.credentials.check(parts, body, unix_secs())?;
         let context = Context {
             engine: &state.engine,
             protocol,

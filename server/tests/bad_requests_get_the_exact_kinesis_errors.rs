@@ -20,7 +20,56 @@ async fn bad_requests_get_the_exact_kinesis_errors() {
         assert!(created.body.is_empty(), "CreateStream has no output");
 
         let cases: Vec<(&str, &str, serde_json::Value)> = vec![
-            ("Nope", "{}", json!({"__type": "UnknownOperationException"})),
+            (
+                "Nope",
+                "{}",
+                json!({"__type": "UnknownOperationException",
+                       "message": "Unknown operation 'Kinesis_20131202.Nope'."}),
+            ),
+            // Of duplicate keys the last wins, as in Kinesis' parser.
+            (
+                "DescribeStream",
+                r#"{"StreamName": "s", "StreamName": "gone"}"#,
+                json!({"__type": "ResourceNotFoundException",
+                       "message": "Stream gone under account 000000000000 not found."}),
+            ),
+            (
+                "CreateStream",
+                r#"{"StreamName": "t", "ShardCount": 1, "ShardCount": 0}"#,
+                json!({"__type": "ValidationException",
+                       "message": "1 validation error detected: Value '0' at 'shardCount' failed to satisfy constraint: Member must have value greater than or equal to 1"}),
+            ),
+            // Tag keys in AWS's namespace, and control characters, are refused.
+            (
+                "AddTagsToStream",
+                r#"{"StreamName": "s", "Tags": {"team": "a", "aws:created-by": "me"}}"#,
+                json!({"__type": "InvalidArgumentException",
+                       "message": "Tag keys starting with 'aws:' are reserved for internal use."}),
+            ),
+            (
+                "TagResource",
+                r#"{"ResourceARN": "arn:aws:kinesis:us-east-1:000000000000:stream/s", "Tags": {"AWS:x": ""}}"#,
+                json!({"__type": "InvalidArgumentException",
+                       "message": "Tag keys starting with 'aws:' are reserved for internal use."}),
+            ),
+            (
+                "AddTagsToStream",
+                r#"{"StreamName": "s", "Tags": {"line\nbreak": "v"}}"#,
+                json!({"__type": "InvalidArgumentException",
+                       "message": "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @."}),
+            ),
+            (
+                "CreateStream",
+                r#"{"StreamName": "tagged", "ShardCount": 1, "Tags": {"k": "bell\u0007"}}"#,
+                json!({"__type": "InvalidArgumentException",
+                       "message": "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @."}),
+            ),
+            (
+                "ListShards",
+                r#"{"StreamARN": "arn:aws:kinesis:us-east-1:000000000000:stream/s", "NextToken": "token"}"#,
+                json!({"__type": "InvalidArgumentException",
+                       "message": "NextToken and StreamARN cannot be provided together."}),
+            ),
             ("CreateStream", "{", json!({"__type": "SerializationException"})),
             ("CreateStream", "", json!({"__type": "SerializationException"})),
             ("CreateStream", "[1]", json!({"__type": "SerializationException"})),
@@ -123,6 +172,22 @@ async fn bad_requests_get_the_exact_kinesis_errors() {
             );
             assert!(answer.headers.contains_key("x-amzn-requestid"));
         }
+
+        // The last of duplicate keys wins for tags too, and nothing refused was stored.
+        let tagged = call_json(
+            addr,
+            "AddTagsToStream",
+            r#"{"StreamName": "s", "Tags": {"team": "a", "team": "b"}}"#,
+        )
+        .await;
+        assert_eq!(tagged.status, StatusCode::OK, "{:?}", tagged.body);
+        let tags = call_json(addr, "ListTagsForStream", r#"{"StreamName": "s"}"#).await;
+        assert_eq!(
+            tags.json()["Tags"],
+            json!([{"Key": "team", "Value": "b"}])
+        );
+        let streams = call_json(addr, "ListStreams", "{}").await;
+        assert_eq!(streams.json()["StreamNames"], json!(["s"]));
 
         // Authentication is checked after the operation is known, before it runs.
         let unsigned = Request::post("/")

@@ -209,6 +209,15 @@ async fn malformed_requests_get_kinesis_errors_and_the_server_stays_healthy() {
                 expected: Expected::Cbor(vec![("__type", "SerializationException")]),
             },
             Case {
+                what: "CBOR with bytes after its value".to_owned(),
+                target: Some("Kinesis_20131202.ListStreams".to_owned()),
+                content_type: CBOR,
+                signed: true,
+                // {} then a stray 0
+                body: vec![0xa0, 0x00],
+                expected: Expected::Cbor(vec![("__type", "SerializationException")]),
+            },
+            Case {
                 what: "CBOR with a field of the wrong type".to_owned(),
                 target: Some("Kinesis_20131202.DescribeStream".to_owned()),
                 content_type: CBOR,
@@ -265,17 +274,17 @@ async fn malformed_requests_get_kinesis_errors_and_the_server_stays_healthy() {
                 Expected::Json(json!({"__type": "ResourceNotFoundException", "message": "Stream gone under account 000000000000 not found."}))),
             json_case("a ListShards token that is no token", "ListShards", r#"{"NextToken": "forged"}"#, invalid_argument("Invalid NextToken.")),
             // Unknown targets.
-            json_case("an operation in the wrong case", "listStreams", "{}", Expected::Json(json!({"__type": "UnknownOperationException"}))),
-            json_case("an empty operation", "", "{}", Expected::Json(json!({"__type": "UnknownOperationException"}))),
+            json_case("an operation in the wrong case", "listStreams", "{}", Expected::Json(json!({"__type": "UnknownOperationException", "message": "Unknown operation 'Kinesis_20131202.listStreams'."}))),
+            json_case("an empty operation", "", "{}", Expected::Json(json!({"__type": "UnknownOperationException", "message": "Unknown operation 'Kinesis_20131202.'."}))),
             Case {
                 what: "another service's target".to_owned(),
                 target: Some("DynamoDB_20120810.ListTables".to_owned()),
-                ..json_case("", "", "{}", Expected::Json(json!({"__type": "UnknownOperationException"})))
+                ..json_case("", "", "{}", Expected::Json(json!({"__type": "UnknownOperationException", "message": "Unknown operation 'DynamoDB_20120810.ListTables'."})))
             },
             Case {
                 what: "no target".to_owned(),
                 target: None,
-                ..json_case("", "", "{}", Expected::Json(json!({"__type": "UnknownOperationException"})))
+                ..json_case("", "", "{}", Expected::Json(json!({"__type": "UnknownOperationException", "message": "Unknown operation ''."})))
             },
             // Missing headers.
             Case {

@@ -7,12 +7,8 @@ mod common;
 
 use std::time::{Duration, SystemTime};
 
-use aws_sigv4::http_request::{
-    SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
-};
-use aws_sigv4::sign::v4;
 use bytes::Bytes;
-use common::{Answer, TestServer, bounded, sdk_client, send_http2};
+use common::{Answer, Signing, TestServer, bounded, sdk_client, send_http2};
 use http::{Request, StatusCode};
 use http_body_util::Full;
 use serde_json::json;
@@ -22,7 +18,7 @@ use shardlog_server::auth::Credentials;
 const KEY: &str = "AKIDSHARDLOGTEST";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
-/// A request signed with `aws-sigv4` at `time`, then given `body` (which may differ from `signed`).
+/// A CreateStream signed with `secret` at `time` over `signed`, then given `body`.
 fn signed_request(
     addr: std::net::SocketAddr,
     secret: &str,
@@ -30,58 +26,20 @@ fn signed_request(
     signed: &str,
     body: &str,
 ) -> Request<Full<Bytes>> {
-    sign_request(addr, secret, time, signed, body, SigningSettings::default())
+    let signing = Signing {
+        time,
+        ..Signing::kinesis(KEY, secret)
+    };
+    signing.request(addr, "CreateStream", signed, body)
 }
 
-/// Like [`signed_request`], with the signature in the query string (a presigned request).
+/// A presigned CreateStream (the signature in the query string), valid for 5 minutes.
 fn presigned_request(addr: std::net::SocketAddr, body: &str) -> Request<Full<Bytes>> {
-    let mut settings = SigningSettings::default();
-    settings.signature_location = SignatureLocation::QueryParams;
-    settings.expires_in = Some(Duration::from_secs(300));
-    sign_request(addr, SECRET, SystemTime::now(), body, body, settings)
-}
-
-fn sign_request(
-    addr: std::net::SocketAddr,
-    secret: &str,
-    time: SystemTime,
-    signed: &str,
-    body: &str,
-    settings: SigningSettings,
-) -> Request<Full<Bytes>> {
-    let mut request = Request::post(format!("http://{addr}/"))
-        .version(http::Version::HTTP_2)
-        .header("x-amz-target", "Kinesis_20131202.CreateStream")
-        .header("content-type", "application/x-amz-json-1.1")
-        .body(Full::new(Bytes::from(body.to_owned())))
-        .unwrap();
-    let identity = aws_credential_types::Credentials::new(KEY, secret, None, None, "test").into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("kinesis")
-        .time(time)
-        .settings(settings)
-        .build()
-        .unwrap()
-        .into();
-    let headers: Vec<(String, String)> = request
-        .headers()
-        .iter()
-        .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
-        .collect();
-    let signable = SignableRequest::new(
-        "POST",
-        request.uri().to_string(),
-        headers
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str())),
-        SignableBody::Bytes(signed.as_bytes()),
-    )
-    .unwrap();
-    let (instructions, _signature) = sign(signable, &params).unwrap().into_parts();
-    instructions.apply_to_request_http1x(&mut request);
-    request
+    let signing = Signing {
+        presigned_for: Some(Duration::from_secs(300)),
+        ..Signing::kinesis(KEY, SECRET)
+    };
+    signing.request(addr, "CreateStream", body, body)
 }
 
 fn assert_refused(answer: &Answer, kind: &str, message: &str) {

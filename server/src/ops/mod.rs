@@ -17,7 +17,7 @@ use shardlog::{Engine, Stream};
 
 use crate::error::ApiError;
 use crate::protocol::fields::{self, Checks, NAME, STREAM_ARN};
-use crate::protocol::{Fields, Node, Protocol};
+use crate::protocol::{Fields, Protocol};
 
 /// What a handler can use.
 pub struct Context<'e> {
@@ -73,21 +73,6 @@ macro_rules! operations {
             }
         }
     };
-}
-
-/// The operation and decoded body of a call, checked in the front end's order: a target that
-/// names no served operation is UnknownOperationException whatever the body; then an empty or
-/// malformed body is SerializationException.
-pub fn read_call<'a>(
-    protocol: Protocol,
-    operation: Option<Operation>,
-    body: &'a [u8],
-) -> Result<(Operation, Node<'a>), ApiError> {
-    let operation = operation.ok_or_else(|| ApiError::bare("UnknownOperationException"))?;
-    if body.is_empty() {
-        return Err(ApiError::bare("SerializationException"));
-    }
-    Ok((operation, protocol.decode(body)?))
 }
 
 operations! {

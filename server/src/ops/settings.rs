@@ -86,6 +86,31 @@ fn tag_map(
     ))
 }
 
+/// Refuses tags Kinesis refuses beyond the model's lengths: a key in the `aws:` namespace (which
+/// AWS reserves for its own tags, in any case), and a key or value holding a control character
+/// (outside the letters, digits, white space and `_ . / = + - % @` the tag rules allow).
+pub(super) fn check_tag_rules<'t>(
+    tags: impl IntoIterator<Item = (&'t str, &'t str)>,
+) -> Result<(), ApiError> {
+    for (key, value) in tags {
+        if key
+            .get(..4)
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case("aws:"))
+        {
+            return Err(ApiError::invalid_argument(
+                "Tag keys starting with 'aws:' are reserved for internal use.",
+            ));
+        }
+        if key.chars().chain(value.chars()).any(char::is_control) {
+            return Err(ApiError::invalid_argument(
+                "Some tags contain invalid characters. Valid characters: Unicode letters, \
+                 digits, white space, _ . / = + - % @.",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Reads a list of tag keys (1–`max` keys of 1–128 characters).
 fn tag_keys(
     fields: &Fields<'_, '_>,
@@ -134,8 +159,13 @@ pub fn add_tags_to_stream(
     let stream_ref = StreamRef::read(&fields, &mut checks)?;
     let tags = tag_map(&fields, &mut checks, 10)?;
     checks.finish()?;
+    let tags = tags.unwrap_or_default();
+    check_tag_rules(
+        tags.iter()
+            .map(|(key, value)| (key.as_str(), value.as_str())),
+    )?;
     let stream = stream_ref.resolve(context.engine)?;
-    stream.add_tags(tags.unwrap_or_default())?;
+    stream.add_tags(tags)?;
     Ok(Reply::empty(stream_ref.display()))
 }
 
@@ -211,10 +241,15 @@ pub fn tag_resource(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Rep
     let arn = resource(&fields, &mut checks)?;
     let tags = tag_map(&fields, &mut checks, 50)?;
     checks.finish()?;
+    let tags = tags.unwrap_or_default();
+    check_tag_rules(
+        tags.iter()
+            .map(|(key, value)| (key.as_str(), value.as_str())),
+    )?;
     let stream = context
         .engine
         .stream_by_arn(arn.as_deref().unwrap_or_default())?;
-    stream.add_tags(tags.unwrap_or_default())?;
+    stream.add_tags(tags)?;
     Ok(Reply::empty(Some(stream.name().as_str().to_owned())))
 }
 

@@ -58,6 +58,13 @@ pub fn list_shards(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
     }
     let stream_ref = StreamRef::read(&fields, &mut checks)?;
     checks.finish()?;
+    // A token names its stream; the library refuses one given with a StreamName, and the
+    // ARN is refused here in Kinesis' words (it never reaches the library as an ARN).
+    if next_token.is_some() && stream_ref.name.is_none() && stream_ref.arn.is_some() {
+        return Err(ApiError::invalid_argument(
+            "NextToken and StreamARN cannot be provided together.",
+        ));
+    }
 
     let stream_name = match (&stream_ref.name, &stream_ref.arn) {
         (None, None) => None,

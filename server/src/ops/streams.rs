@@ -42,6 +42,8 @@ pub fn create_stream(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Re
     checks.text("streamName", name, Some(NAME), (1, 128));
     checks.finish()?;
     let name = name.unwrap_or_default();
+    let tags = tags.unwrap_or_default();
+    super::settings::check_tag_rules(tags.iter().copied())?;
 
     let mode = match mode.flatten() {
         Some("ON_DEMAND") => StreamMode::OnDemand,
@@ -55,7 +57,6 @@ pub fn create_stream(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Re
             .map(to_u32)
             .or(context.default_max_record_size_kib),
         tags: tags
-            .unwrap_or_default()
             .into_iter()
             .map(|(key, value)| (key.to_owned(), value.to_owned()))
             .collect::<BTreeMap<_, _>>(),

@@ -8,6 +8,7 @@
 //!   'x' at 'streamName' failed to satisfy constraint: Member must ...; ..."`.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use base64::Engine as _;
 
@@ -32,12 +33,14 @@ impl<'r, 'a> Fields<'r, 'a> {
         Fields { entries, protocol }
     }
 
-    /// The field's value, if present and not null.
+    /// The field's value, if present and not null. Of duplicate keys the last wins, as in
+    /// Kinesis' parser (`{"Limit": 1, "Limit": null}` has no limit).
     pub fn get(&self, name: &str) -> Option<&'r Node<'a>> {
         self.entries
             .iter()
-            .find(|(key, value)| key == name && *value != Node::Null)
+            .rfind(|(key, _)| key == name)
             .map(|(_, value)| value)
+            .filter(|value| **value != Node::Null)
     }
 
     /// A string field.
@@ -103,18 +106,29 @@ impl<'r, 'a> Fields<'r, 'a> {
             .transpose()
     }
 
-    /// A map of strings to strings (tags).
+    /// A map of strings to strings (tags), in body order. Of duplicate keys the last wins, as
+    /// in [`Fields::get`].
     pub fn string_map(&self, name: &str) -> Result<Option<Vec<(&'r str, &'r str)>>, ApiError> {
         let Some(node) = self.get(name) else {
             return Ok(None);
         };
         match node {
-            Node::Map(entries) => entries
-                .iter()
-                .filter(|(_, value)| *value != Node::Null)
-                .map(|(key, value)| Ok((key.as_ref(), as_string(value)?)))
-                .collect::<Result<Vec<_>, ApiError>>()
-                .map(Some),
+            Node::Map(entries) => {
+                let last: HashMap<&str, usize> = entries
+                    .iter()
+                    .enumerate()
+                    .map(|(position, (key, _))| (key.as_ref(), position))
+                    .collect();
+                entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(position, (key, value))| {
+                        last.get(key.as_ref()) == Some(position) && *value != Node::Null
+                    })
+                    .map(|(_, (key, value))| Ok((key.as_ref(), as_string(value)?)))
+                    .collect::<Result<Vec<_>, ApiError>>()
+                    .map(Some)
+            }
             Node::List(_) => Err(ApiError::serialization(
                 "Start of list found where not expected",
             )),

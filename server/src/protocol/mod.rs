@@ -46,17 +46,17 @@ impl Protocol {
         }
     }
 
-    /// Decodes a request body into a tree. An unparseable body, or one that is not a map, is a
-    /// `SerializationException` without a message, as Kinesis answers.
+    /// Decodes a request body into a tree, within a memory budget of about the body's size
+    /// (see [`node`]). An unparseable body, one that is not a map, or one that would take more
+    /// memory than allowed is a `SerializationException` without a message, as Kinesis answers.
     pub fn decode<'a>(self, body: &'a [u8]) -> Result<Node<'a>, ApiError> {
+        let mut budget = node::Budget::for_body(body.len());
         let node = match self {
-            Protocol::Json => serde_json::from_slice::<Node<'a>>(body).ok(),
-            Protocol::Cbor => ciborium::de::from_reader::<ciborium::Value, _>(body)
-                .ok()
-                .and_then(|value| Node::from_cbor(value, 0)),
+            Protocol::Json => node::from_json(body, &mut budget),
+            Protocol::Cbor => node::from_cbor(body, &mut budget),
         };
         match node {
-            Some(node @ Node::Map(_)) => Ok(node),
+            Ok(node @ Node::Map(_)) => Ok(node),
             _ => Err(ApiError::bare("SerializationException")),
         }
     }

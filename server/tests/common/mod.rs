@@ -210,8 +210,11 @@ pub struct ServeProcess {
     pub child: std::process::Child,
     /// Where it listens.
     pub addr: SocketAddr,
-    /// Its log, read until the listening line; the rest is drained in the background.
+    /// Its log, read until the listening line.
     pub log_head: String,
+    /// The lines logged after the listening line, as they come (read in the background, so the
+    /// child never blocks on a full pipe).
+    log_rest: std::sync::mpsc::Receiver<String>,
 }
 
 impl ServeProcess {
@@ -235,10 +238,8 @@ impl ServeProcess {
         std::thread::spawn(move || {
             for line in std::io::BufReader::new(stderr).lines() {
                 let Ok(line) = line else { return };
-                if lines_sender.send(line).is_err() {
-                    // Nobody listens any more: keep draining so the child never blocks on a pipe.
-                    continue;
-                }
+                // Once nobody listens, keep draining so the child never blocks on a pipe.
+                let _ = lines_sender.send(line);
             }
         });
         let mut log_head = String::new();
@@ -260,6 +261,20 @@ impl ServeProcess {
             child,
             addr,
             log_head,
+            log_rest: lines,
+        }
+    }
+
+    /// The first line logged from now on that satisfies `wanted`, waiting for it (bounded).
+    pub fn wait_for_log_line(&self, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + STEP_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.log_rest.recv_timeout(left) {
+                Ok(line) if wanted(&line) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("shardlog logged no such line in time"),
+            }
         }
     }
 
@@ -297,5 +312,93 @@ impl Drop for ServeProcess {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+/// How a test request is signed by `aws-sigv4`, a signer independent of the server's.
+pub struct Signing<'a> {
+    /// The access key id.
+    pub key: &'a str,
+    /// The secret access key.
+    pub secret: &'a str,
+    /// The region of the credential scope.
+    pub region: &'a str,
+    /// The service of the credential scope.
+    pub service: &'a str,
+    /// The signing time (`X-Amz-Date`).
+    pub time: std::time::SystemTime,
+    /// `Some(validity)`: a presigned request (the signature in the query string).
+    pub presigned_for: Option<Duration>,
+}
+
+impl Signing<'_> {
+    /// Correct signing for `kinesis` in `us-east-1`, now.
+    pub fn kinesis<'a>(key: &'a str, secret: &'a str) -> Signing<'a> {
+        Signing {
+            key,
+            secret,
+            region: "us-east-1",
+            service: "kinesis",
+            time: std::time::SystemTime::now(),
+            presigned_for: None,
+        }
+    }
+
+    /// An HTTP/2 JSON request for `operation`, signed over `signed_body`, then carrying `body`
+    /// (which a test may make differ).
+    pub fn request(
+        &self,
+        addr: SocketAddr,
+        operation: &str,
+        signed_body: &str,
+        body: &str,
+    ) -> Request<Full<Bytes>> {
+        use aws_sigv4::http_request::{
+            SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
+        };
+        let mut request = Request::post(format!("http://{addr}/"))
+            .version(http::Version::HTTP_2)
+            .header("x-amz-target", format!("Kinesis_20131202.{operation}"))
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(Full::new(Bytes::from(body.to_owned())))
+            .expect("request builds");
+        let mut settings = SigningSettings::default();
+        if let Some(validity) = self.presigned_for {
+            settings.signature_location = SignatureLocation::QueryParams;
+            settings.expires_in = Some(validity);
+        }
+        let identity =
+            aws_credential_types::Credentials::new(self.key, self.secret, None, None, "test")
+                .into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region(self.region)
+            .name(self.service)
+            .time(self.time)
+            .settings(settings)
+            .build()
+            .expect("signing parameters")
+            .into();
+        let headers: Vec<(String, String)> = request
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                let value = value.to_str().expect("text header").to_owned();
+                (name.to_string(), value)
+            })
+            .collect();
+        let signable = SignableRequest::new(
+            "POST",
+            request.uri().to_string(),
+            headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+            SignableBody::Bytes(signed_body.as_bytes()),
+        )
+        .expect("signable request");
+        let (instructions, _signature) =
+            sign(signable, &params).expect("signing works").into_parts();
+        instructions.apply_to_request_http1x(&mut request);
+        request
     }
 }
