@@ -667,8 +667,10 @@ fn header_verifies(segment: &[u8], base: u64) -> bool {
     };
     let u32_at = |at: usize| u32::from_le_bytes(header[at..at + 4].try_into().expect("4 bytes"));
     let u64_at = |at: usize| u64::from_le_bytes(header[at..at + 8].try_into().expect("8 bytes"));
+    // Version 2 added the previous segment and flags (only bit 0 defined); 1 is still read.
     header.starts_with(b"SHLGSEG1")
-        && u32_at(8) == 1
+        && (u32_at(8) == 1 || u32_at(8) == 2)
+        && u32_at(48) & !1 == 0
         && crc32(&header[..60]) == u32_at(60)
         && u32_at(12) == IDENTITY.index
         && u64_at(16) == IDENTITY.created_secs

@@ -357,14 +357,38 @@ impl Recovery<'_> {
             }
         }
         if self.segments.is_empty() {
-            if !self.nothing_durable() {
+            if self.nothing_durable() {
+                // Even the first segment's header never reached the disk: start it again.
+                self.segments
+                    .push(create_first_segment(self.dir, self.options)?);
+            } else if self.report.segments_removed.is_empty() {
                 return Err(LogError::corrupt(self.dir, 0, "no usable segment file"));
+            } else {
+                // Every segment left was made after the durable point and lost its header with
+                // the power, and retention had deleted those before them: no record survives.
+                // The log starts again, empty, at the counter it resumes at.
+                self.segments.push(self.restart_segment()?);
             }
-            // Even the first segment's header never reached the disk: start it again.
-            self.segments
-                .push(create_first_segment(self.dir, self.options)?);
         }
         Ok(())
+    }
+
+    /// An empty segment based at the counter a crash resumes at (see `finish`), for a log whose
+    /// every segment was lost.
+    fn restart_segment(&self) -> LogResult<Arc<Segment>> {
+        let base = self
+            .checkpoint
+            .counter_lease_limit
+            .max(self.options.epoch_floor())
+            .max(FIRST_COUNTER);
+        let capacity = self.options.first_segment_capacity();
+        let prefault = super::background::prefault_bytes(capacity);
+        PreparedSegment::create(self.dir, capacity, prefault)
+            .and_then(|prepared| {
+                let now_ms = self.options.clock.now_ms();
+                prepared.activate(self.dir, self.options.identity, base, now_ms, None, true)
+            })
+            .map_err(|error| LogError::io("creating a segment", self.dir, error))
     }
 
     /// After a clean close: trust index files that match exactly; scan (strictly) where they do not.
