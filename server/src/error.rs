@@ -69,10 +69,17 @@ impl ApiError {
 impl From<StreamError> for ApiError {
     fn from(error: StreamError) -> ApiError {
         let kind = error.kinesis_error_code();
-        if kind == "InternalFailure" {
-            tracing::error!(%error, "storage failure");
-            return ApiError::internal();
+        match error {
+            // A damaged stream's message is for the client: it names the stream and the damage.
+            StreamError::Damaged { message } => ApiError {
+                message: Some(message),
+                ..ApiError::internal()
+            },
+            error if kind == "InternalFailure" => {
+                tracing::error!(%error, "storage failure");
+                ApiError::internal()
+            }
+            error => ApiError::client(kind, error.to_string()),
         }
-        ApiError::client(kind, error.to_string())
     }
 }

@@ -1,6 +1,6 @@
 //! The maintenance thread: one per engine, waking every `maintenance_interval` to delete expired
-//! data (whole segments, and closed shards whose data has all expired) and to split the hot shards
-//! of ON_DEMAND streams.
+//! data (whole segments, and closed shards whose data has all expired), to split the hot shards
+//! of ON_DEMAND streams, and to remove deleted streams' files a deletion could not remove.
 //!
 //! It holds the engine's shared state, not the engine: dropping the engine stops and joins it.
 //! Each pass is [`run_once`], which [`super::Engine::run_maintenance`] also exposes, so tests drive
@@ -13,6 +13,7 @@ use std::time::Duration;
 use parking_lot::{Condvar, Mutex};
 
 use super::Shared;
+use crate::error::LogError;
 use crate::stream::{Stream, StreamResult};
 
 /// What one maintenance pass did.
@@ -43,6 +44,13 @@ pub(crate) fn run_once(shared: &Shared) -> StreamResult<MaintenanceReport> {
     let streams: Vec<Arc<Stream>> = shared.streams.read().values().cloned().collect();
     let mut report = MaintenanceReport::default();
     let mut first_error = None;
+    {
+        // Under the catalog lock: a deletion removes its own trash while holding it.
+        let _catalog = shared.context.catalog.lock();
+        if let Err(error) = shared.data_dir.empty_trash() {
+            first_error = Some(LogError::io("removing deleted streams", &shared.dir, error).into());
+        }
+    }
     let mut scaling = shared.scaling.lock();
     scaling.forget_streams_other_than(&streams);
     for stream in streams {
