@@ -814,9 +814,11 @@ impl Inner {
             .options
             .next_segment_bytes(retired.capacity_bytes())
             .max(min_capacity_bytes);
+        // Failing to prepare a segment (a full disk) changes nothing: no latch, so the next append
+        // tries again, and succeeds once there is space.
         let prepared = self
             .take_prepared_segment(capacity)
-            .map_err(|error| self.fail("preparing a segment", error))?;
+            .map_err(|error| LogError::io("preparing a segment", &self.dir, error))?;
         // An empty active segment that cannot take the next record (a shorter file from older
         // options) has the very base the new segment gets: the new one replaces it, under the same
         // name, instead of following it. The rename swaps the files atomically, and both have a

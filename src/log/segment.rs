@@ -185,8 +185,13 @@ impl PreparedSegment {
             .create(true)
             .truncate(true)
             .open(&path)?;
-        reserve_blocks(&file, capacity_bytes)?;
-        let mapping = Mapping::from_raw(MmapOptions::new().map_raw(&file)?);
+        let mapped = reserve_blocks(&file, capacity_bytes)
+            .and_then(|()| MmapOptions::new().map_raw(&file))
+            .inspect_err(|_| {
+                // A full disk must not keep a file per failed attempt.
+                let _ = fs::remove_file(&path);
+            })?;
+        let mapping = Mapping::from_raw(mapped);
         prefault_for_writing(&mapping, prefault_bytes);
         Ok(PreparedSegment {
             path,
