@@ -20,7 +20,9 @@ fn a_full_disk_is_an_error_not_a_crash() {
     let disk = match TinyDisk::mount(512 * 1024) {
         Ok(disk) => disk,
         Err(reason) => {
-            eprintln!("SKIPPED: mounting a tmpfs is not permitted here ({reason}); CI runs as root");
+            eprintln!(
+                "SKIPPED: mounting a tmpfs is not permitted here ({reason}); CI runs as root"
+            );
             return;
         }
     };
@@ -47,7 +49,10 @@ fn a_full_disk_is_an_error_not_a_crash() {
     // Two segments of 192 KiB fit; the third cannot be reserved.
     assert!(appended.len() > 300, "only {} records fit", appended.len());
     let again = log.append(RecordInput::new("key", &data)).unwrap_err();
-    assert!(is_enospc(&again), "a full disk fails each attempt, got {again}");
+    assert!(
+        is_enospc(&again),
+        "a full disk fails each attempt, got {again}"
+    );
     let before_room = appended.len();
 
     // Room again: the same log takes appends, above every sequence number handed out.

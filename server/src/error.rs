@@ -5,8 +5,10 @@
 //! adds the front-end errors Kinesis produces before an operation runs (serialization, unknown
 //! operation, validation, authentication) and the HTTP status.
 
+use std::path::PathBuf;
+
 use http::StatusCode;
-use shardlog::StreamError;
+use shardlog::{LogError, StreamError};
 
 /// An error response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +77,30 @@ impl From<StreamError> for ApiError {
                 message: Some(message),
                 ..ApiError::internal()
             },
+            // So is a shard's damaged data: where it is, within the stream, and what is wrong.
+            StreamError::Storage(LogError::Corrupt {
+                path,
+                offset,
+                reason,
+            }) => {
+                tracing::error!(path = %path.display(), offset, %reason, "damaged data");
+                let within_stream: PathBuf = path
+                    .iter()
+                    .rev()
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                ApiError {
+                    message: Some(format!(
+                        "Stored data is damaged and cannot be served: {reason} (in {}, at byte \
+                         {offset}).",
+                        within_stream.display()
+                    )),
+                    ..ApiError::internal()
+                }
+            }
             error if kind == "InternalFailure" => {
                 tracing::error!(%error, "storage failure");
                 ApiError::internal()
