@@ -413,6 +413,26 @@ impl Stream {
         }
     }
 
+    /// Reopens, from disk, the log of every shard that a failed write or sync latched (see
+    /// `ShardLog::recover_if_latched`), and returns how many were reopened. Every shard is tried
+    /// even if one fails; the first error is returned after.
+    pub(crate) fn recover_latched_shards(&self) -> StreamResult<usize> {
+        let mut reopened = 0;
+        let mut first_error = None;
+        for shard in self.shards() {
+            match shard.log.recover_if_latched() {
+                Ok(report) => reopened += usize::from(report.is_some()),
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        match first_error {
+            Some(error) => Err(error.into()),
+            None => Ok(reopened),
+        }
+    }
+
     /// Makes every record appended so far durable, whatever the durability mode.
     pub fn sync(&self) -> StreamResult<()> {
         for shard in self.shards() {
