@@ -75,4 +75,7 @@ fn a_full_disk_is_an_error_not_a_crash() {
     drop(reader);
     drop(records);
     drop(log);
+    eprintln!(
+        "{before_room} records before the disk was full, 300 more once it had room, all read back"
+    );
 }

@@ -118,8 +118,10 @@ fn creating_deleting_and_resharding_on_a_full_disk_complete_or_leave_no_trace() 
     let clock = clock();
     let options = options(&clock);
     let engine = open(&data_dir, &options);
+    // 64 shards make a catalog entry of two pages, so a reshard can fail at its catalog write
+    // after its engine.meta write (one page) succeeded.
     engine
-        .create_stream(CreateStream::provisioned("keep", 2))
+        .create_stream(CreateStream::provisioned("keep", 64))
         .unwrap();
     let mut model = Model::new();
     put_into_every_open_shard(&engine, "keep", &mut model, 0);
@@ -135,6 +137,7 @@ fn creating_deleting_and_resharding_on_a_full_disk_complete_or_leave_no_trace() 
             assert_eq!(error.kinesis_error_code(), "InternalFailure", "{error}");
             assert!(error.to_string().contains("No space left"), "{error}");
             failed_steps.insert(error.to_string().split(" /").next().unwrap().to_owned());
+            eprintln!("CreateStream with {free_pages} pages, {free_files} files free: {error}");
             assert_eq!(
                 tree(&data_dir),
                 before,
@@ -167,6 +170,7 @@ fn creating_deleting_and_resharding_on_a_full_disk_complete_or_leave_no_trace() 
     // SplitShard, failing at each step that takes room. A failed split leaves the parent taking
     // writes in its segment on the full disk, as before the attempt.
     let mut failures = 0;
+    let mut failed_steps = BTreeSet::new();
     for (round, (free_pages, free_files)) in (1..).zip(FULL_AT) {
         clock.advance_ms(1000);
         let stream = engine.stream("keep").unwrap();
@@ -184,6 +188,8 @@ fn creating_deleting_and_resharding_on_a_full_disk_complete_or_leave_no_trace() 
         let parent_id = parent.id().to_string();
         if let Err(error) = stream.split_shard(&parent_id, &middle) {
             failures += 1;
+            failed_steps.insert(error.to_string().split(" /").next().unwrap().to_owned());
+            eprintln!("SplitShard with {free_pages} pages, {free_files} files free: {error}");
             assert_eq!(error.kinesis_error_code(), "InternalFailure", "{error}");
             assert_eq!(stream.meta(), meta, "a failed split changed the catalog");
             assert_eq!(tree(&data_dir), before, "a failed split left a trace");
@@ -196,7 +202,12 @@ fn creating_deleting_and_resharding_on_a_full_disk_complete_or_leave_no_trace() 
         disk.free();
         put_into_every_open_shard(&engine, "keep", &mut model, round);
     }
-    assert!(failures >= 2, "only {failures} splits failed");
+    assert_eq!(
+        failed_steps.len(),
+        2,
+        "both steps that take room failed in turn: {failed_steps:?}"
+    );
+    assert!(failures >= 3, "only {failures} splits failed");
     assert_model(&engine, "keep", &model);
     assert_eq!(
         engine.stream("keep").unwrap().meta().mode,
