@@ -5,8 +5,10 @@
 //! adds the front-end errors Kinesis produces before an operation runs (serialization, unknown
 //! operation, validation, authentication) and the HTTP status.
 
+use std::path::PathBuf;
+
 use http::StatusCode;
-use shardlog::StreamError;
+use shardlog::{LogError, StreamError};
 
 /// An error response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,10 +81,41 @@ impl ApiError {
 impl From<StreamError> for ApiError {
     fn from(error: StreamError) -> ApiError {
         let kind = error.kinesis_error_code();
-        if kind == "InternalFailure" {
-            tracing::error!(%error, "storage failure");
-            return ApiError::internal();
+        match error {
+            // A damaged stream's message is for the client: it names the stream and the damage.
+            StreamError::Damaged { message } => ApiError {
+                message: Some(message),
+                ..ApiError::internal()
+            },
+            // So is a shard's damaged data: where it is, within the stream, and what is wrong.
+            StreamError::Storage(LogError::Corrupt {
+                path,
+                offset,
+                reason,
+            }) => {
+                tracing::error!(path = %path.display(), offset, %reason, "damaged data");
+                let within_stream: PathBuf = path
+                    .iter()
+                    .rev()
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                ApiError {
+                    message: Some(format!(
+                        "Stored data is damaged and cannot be served: {reason} (in {}, at byte \
+                         {offset}).",
+                        within_stream.display()
+                    )),
+                    ..ApiError::internal()
+                }
+            }
+            error if kind == "InternalFailure" => {
+                tracing::error!(%error, "storage failure");
+                ApiError::internal()
+            }
+            error => ApiError::client(kind, error.to_string()),
         }
-        ApiError::client(kind, error.to_string())
     }
 }

@@ -194,6 +194,15 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let data_dir = args.data_dir.clone();
     let engine =
         Arc::new(tokio::task::spawn_blocking(move || Engine::open(&data_dir, options)).await??);
+    // A damaged stream does not stop the server: it answers InternalFailure naming the damage.
+    for damaged in engine.damaged_streams() {
+        tracing::error!(
+            stream = %damaged.name,
+            damage = %damaged.damage,
+            "stream cannot be served (every other stream is); delete it, or repair its files \
+             under the data directory's streams/ and restart"
+        );
+    }
     let config = ServerConfig {
         listen: args.listen,
         credentials: Credentials::new(args.credentials),

@@ -1,6 +1,7 @@
 //! A server whose data directory fills up answers writes with `InternalFailure` (HTTP 500, or
 //! per entry in PutRecords), never crashes, keeps serving every record it acknowledged before,
-//! and keeps answering `/health` and the control plane.
+//! and keeps answering `/health` and the control plane. Once there is room again, the shard takes
+//! writes again without a restart (issue 12, item 8).
 //!
 //! The disk is a real 12 MiB tmpfs: a shard's segments are 4 MiB and 64 KiB (four records of the
 //! stream's 1 MiB limit), so two fit and the third cannot be reserved. It is mounted for the test,
@@ -56,6 +57,16 @@ impl TinyDisk {
 
     fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Frees room: the disk grows to `bytes` while in use.
+    fn grow(&self, bytes: u64) {
+        let status = Command::new("mount")
+            .args(["-o", &format!("remount,size={bytes}")])
+            .arg(&self.path)
+            .status()
+            .expect("running mount");
+        assert!(status.success(), "remounting the tmpfs larger failed");
     }
 }
 
@@ -150,10 +161,26 @@ async fn a_full_disk_gets_internal_failure_and_reads_go_on() {
         // Two segments of 4 MiB fit before the third cannot be reserved: 20 records each.
         assert!(acknowledged.len() >= 30, "only {} records fit", acknowledged.len());
 
-        // Single writes fail the same way, as a whole-call InternalFailure.
-        let single = json!({"StreamName": "s", "PartitionKey": "k", "Data": BASE64.encode(b"late")});
+        // Single writes that need a new segment fail the same way, as a whole-call
+        // InternalFailure (a small one may still fit in the active segment, and is taken).
+        // (Not counted among the failed attempts that may be stored: it must not be.)
+        let late = next_id;
+        next_id += 1;
+        let single = json!({"StreamName": "s", "PartitionKey": "k", "Data": BASE64.encode(record_data(late))});
         let answer = call_json(addr, "PutRecord", &single.to_string()).await;
         assert_internal_failure(&answer, "a PutRecord on a full disk");
+
+        // Room again: the shard takes writes without a restart (it used to answer 500 until one).
+        disk.grow(64 << 20);
+        for _ in 0..3 {
+            let id = next_id;
+            next_id += 1;
+            let body = json!({"StreamName": "s", "PartitionKey": "k", "Data": BASE64.encode(record_data(id))});
+            let answer = call_json(addr, "PutRecord", &body.to_string()).await;
+            assert_eq!(answer.status, StatusCode::OK, "a PutRecord once there is room: {:?}", answer.body);
+            let sequence_number = answer.json()["SequenceNumber"].as_str().unwrap().to_owned();
+            acknowledged.push((id, sequence_number));
+        }
 
         // Everything acknowledged reads back, intact and in order; nothing else but failed
         // attempts, none twice.

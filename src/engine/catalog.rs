@@ -109,14 +109,19 @@ impl Catalog {
             self.epoch
         );
         let temporary = self.dir.join(format!("{ENGINE_FILE}.tmp"));
-        let write = || -> std::io::Result<()> {
+        let replace = || -> std::io::Result<()> {
             let mut file = fs::File::create(&temporary)?;
             file.write_all(text.as_bytes())?;
             file.sync_all()?;
-            fs::rename(&temporary, self.dir.join(ENGINE_FILE))?;
-            sync_dir(&self.dir)
+            fs::rename(&temporary, self.dir.join(ENGINE_FILE))
         };
-        write().map_err(|error| LogError::io("writing engine metadata", &self.dir, error).into())
+        let written = replace().inspect_err(|_| {
+            // On a full disk, a failed write leaves no temporary file to take more of it.
+            let _ = fs::remove_file(&temporary);
+        });
+        written
+            .and_then(|()| sync_dir(&self.dir))
+            .map_err(|error| LogError::io("writing engine metadata", &self.dir, error).into())
     }
 
     /// A shard creation second later than every one handed out before, and no earlier than

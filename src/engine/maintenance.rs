@@ -1,6 +1,7 @@
 //! The maintenance thread: one per engine, waking every `maintenance_interval` to delete expired
-//! data (whole segments, and closed shards whose data has all expired) and to split the hot shards
-//! of ON_DEMAND streams.
+//! data (whole segments, and closed shards whose data has all expired), to split the hot shards
+//! of ON_DEMAND streams, to reopen shard logs that a failed write or sync latched, and to remove
+//! deleted streams' files a deletion could not remove.
 //!
 //! It holds the engine's shared state, not the engine: dropping the engine stops and joins it.
 //! Each pass is [`run_once`], which [`super::Engine::run_maintenance`] also exposes, so tests drive
@@ -13,6 +14,7 @@ use std::time::Duration;
 use parking_lot::{Condvar, Mutex};
 
 use super::Shared;
+use crate::error::LogError;
 use crate::stream::{Stream, StreamResult};
 
 /// What one maintenance pass did.
@@ -26,6 +28,9 @@ pub struct MaintenanceReport {
     pub shards_expired: usize,
     /// Shards of ON_DEMAND streams split because they were hot.
     pub shards_split: usize,
+    /// Shards whose log a failed write or sync had latched, reopened from disk: they take
+    /// writes again.
+    pub shards_reopened: usize,
 }
 
 impl MaintenanceReport {
@@ -34,6 +39,7 @@ impl MaintenanceReport {
         self.bytes_deleted += other.bytes_deleted;
         self.shards_expired += other.shards_expired;
         self.shards_split += other.shards_split;
+        self.shards_reopened += other.shards_reopened;
     }
 }
 
@@ -43,9 +49,24 @@ pub(crate) fn run_once(shared: &Shared) -> StreamResult<MaintenanceReport> {
     let streams: Vec<Arc<Stream>> = shared.streams.read().values().cloned().collect();
     let mut report = MaintenanceReport::default();
     let mut first_error = None;
+    {
+        // Under the catalog lock: a deletion removes its own trash while holding it.
+        let _catalog = shared.context.catalog.lock();
+        if let Err(error) = shared.data_dir.empty_trash() {
+            first_error = Some(LogError::io("removing deleted streams", &shared.dir, error).into());
+        }
+    }
     let mut scaling = shared.scaling.lock();
     scaling.forget_streams_other_than(&streams);
     for stream in streams {
+        // A shard latched by a failed write (a full or failing disk) takes writes again once its
+        // log reopens; on a disk still failing, the next pass tries again.
+        match stream.recover_latched_shards() {
+            Ok(reopened) => report.shards_reopened += reopened,
+            Err(error) => {
+                first_error.get_or_insert(error);
+            }
+        }
         match stream.expire() {
             Ok(expired) => report.add(expired),
             Err(error) => {
@@ -106,5 +127,69 @@ impl Maintenance {
         wake.notify_all();
         // A panicked maintenance thread has nothing left to clean up.
         let _ = self.thread.join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::clock::{Clock, ManualClock};
+    use crate::log::Durability;
+    use crate::stream::{PutRecordInput, StartingPosition};
+    use crate::{CreateStream, Engine, EngineOptions};
+
+    /// A shard whose sync failed refuses writes (its log latched), and the next maintenance pass
+    /// reopens it: it takes writes again without a restart, and every acknowledged record reads
+    /// back, once, in order (issue 12, item 8).
+    #[test]
+    fn a_maintenance_pass_reopens_a_latched_shard_and_it_takes_writes_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::new(1_700_000_000_000));
+        let engine = Engine::open(
+            dir.path(),
+            EngineOptions {
+                durability: Durability::Sync,
+                clock: Arc::clone(&clock) as Arc<dyn Clock>,
+                maintenance_interval: None,
+                ..EngineOptions::default()
+            },
+        )
+        .unwrap();
+        let stream = engine
+            .create_stream(CreateStream::provisioned("s", 1))
+            .unwrap();
+        let put = |data: &str| {
+            clock.advance_ms(1);
+            stream.put_record(PutRecordInput::new("key", data.as_bytes()))
+        };
+        let mut acknowledged = vec![put("before").unwrap().sequence_number];
+
+        let shard = stream.shards().remove(0);
+        shard.log().fail_next_sync().unwrap();
+        let failed = put("its sync fails").unwrap_err();
+        assert_eq!(failed.kinesis_error_code(), "InternalFailure");
+        let refused = put("refused while latched").unwrap_err();
+        assert_eq!(refused.kinesis_error_code(), "InternalFailure");
+
+        let report = engine.run_maintenance().unwrap();
+        assert_eq!(report.shards_reopened, 1);
+        for i in 0..3 {
+            acknowledged.push(put(&format!("after {i}")).unwrap().sequence_number);
+        }
+        assert_eq!(engine.run_maintenance().unwrap().shards_reopened, 0);
+
+        let mut reader = stream
+            .reader(shard.id(), StartingPosition::TrimHorizon)
+            .unwrap();
+        let read: Vec<_> = reader
+            .next_batch(100)
+            .unwrap()
+            .records
+            .iter()
+            .filter(|record| record.data() != b"its sync fails")
+            .map(|record| record.sequence_number())
+            .collect();
+        assert_eq!(read, acknowledged);
     }
 }

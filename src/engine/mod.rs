@@ -6,13 +6,19 @@
 //!   engine.meta                       iterator-token key, last shard creation second handed out
 //!   streams/<stream name>/stream.meta the stream's catalog entry (see stream/meta.rs)
 //!   streams/<stream name>/shard-000000000000/   one shard's log (see log/)
+//!   staging/, trash/                  streams being created and deleted (see data_dir.rs)
 //! ```
 //!
 //! Stream names are validated before they become a path component. Catalog files are replaced
 //! atomically (temp file, fsync, rename, fsync directory), so a crash leaves either the old or the
-//! new version. A stream whose deletion was interrupted is finished off on the next open.
+//! new version. A stream is created and deleted by renaming its whole directory into or out of
+//! `streams/` (`data_dir.rs`), so a failure or a crash at any point leaves the stream whole or
+//! absent. A stream the engine cannot open is kept aside as damaged (`damaged.rs`); it never stops
+//! the others from opening.
 
 mod catalog;
+mod damaged;
+mod data_dir;
 mod limits;
 mod maintenance;
 mod scaling;
@@ -25,7 +31,9 @@ use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
 
-pub(crate) use self::catalog::{Catalog, sync_dir};
+pub(crate) use self::catalog::Catalog;
+pub use self::damaged::{DamagedStream, StreamDamage};
+use self::data_dir::{DataDir, remove_any};
 pub use self::limits::{AccountLimits, EngineLimits};
 use self::maintenance::Maintenance;
 pub use self::maintenance::MaintenanceReport;
@@ -167,11 +175,15 @@ pub struct Engine {
 /// What the engine and its maintenance thread share.
 pub(crate) struct Shared {
     dir: PathBuf,
+    data_dir: DataDir,
     context: Arc<StreamContext>,
     create_delay_ms: u64,
     limits: EngineLimits,
     on_demand: OnDemandScaling,
     streams: RwLock<BTreeMap<StreamName, Arc<Stream>>>,
+    /// Streams found on disk that cannot be served. Invariant: no name is in both maps, and
+    /// together they name every directory in `streams/`.
+    damaged: RwLock<BTreeMap<StreamName, DamagedStream>>,
     /// The ON_DEMAND scaler's measuring windows.
     scaling: Mutex<ScalingSamples>,
     /// What the last failed maintenance pass said; `None` after a good one.
@@ -181,12 +193,20 @@ pub(crate) struct Shared {
 impl Engine {
     /// Opens the engine in `dir`, creating it if needed, recovers every stream in it, and starts
     /// the maintenance thread (unless `options.maintenance_interval` is `None`).
+    ///
+    /// A stream that cannot be opened (its catalog entry damaged, say) does not fail the open: it
+    /// is kept aside, listed by [`Engine::damaged_streams`], and every operation on it fails with
+    /// [`StreamError::Damaged`]. What failed creations and deletions left is removed unread.
     pub fn open(dir: impl AsRef<Path>, options: EngineOptions) -> StreamResult<Engine> {
         let dir = dir.as_ref().to_owned();
-        let streams_dir = dir.join("streams");
-        fs::create_dir_all(&streams_dir)
-            .map_err(|error| LogError::io("creating data directory", &streams_dir, error))?;
+        fs::create_dir_all(&dir)
+            .map_err(|error| LogError::io("creating data directory", &dir, error))?;
         let catalog = Catalog::load_or_create(&dir)?;
+        let data_dir = DataDir::create(&dir, catalog.epoch)
+            .map_err(|error| LogError::io("creating data directory", &dir, error))?;
+        // Leftovers are never read, so one that cannot be removed yet harms nothing: maintenance
+        // tries again.
+        let swept = data_dir.sweep();
         let context = Arc::new(StreamContext {
             clock: options.clock,
             account_id: options.account_id,
@@ -206,45 +226,46 @@ impl Engine {
             enforce_throughput_limits: options.enforce_throughput_limits,
         });
         let mut streams = BTreeMap::new();
-        let entries = fs::read_dir(&streams_dir)
-            .map_err(|error| LogError::io("listing streams", &streams_dir, error))?;
+        let mut damaged = BTreeMap::new();
+        let streams_dir = data_dir.streams();
+        let entries = fs::read_dir(streams_dir)
+            .map_err(|error| LogError::io("listing streams", streams_dir, error))?;
         for entry in entries {
             let entry =
-                entry.map_err(|error| LogError::io("listing streams", &streams_dir, error))?;
-            let stream_dir = entry.path();
+                entry.map_err(|error| LogError::io("listing streams", streams_dir, error))?;
             let Some(name) = entry
                 .file_name()
                 .to_str()
-                .and_then(|n| StreamName::new(n).ok())
+                .and_then(|name| StreamName::new(name).ok())
             else {
-                continue; // not a stream directory (a deletion in progress, say)
+                continue; // not a stream's directory, and not the engine's to remove
             };
-            if !stream_dir.join(crate::stream::META_FILE_NAME).exists() {
-                // Creation was interrupted before the catalog entry was written: no shard log
-                // exists before it is, so nothing is lost by finishing the job as a deletion.
-                remove_stream_dir(&streams_dir, &stream_dir)?;
-                continue;
+            match open_stream(&context, &data_dir, &name) {
+                Found::Stream(stream) => {
+                    context.catalog.lock().open_shards += stream.open_shard_count() as u64;
+                    streams.insert(name, Arc::from(stream));
+                }
+                Found::Damaged(damage) => {
+                    damaged.insert(name.clone(), DamagedStream { name, damage });
+                }
+                Found::Leftover => {}
             }
-            let meta = StreamMeta::load(&stream_dir)
-                .map_err(|reason| LogError::corrupt(&stream_dir, 0, reason))?;
-            if meta.status == StreamStatus::Deleting {
-                remove_stream_dir(&streams_dir, &stream_dir)?;
-                continue;
-            }
-            let stream = Stream::open(Arc::clone(&context), stream_dir, meta)?;
-            context.catalog.lock().open_shards += stream.open_shard_count() as u64;
-            streams.insert(name, Arc::new(stream));
         }
-        let shared = Arc::new(Shared {
-            dir,
-            context,
-            create_delay_ms: options.create_delay_ms,
-            limits: options.limits,
-            on_demand: options.on_demand,
-            streams: RwLock::new(streams),
-            scaling: Mutex::new(ScalingSamples::default()),
-            last_maintenance_error: Mutex::new(None),
-        });
+        let shared =
+            Arc::new(Shared {
+                dir,
+                context,
+                create_delay_ms: options.create_delay_ms,
+                limits: options.limits,
+                on_demand: options.on_demand,
+                streams: RwLock::new(streams),
+                damaged: RwLock::new(damaged),
+                data_dir,
+                scaling: Mutex::new(ScalingSamples::default()),
+                last_maintenance_error: Mutex::new(swept.err().map(|error| {
+                    format!("removing leftovers of creations and deletions: {error}")
+                })),
+            });
         let maintenance = options
             .maintenance_interval
             .map(|interval| Maintenance::start(Arc::clone(&shared), interval))
@@ -311,7 +332,7 @@ impl Engine {
         }
 
         let mut catalog = context.catalog.lock();
-        if shared.streams.read().contains_key(&name) {
+        if shared.streams.read().contains_key(&name) || shared.damaged.read().contains_key(&name) {
             return Err(StreamError::ResourceInUse {
                 message: format!(
                     "Stream {name} under account {} already exists.",
@@ -351,14 +372,17 @@ impl Engine {
             shard_count_updates_ms: Vec::new(),
             mode_switches_ms: Vec::new(),
         };
-        let stream_dir = shared.dir.join("streams").join(name.as_str());
-        let create = || -> std::io::Result<()> {
-            fs::create_dir_all(&stream_dir)?;
-            meta.store(&stream_dir)?;
-            sync_dir(&shared.dir.join("streams"))
-        };
-        create().map_err(|error| LogError::io("creating stream", &stream_dir, error))?;
-        let stream = Arc::new(Stream::open(Arc::clone(context), stream_dir.clone(), meta)?);
+        let stream_dir = shared.data_dir.stream_dir(&name);
+        // Made before any file, so that nothing can fail once the stream is on disk.
+        let stream = Arc::new(Stream::new(
+            Arc::clone(context),
+            stream_dir.clone(),
+            meta.clone(),
+        )?);
+        shared
+            .data_dir
+            .create_stream(&meta)
+            .map_err(|error| LogError::io("creating stream", &stream_dir, error))?;
         catalog.open_shards += u64::from(shard_count);
         shared.streams.write().insert(name, Arc::clone(&stream));
         drop(catalog);
@@ -373,7 +397,8 @@ impl Engine {
     ) -> StreamResult<()> {
         let shared = &*self.shared;
         let limits = &shared.limits;
-        if shared.streams.read().len() >= limits.max_streams {
+        let stream_count = shared.streams.read().len() + shared.damaged.read().len();
+        if stream_count >= limits.max_streams {
             return Err(StreamError::LimitExceeded {
                 message: format!(
                     "This request would exceed the limit of {} streams for the account {} in {}.",
@@ -421,12 +446,25 @@ impl Engine {
         })
     }
 
-    /// The stream named `name`.
+    /// The stream named `name`; [`StreamError::Damaged`] if it exists but cannot be served.
     pub fn stream(&self, name: &str) -> StreamResult<Arc<Stream>> {
-        StreamName::new(name)
-            .ok()
-            .and_then(|name| self.shared.streams.read().get(&name).cloned())
-            .ok_or_else(|| self.shared.context.not_found(name))
+        let shared = &*self.shared;
+        let Ok(name) = StreamName::new(name) else {
+            return Err(shared.context.not_found(name));
+        };
+        if let Some(stream) = shared.streams.read().get(&name) {
+            return Ok(Arc::clone(stream));
+        }
+        match shared.damaged.read().get(&name) {
+            Some(damaged) => Err(damaged.error(&shared.context.account_id)),
+            None => Err(shared.context.not_found(name.as_str())),
+        }
+    }
+
+    /// The streams found on disk that cannot be served, and why, in name order. Each keeps its
+    /// name and its files until it is deleted.
+    pub fn damaged_streams(&self) -> Vec<DamagedStream> {
+        self.shared.damaged.read().values().cloned().collect()
     }
 
     /// The stream whose ARN is `arn` (`arn:aws:kinesis:<region>:<account>:stream/<name>`), as
@@ -445,37 +483,89 @@ impl Engine {
         }
     }
 
-    /// Deletes a stream and all its records (Kinesis DeleteStream). Readers holding records keep
-    /// them; the stream's files are gone when this returns.
+    /// Deletes a stream and all its records (Kinesis DeleteStream), a damaged one too. Readers
+    /// holding records keep them. The stream leaves the data directory in one rename, which needs
+    /// no free space; its files are removed before this returns, or, if removing them fails, by
+    /// the next maintenance pass or open.
+    ///
+    /// If the rename fails, the stream stays, opened again from its directory: handles taken
+    /// before the call no longer work (take a new one with [`Engine::stream`]).
     pub fn delete_stream(&self, name: &str) -> StreamResult<()> {
         let shared = &*self.shared;
-        let mut catalog = shared.context.catalog.lock();
-        let stream = self.stream(name)?;
-        let meta = stream.mark_deleting();
-        let streams_dir = shared.dir.join("streams");
-        // Mark it first: if the process dies midway, open finishes the deletion.
-        meta.store(stream.dir())
-            .map_err(|error| LogError::io("writing stream metadata", stream.dir(), error))?;
-        shared.streams.write().remove(&meta.name);
-        catalog.open_shards = catalog
-            .open_shards
-            .saturating_sub(stream.open_shard_count() as u64);
-        remove_stream_dir(&streams_dir, stream.dir())
+        let context = &shared.context;
+        let mut catalog = context.catalog.lock();
+        let stream = match self.stream(name) {
+            Ok(stream) => Some(stream),
+            Err(StreamError::Damaged { .. }) => None,
+            Err(error) => return Err(error),
+        };
+        let name = StreamName::new(name).map_err(|_| context.not_found(name))?;
+        let dir = shared.data_dir.stream_dir(&name);
+        let Some(stream) = stream else {
+            let trashed = shared
+                .data_dir
+                .move_to_trash(&name)
+                .map_err(|error| LogError::io("deleting stream", &dir, error))?;
+            shared.damaged.write().remove(&name);
+            return finish_deletion(trashed);
+        };
+        let meta = stream.meta();
+        stream.mark_deleting();
+        match shared.data_dir.move_to_trash(&name) {
+            Ok(trashed) => {
+                shared.streams.write().remove(&name);
+                catalog.open_shards = catalog
+                    .open_shards
+                    .saturating_sub(stream.open_shard_count() as u64);
+                finish_deletion(trashed)
+            }
+            Err(error) => {
+                // Still in place, but its logs were given up: open it again.
+                match Stream::open(Arc::clone(context), dir.clone(), meta) {
+                    Ok(reopened) => {
+                        shared.streams.write().insert(name, Arc::new(reopened));
+                    }
+                    Err(reopening) => {
+                        shared.streams.write().remove(&name);
+                        catalog.open_shards = catalog
+                            .open_shards
+                            .saturating_sub(stream.open_shard_count() as u64);
+                        let damage = StreamDamage::Unopenable {
+                            reason: reopening.to_string(),
+                        };
+                        shared
+                            .damaged
+                            .write()
+                            .insert(name.clone(), DamagedStream { name, damage });
+                    }
+                }
+                Err(LogError::io("deleting stream", &dir, error).into())
+            }
+        }
     }
 
     /// A page of up to `limit` stream names in order, after `exclusive_start` (Kinesis
     /// ListStreams). A `limit` of 0 is taken as 1: a page always makes progress (the server refuses
     /// a Limit outside 1–10000 before it gets here, as Kinesis does).
+    ///
+    /// Damaged streams are listed too: their names exist, and are taken.
     pub fn list_streams(&self, exclusive_start: Option<&str>, limit: usize) -> StreamList {
+        let limit = limit.max(1);
         let streams = self.shared.streams.read();
-        let mut names = streams
+        let damaged = self.shared.damaged.read();
+        let after = |name: &&StreamName| exclusive_start.is_none_or(|start| name.as_str() > start);
+        // The first limit + 1 of each map hold the first limit + 1 of both (no name is in both).
+        let mut names: Vec<StreamName> = streams
             .keys()
-            .filter(|name| exclusive_start.is_none_or(|start| name.as_str() > start));
-        let page: Vec<StreamName> = names.by_ref().take(limit.max(1)).cloned().collect();
-        StreamList {
-            has_more: names.next().is_some(),
-            names: page,
-        }
+            .filter(after)
+            .take(limit + 1)
+            .chain(damaged.keys().filter(after).take(limit + 1))
+            .cloned()
+            .collect();
+        names.sort_unstable();
+        let has_more = names.len() > limit;
+        names.truncate(limit);
+        StreamList { names, has_more }
     }
 
     /// Reads records at a shard iterator token (Kinesis GetRecords).
@@ -600,20 +690,73 @@ fn sync_file_system(dir: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Deletes a stream directory: renamed out of `streams/` first (atomic), then removed.
-fn remove_stream_dir(streams_dir: &Path, stream_dir: &Path) -> StreamResult<()> {
-    let trash = streams_dir.join(format!(
-        ".deleted-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|elapsed| elapsed.as_nanos())
-            .unwrap_or(0)
-    ));
-    let remove = || -> std::io::Result<()> {
-        fs::rename(stream_dir, &trash)?;
-        sync_dir(streams_dir)?;
-        fs::remove_dir_all(&trash)
+/// What a directory in `streams/` turned out to be at open.
+enum Found {
+    Stream(Box<Stream>),
+    Damaged(StreamDamage),
+    /// What an earlier version left of an interrupted creation or deletion: removed.
+    Leftover,
+}
+
+/// Opens the stream in `streams/<name>`, or says why it cannot be served.
+fn open_stream(context: &Arc<StreamContext>, data_dir: &DataDir, name: &StreamName) -> Found {
+    let dir = data_dir.stream_dir(name);
+    let meta = match StreamMeta::load(&dir) {
+        Ok(meta) => meta,
+        Err(_) if !dir.join(crate::stream::META_FILE_NAME).exists() => {
+            // This version moves a stream into place with its catalog entry; without one, only
+            // an earlier version's interrupted creation is not damage, and it made no shard.
+            if holds_shard_dirs(&dir) {
+                return Found::Damaged(StreamDamage::MissingMeta);
+            }
+            return remove_leftover(data_dir, name);
+        }
+        Err(reason) => return Found::Damaged(StreamDamage::UnreadableMeta { reason }),
     };
-    remove().map_err(|error| LogError::io("deleting stream", stream_dir, error).into())
+    if meta.name != *name {
+        return Found::Damaged(StreamDamage::MisplacedMeta {
+            named: meta.name.as_str().to_owned(),
+        });
+    }
+    if meta.status == StreamStatus::Deleting {
+        // An earlier version marked a stream DELETING before removing it.
+        return remove_leftover(data_dir, name);
+    }
+    match Stream::open(Arc::clone(context), dir, meta) {
+        Ok(stream) => Found::Stream(Box::new(stream)),
+        Err(error) => Found::Damaged(StreamDamage::Unopenable {
+            reason: error.to_string(),
+        }),
+    }
+}
+
+/// Whether `dir` holds a shard's directory (or cannot be read, so might).
+fn holds_shard_dirs(dir: &Path) -> bool {
+    match fs::read_dir(dir) {
+        Ok(mut entries) => entries.any(|entry| {
+            entry.is_ok_and(|entry| entry.file_name().to_string_lossy().starts_with("shard-"))
+        }),
+        Err(_) => true, // unreadable: not provably empty
+    }
+}
+
+fn remove_leftover(data_dir: &DataDir, name: &StreamName) -> Found {
+    match data_dir.move_to_trash(name) {
+        Ok(trashed) => {
+            let _ = remove_any(&trashed.path); // or the next sweep
+            Found::Leftover
+        }
+        Err(error) => Found::Damaged(StreamDamage::Unopenable {
+            reason: format!("an interrupted creation or deletion could not be removed: {error}"),
+        }),
+    }
+}
+
+/// Ends a deletion once the stream is out of `streams/`: its files are removed now if possible
+/// (else by the next sweep), and the deletion is reported durable or not.
+fn finish_deletion(trashed: data_dir::Trashed) -> StreamResult<()> {
+    let _ = remove_any(&trashed.path);
+    trashed
+        .synced
+        .map_err(|error| LogError::io("deleting stream", &trashed.path, error).into())
 }

@@ -8,7 +8,8 @@
 //!
 //! **Failure latch.** If a sync fails, the log latches: the failed range may or may not be on disk,
 //! and retrying the fsync would falsely report success (Linux drops the dirty state after a failed
-//! writeback). Every later append fails with `Latched` until the log is reopened and recovered.
+//! writeback). Every later append fails with `Latched` until the log is reopened and recovered
+//! (`ShardLog::recover_if_latched` does it in place).
 //!
 //! Periodic syncs (the `Interval` mode) run on the process-wide pool; see `background.rs`.
 
@@ -47,6 +48,18 @@ impl SyncProgress {
     /// The durable point.
     pub(crate) fn durable(&self) -> LogPosition {
         self.state.lock().durable
+    }
+
+    /// Starts over from `durable`, what a reopen found on disk: the one exception to "only
+    /// grows", for a log reopened in place after a failed sync (see `Inner::reopen`), whose
+    /// in-memory durable point can no longer be trusted. Waits for a sync in progress to end.
+    pub(crate) fn restart_from(&self, durable: LogPosition) {
+        let mut state = self.state.lock();
+        while state.syncing {
+            self.changed.wait(&mut state);
+        }
+        state.durable = durable;
+        self.changed.notify_all();
     }
 
     /// Records that everything before `position` is durable (for syncs done outside `sync_to`).

@@ -31,6 +31,8 @@ mod checksum;
 mod durability;
 pub mod frame;
 mod index;
+#[cfg(test)]
+mod latch_tests;
 mod mapping;
 mod options;
 mod reader;
@@ -40,7 +42,7 @@ mod segment;
 mod tests;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
 use parking_lot::{Mutex, RwLock};
@@ -128,8 +130,13 @@ pub(crate) struct Inner {
     writer: Mutex<Writer>,
     checkpoint: Mutex<CheckpointFile>,
     sync: SyncProgress,
-    /// Set after any failed write or sync; appends fail with `Latched` from then on.
+    /// Set after any failed write or sync; appends fail with `Latched` from then on, until
+    /// [`ShardLog::recover_if_latched`] reopens the log from disk.
     latched: AtomicBool,
+    /// How many times the log was reopened in place. Invariant: bumped, under the writer lock,
+    /// only after `segments` holds the reopened segments; a reader that sees it change finds its
+    /// place again among them (see `reader.rs`).
+    pub(crate) reopens: AtomicU64,
     /// Largest record data accepted; starts as the option's value, see
     /// [`ShardLog::set_record_data_bytes_max`].
     record_data_bytes_max: AtomicUsize,
@@ -255,6 +262,34 @@ impl ShardLog {
             return Err(LogError::Latched);
         }
         Ok(inner.writer.lock().changed.then_some(inner))
+    }
+
+    /// If a failed write or sync latched the log, reopens it from disk in place, as an open after
+    /// a crash would, and returns its recovery report; `None` if it was not latched. Until this
+    /// succeeds, appends fail with [`LogError::Latched`]; an engine calls it on every maintenance
+    /// pass, so a shard takes writes again by itself once the disk lets it.
+    ///
+    /// Why this is the safe way out of a latch: after a failed fsync the page cache cannot be
+    /// trusted to reach the disk, and retrying the fsync can falsely succeed. Recovery starts from
+    /// the durable point in the checkpoint and validates every frame after it, as after a power
+    /// loss. Every record acknowledged as durable lies before the durable point, so it is kept;
+    /// records appended since (acknowledged only in `PageCache` mode, where a process crash is all
+    /// that is promised, or never acknowledged, their sync having failed) are kept when they read
+    /// back whole and cut otherwise, with everything after them. Counters resume above every
+    /// counter handed out before, whatever recovery kept, so no sequence number is handed out
+    /// twice. Readers of the log keep working and continue after the last record they returned.
+    pub fn recover_if_latched(&self) -> LogResult<Option<RecoveryReport>> {
+        match self.opened.get() {
+            Some(inner) if inner.latched.load(Ordering::Acquire) => inner.reopen(),
+            _ => Ok(None),
+        }
+    }
+
+    /// Fault injection for unit tests of the layers above: the log's next sync fails.
+    #[cfg(test)]
+    pub(crate) fn fail_next_sync(&self) -> LogResult<()> {
+        self.inner()?.fail_next_sync.store(true, Ordering::SeqCst);
+        Ok(())
     }
 
     /// Whether the log has been opened (always, for [`ShardLog::open`]; after its first use for
@@ -651,14 +686,7 @@ impl Inner {
             .last()
             .cloned()
             .ok_or_else(|| LogError::corrupt(dir, 0, "recovery produced no segment"))?;
-        // A segment found on disk is not pre-faulted; the writer asks for its next window at once.
-        let prefaulted_to = if options.prepare_segments_in_background
-            && active.capacity_bytes() >= PREPARE_AHEAD_MIN_BYTES
-        {
-            active.published_len()
-        } else {
-            u64::MAX
-        };
+        let prefaulted_to = prefaulted_to_when_found(options, &active);
         let record_data_bytes_max = before
             .record_data_bytes_max
             .unwrap_or(options.record_data_bytes_max);
@@ -679,6 +707,7 @@ impl Inner {
             checkpoint: Mutex::new(recovered.checkpoint),
             sync: SyncProgress::new(recovered.durable),
             latched: AtomicBool::new(false),
+            reopens: AtomicU64::new(0),
             prepared: Mutex::new(PreparedSlot::default()),
             prepared_ready: parking_lot::Condvar::new(),
             background_gate: RwLock::new(!before.sealed),
@@ -691,6 +720,58 @@ impl Inner {
             options: options.clone(),
         });
         Ok((inner, recovered.report))
+    }
+
+    /// Reopens a latched log from disk in place; see [`ShardLog::recover_if_latched`].
+    fn reopen(&self) -> LogResult<Option<RecoveryReport>> {
+        let mut writer = self.writer.lock();
+        if !self.latched.load(Ordering::Acquire) {
+            return Ok(None); // reopened by another caller meanwhile
+        }
+        if writer.closed {
+            return Err(LogError::Closed);
+        }
+        // No job of this log runs from here on, and the segment it prepared ahead is deleted:
+        // recovery deletes prepared files it finds.
+        self.stop_background();
+        let mut checkpoint = self.checkpoint.lock();
+        // If recovery fails (the disk is still failing), the log stays latched for the next try.
+        let options = LogOptions {
+            handed_out_below: writer.next_counter,
+            ..self.options.clone()
+        };
+        let recovered = recovery::recover(&self.dir, &options)?;
+        let active = recovered
+            .segments
+            .last()
+            .cloned()
+            .ok_or_else(|| LogError::corrupt(&self.dir, 0, "recovery produced no segment"))?;
+        debug_assert!(
+            recovered.next_counter >= writer.next_counter,
+            "recovery resumes above every counter handed out before the reopen"
+        );
+        writer.next_counter = recovered.next_counter;
+        // At or past the limit, the next append makes a larger lease durable first.
+        writer.counter_lease_limit = recovered.counter_lease_limit;
+        writer.last_arrival_ms = recovered.last_arrival_ms.max(writer.last_arrival_ms);
+        active.set_arrival_floor(writer.last_arrival_ms);
+        writer.prefaulted_to = prefaulted_to_when_found(&self.options, &active);
+        writer.segment_requested = false;
+        writer.active = active;
+        // Close must sync and write a clean checkpoint, whatever recovery wrote.
+        writer.changed = true;
+        *self.segments.write() = recovered.segments;
+        *checkpoint = recovered.checkpoint;
+        drop(checkpoint);
+        self.sync.restart_from(recovered.durable);
+        self.reopens.fetch_add(1, Ordering::AcqRel);
+        self.latched.store(false, Ordering::Release);
+        if !writer.sealed {
+            self.start_background();
+        }
+        drop(writer);
+        self.appended.notify(); // waiting readers find their place again
+        Ok(Some(recovered.report))
     }
 
     fn validate(&self, record: &RecordInput<'_>) -> LogResult<()> {
@@ -849,9 +930,11 @@ impl Inner {
         writer.changed = true;
         let durable = self.options.durability.syncs();
         let retired = Arc::clone(&writer.active);
+        // Failing to prepare a segment (a full disk) changes nothing: no latch, so the next append
+        // tries again, and succeeds once there is space.
         let prepared = self
             .take_prepared_segment(capacity)
-            .map_err(|error| self.fail("preparing a segment", error))?;
+            .map_err(|error| LogError::io("preparing a segment", &self.dir, error))?;
         // An empty active segment that cannot take the next record (a shorter file from older
         // options) has the very base the new segment gets: the new one replaces it, under the same
         // name, instead of following it. The rename swaps the files atomically, and both have a
@@ -977,5 +1060,16 @@ impl Inner {
     fn fail(&self, action: &'static str, error: std::io::Error) -> LogError {
         self.latch();
         LogError::io(action, &self.dir, error)
+    }
+}
+
+/// Where a segment found on disk counts as pre-faulted to: nowhere past its data, so the writer
+/// asks for its next window at once; or everywhere, for a segment too small to pre-fault.
+fn prefaulted_to_when_found(options: &LogOptions, active: &Segment) -> u64 {
+    if options.prepare_segments_in_background && active.capacity_bytes() >= PREPARE_AHEAD_MIN_BYTES
+    {
+        active.published_len()
+    } else {
+        u64::MAX
     }
 }

@@ -71,6 +71,11 @@ pub struct LogOptions {
     /// log resumes at `e · 2^40` or above: the epoch's durability is the lease, so neither writes
     /// anything durably, which is what lets an engine hold many shards at no cost per shard.
     pub counter_epoch: Option<u64>,
+    /// Every counter below it was handed out already, in this epoch, by this process: set only
+    /// when a latched log is reopened in place (`Inner::reopen`), so that recovery, which
+    /// otherwise takes every counter at or above the epoch's floor for a later epoch's, resumes
+    /// above them. 0 for every other open.
+    pub(crate) handed_out_below: u64,
 }
 
 /// Default size of a segment file: 64 MiB.
@@ -106,6 +111,7 @@ impl LogOptions {
             recycle_segments: true,
             clock: Arc::new(SystemClock),
             counter_epoch: None,
+            handed_out_below: 0,
         }
     }
 
@@ -157,10 +163,12 @@ impl LogOptions {
         self
     }
 
-    /// The lowest counter this epoch may hand out (0 without an epoch).
+    /// The lowest counter this open may hand out: the epoch's floor (0 without an epoch), or
+    /// above, after an in-place reopen, every counter handed out before it.
     pub(crate) fn epoch_floor(&self) -> u64 {
         self.counter_epoch
             .map_or(0, |epoch| epoch << COUNTERS_PER_EPOCH_BITS)
+            .max(self.handed_out_below)
     }
 
     /// The counter below which this epoch hands out counters without a durable lease.

@@ -6,8 +6,13 @@
 //!
 //! Seeking is O(log n): a binary search over segments (by base counter or by last arrival time),
 //! then over the segment's sparse index, then a scan of at most one index interval of frames.
+//!
+//! A log reopened in place after a latch (`ShardLog::recover_if_latched`) has new segment objects,
+//! possibly with a tail cut; a reader notices (`Inner::reopens` changed) and seeks again, to the
+//! first counter after the last record it returned, so it neither repeats nor skips a record.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use super::frame::{self, DecodedFrame};
 use super::segment::{SEGMENT_HEADER_BYTES, Segment};
@@ -41,10 +46,13 @@ pub struct LogReader {
     offset: u64,
     /// Counter and arrival of the last record returned: the next must come strictly after.
     previous: Option<(u64, u64)>,
+    /// The log's reopen count when the reader found its place.
+    reopens: u64,
 }
 
 impl LogReader {
     pub(super) fn new(inner: Arc<Inner>, seek: SeekTo) -> LogResult<LogReader> {
+        let reopens = inner.reopens.load(Ordering::Acquire);
         let counter_target = |sequence_number: SequenceNumber, after: bool| {
             if sequence_number.shard() != inner.options.identity {
                 return Err(LogError::WrongShard {
@@ -74,6 +82,38 @@ impl LogReader {
             segment,
             offset,
             previous: None,
+            reopens,
+        })
+    }
+
+    /// Whether the log was reopened in place since the reader found its place.
+    fn log_reopened(&self) -> bool {
+        self.inner.reopens.load(Ordering::Acquire) != self.reopens
+    }
+
+    /// After a reopen, finds the reader's place among the reopened segments: the first record
+    /// after the last one it returned, or, if it returned none, the record it stood at. The
+    /// reader's own segment object still shows the log as it was, so that record is found there.
+    fn follow_reopen(&mut self) -> LogResult<()> {
+        self.reopens = self.inner.reopens.load(Ordering::Acquire);
+        let next_counter = match self.previous {
+            Some((counter, _)) => counter.saturating_add(1),
+            None => self.counter_at_position(),
+        };
+        (self.segment, self.offset) = seek_counter(&self.inner, next_counter)?;
+        Ok(())
+    }
+
+    /// The counter of the record at the reader's position in its segment object, or the one the
+    /// next record there would get at least.
+    fn counter_at_position(&self) -> u64 {
+        let at_position = self.segment.published_bytes().ok().and_then(|bytes| {
+            let rest = bytes.get(self.offset as usize..)?;
+            frame::decode(rest).ok().map(|frame| frame.counter)
+        });
+        at_position.unwrap_or_else(|| match self.segment.last_counter() {
+            Some(last) => last.saturating_add(1),
+            None => self.segment.base_counter(),
         })
     }
 
@@ -116,6 +156,9 @@ impl LogReader {
         max_data_bytes: usize,
     ) -> LogResult<(usize, u64)> {
         let identity = self.inner.options.identity;
+        if self.log_reopened() {
+            self.follow_reopen()?;
+        }
         let mut read = 0;
         let mut data_bytes = 0usize;
         let mut record_bytes = 0u64;
@@ -194,6 +237,9 @@ impl LogReader {
 
     /// Whether a record is ready to be read (the reader is behind the writer).
     pub fn has_records(&self) -> bool {
+        if self.log_reopened() {
+            return true; // reading finds the reader's place again, then tells
+        }
         let sealed = self.segment.is_sealed();
         if self.offset < self.segment.published_len() {
             return true;
@@ -225,6 +271,10 @@ impl LogReader {
 
     /// Moves to the oldest segment after the current one; false if there is none yet.
     fn advance_segment(&mut self) -> bool {
+        if self.log_reopened() {
+            // The segment list is the reopened log's: find the reader's place in it instead.
+            return self.follow_reopen().is_ok();
+        }
         let next = {
             let segments = self.inner.segments.read();
             segments

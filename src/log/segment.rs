@@ -247,21 +247,30 @@ impl PreparedSegment {
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(error),
         }
-        let file = OpenOptions::new().read(true).write(true).open(path)?;
-        let old_len = file.metadata()?.len();
-        let worth_it = old_len >= SEGMENT_HEADER_BYTES
-            && Mapping::from_raw(MmapOptions::new().map_raw(&file)?).mostly_resident();
-        if !worth_it {
-            drop(file);
-            fs::remove_file(path)?;
-            return Ok(None);
-        }
-        if old_len != capacity_bytes {
-            // Shrinking drops the pages past the new end; growing adds zeros (reserved below).
-            file.set_len(capacity_bytes)?;
-        }
-        reserve_blocks(&file, capacity_bytes)?;
-        let mapping = Mapping::from_raw(MmapOptions::new().map_raw(&file)?);
+        let reused = || -> io::Result<Option<Mapping>> {
+            let file = OpenOptions::new().read(true).write(true).open(path)?;
+            let old_len = file.metadata()?.len();
+            if old_len < SEGMENT_HEADER_BYTES
+                || !Mapping::from_raw(MmapOptions::new().map_raw(&file)?).mostly_resident()
+            {
+                return Ok(None);
+            }
+            if old_len != capacity_bytes {
+                // Shrinking drops the pages past the new end; growing adds zeros (reserved below).
+                file.set_len(capacity_bytes)?;
+            }
+            reserve_blocks(&file, capacity_bytes)?;
+            Ok(Some(Mapping::from_raw(MmapOptions::new().map_raw(&file)?)))
+        };
+        // A file not worth reusing, or that could not be made the new size (a full disk), goes:
+        // failed attempts must not keep files.
+        let mapping = match reused() {
+            Ok(Some(mapping)) => mapping,
+            other => {
+                let _ = fs::remove_file(path);
+                return other.map(|_| None);
+            }
+        };
         prefault_for_writing(&mapping, prefault_bytes);
         Ok(Some(PreparedSegment {
             path: path.to_owned(),
@@ -285,8 +294,13 @@ impl PreparedSegment {
             .create(true)
             .truncate(true)
             .open(&path)?;
-        reserve_blocks(&file, capacity_bytes)?;
-        let mapping = Mapping::from_raw(MmapOptions::new().map_raw(&file)?);
+        let mapped = reserve_blocks(&file, capacity_bytes)
+            .and_then(|()| MmapOptions::new().map_raw(&file))
+            .inspect_err(|_| {
+                // A full disk must not keep a file per failed attempt.
+                let _ = fs::remove_file(&path);
+            })?;
+        let mapping = Mapping::from_raw(mapped);
         prefault_for_writing(&mapping, prefault_bytes);
         Ok(PreparedSegment {
             path,

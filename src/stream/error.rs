@@ -62,6 +62,14 @@ pub enum StreamError {
     /// `InternalFailure`: the storage failed; the cause is attached.
     #[error("internal failure: {0}")]
     Storage(#[from] LogError),
+    /// `InternalFailure`: the stream's files are damaged, so the engine cannot serve it (it serves
+    /// every other stream). Unlike [`StreamError::Storage`], the message is meant for the client:
+    /// it names the stream and the damage.
+    #[error("{message}")]
+    Damaged {
+        /// What is damaged, and what can be done about it.
+        message: String,
+    },
 }
 
 impl StreamError {
@@ -78,7 +86,7 @@ impl StreamError {
             StreamError::ProvisionedThroughputExceeded { .. } => {
                 "ProvisionedThroughputExceededException"
             }
-            StreamError::Storage(_) => "InternalFailure",
+            StreamError::Storage(_) | StreamError::Damaged { .. } => "InternalFailure",
         }
     }
 

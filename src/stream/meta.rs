@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs;
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::hash_key::HashKeyRange;
 use super::names::{ShardId, StreamName};
@@ -313,22 +313,56 @@ impl StreamMeta {
     }
 
     /// Writes the metadata durably and atomically into `dir` (temp file, fsync, rename, fsync dir).
+    /// A failed write leaves the old file as it was and no temporary file behind (a full disk's
+    /// failures must not take more of it).
     pub fn store(&self, dir: &Path) -> std::io::Result<()> {
-        let temporary = dir.join(format!("{FILE_NAME}.tmp"));
-        let mut file = fs::File::create(&temporary)?;
-        file.write_all(self.encode().as_bytes())?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&temporary, dir.join(FILE_NAME))?;
-        fs::File::open(dir)?.sync_all()
+        self.stage(dir)?.commit()
     }
 
-    /// Reads the metadata in `dir`. The error says what is wrong with the file.
+    /// The first half of [`StreamMeta::store`]: the new file is written and synced beside the old
+    /// one, which stays in force until [`StagedMeta::commit`]. Everything that needs free space
+    /// happens here, so a change can be staged, then made irreversible elsewhere (a reshard seals
+    /// its parents), then committed with a rename that cannot fail for lack of space.
+    pub(crate) fn stage(&self, dir: &Path) -> std::io::Result<StagedMeta> {
+        let staged = StagedMeta {
+            temporary: dir.join(format!("{FILE_NAME}.tmp")),
+            dir: dir.to_owned(),
+        };
+        let mut file = fs::File::create(&staged.temporary)?;
+        // On failure, dropping `staged` removes the temporary file.
+        file.write_all(self.encode().as_bytes())?;
+        file.sync_all()?;
+        Ok(staged)
+    }
+
+    /// Reads the metadata in `dir`. The error says what is wrong with the file, without its path
+    /// (the caller knows it, and clients are told the reason, not the server's layout).
     pub fn load(dir: &Path) -> Result<StreamMeta, String> {
-        let path = dir.join(FILE_NAME);
-        let text =
-            fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()))?;
-        StreamMeta::decode(&text).map_err(|reason| format!("{}: {reason}", path.display()))
+        let text = fs::read_to_string(dir.join(FILE_NAME)).map_err(|error| error.to_string())?;
+        StreamMeta::decode(&text)
+    }
+}
+
+/// A new `stream.meta`, durable beside the old one, not yet in force. Dropping it uncommitted
+/// removes it, leaving the old one as it was.
+#[must_use = "a staged catalog entry takes effect only when committed"]
+pub(crate) struct StagedMeta {
+    dir: PathBuf,
+    temporary: PathBuf,
+}
+
+impl StagedMeta {
+    /// Puts the new file in force (rename, then fsync the directory).
+    pub(crate) fn commit(self) -> std::io::Result<()> {
+        fs::rename(&self.temporary, self.dir.join(FILE_NAME))?;
+        fs::File::open(&self.dir)?.sync_all()
+    }
+}
+
+impl Drop for StagedMeta {
+    fn drop(&mut self) {
+        // After a commit the file is gone already.
+        let _ = fs::remove_file(&self.temporary);
     }
 }
 

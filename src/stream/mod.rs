@@ -263,13 +263,25 @@ fn shard_dir(stream_dir: &Path, index: u32) -> PathBuf {
 }
 
 impl Stream {
-    /// Opens (or creates) the logs of every shard in `meta`, stored under `dir`.
+    /// Opens the stream stored under `dir`, whose catalog entry is `meta`: removes the shard
+    /// directories the catalog does not list, then opens every shard's log lazily.
     pub(crate) fn open(
         context: Arc<StreamContext>,
         dir: PathBuf,
         meta: StreamMeta,
     ) -> StreamResult<Stream> {
         remove_unlisted_shard_dirs(&dir, &meta)?;
+        Stream::new(context, dir, meta)
+    }
+
+    /// The stream whose catalog entry is `meta`, to be stored under `dir`, without touching the
+    /// disk: every shard's log opens on first use. For a stream being created, this is done before
+    /// its directory exists, so a stream that cannot be made costs no file.
+    pub(crate) fn new(
+        context: Arc<StreamContext>,
+        dir: PathBuf,
+        meta: StreamMeta,
+    ) -> StreamResult<Stream> {
         let metrics = StreamMetrics::default();
         let shards = meta
             .shards
@@ -389,12 +401,36 @@ impl Stream {
         }
     }
 
-    /// Marks the stream as being deleted: reads and writes fail from now on.
-    pub(crate) fn mark_deleting(&self) -> StreamMeta {
-        let mut meta = self.meta.write();
-        meta.status = StreamStatus::Deleting;
+    /// Marks the stream as being deleted and gives up its logs: reads and writes fail from now on,
+    /// appends in flight finish first, and no log opens (or creates) its files again, so nothing
+    /// can write into the stream's directory once it is moved away. Readers keep what they hold.
+    /// For a deletion that then fails, open the stream again from its directory.
+    pub(crate) fn mark_deleting(&self) {
+        self.meta.write().status = StreamStatus::Deleting;
         self.writable.store(false, Ordering::Release);
-        meta.clone()
+        for shard in self.shards() {
+            shard.log.abandon();
+        }
+    }
+
+    /// Reopens, from disk, the log of every shard that a failed write or sync latched (see
+    /// `ShardLog::recover_if_latched`), and returns how many were reopened. Every shard is tried
+    /// even if one fails; the first error is returned after.
+    pub(crate) fn recover_latched_shards(&self) -> StreamResult<usize> {
+        let mut reopened = 0;
+        let mut first_error = None;
+        for shard in self.shards() {
+            match shard.log.recover_if_latched() {
+                Ok(report) => reopened += usize::from(report.is_some()),
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        match first_error {
+            Some(error) => Err(error.into()),
+            None => Ok(reopened),
+        }
     }
 
     /// Makes every record appended so far durable, whatever the durability mode.

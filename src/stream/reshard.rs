@@ -13,6 +13,10 @@
 //!    shard-table write lock, which also holds off routing until the new table is in place.
 //! 3. **A reader that drains a parent sees all of it.** The shard is marked closed only after the
 //!    seal and the catalog update, and readers check "closed" before "no more records".
+//! 4. **A failed reshard leaves no trace.** The new catalog is written and synced beside the old
+//!    one before any parent is sealed, so a full disk fails the reshard before anything changed;
+//!    the rename that commits it needs no space. Children's logs open lazily, so they have no
+//!    files before the commit. After a later failure (a seal's sync), the parents are unsealed.
 //!
 //! UpdateShardCount with UNIFORM_SCALING is built from the same two steps as Kinesis builds it: split
 //! every open shard at each target boundary inside it, then merge the pieces inside each target
@@ -420,6 +424,15 @@ impl Stream {
             }
         }
 
+        // Everything that needs free space happens before anything changes: a reshard that fails
+        // on a full disk leaves the parents as they were, taking writes in their segments.
+        let staged = match plan.meta.stage(&self.dir) {
+            Ok(staged) => staged,
+            Err(error) => {
+                self.discard(children);
+                return Err(LogError::io("writing stream metadata", &self.dir, error).into());
+            }
+        };
         let mut table = self.shards.write();
         let closing: Vec<(Arc<Shard>, u64)> = plan
             .meta
@@ -440,10 +453,11 @@ impl Stream {
             sealed.push(Arc::clone(shard));
         }
         if outcome.is_ok() {
-            outcome = plan
-                .meta
-                .store(&self.dir)
+            outcome = staged
+                .commit()
                 .map_err(|error| LogError::io("writing stream metadata", &self.dir, error).into());
+        } else {
+            drop(staged);
         }
         if let Err(error) = outcome {
             for shard in sealed {

@@ -140,6 +140,12 @@ impl<'r> StreamRef<'r> {
 
     /// The stream named, by name or ARN. The ARN must be of this server's region and account.
     fn resolve(&self, engine: &Engine) -> Result<Arc<Stream>, ApiError> {
+        Ok(engine.stream(&self.resolve_name(engine)?)?)
+    }
+
+    /// The name of the stream named, by name or ARN, checked as [`StreamRef::resolve`] checks it,
+    /// whether or not such a stream exists.
+    fn resolve_name(&self, engine: &Engine) -> Result<String, ApiError> {
         let from_arn = match self.arn {
             Some(arn) => {
                 let (region, account, name) =
@@ -165,7 +171,7 @@ impl<'r> StreamRef<'r> {
                 ));
             }
         };
-        Ok(engine.stream(name)?)
+        Ok(name.to_owned())
     }
 
     /// The name given, for logs and messages.

@@ -71,8 +71,10 @@ pub fn delete_stream(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Re
     let mut checks = Checks::new();
     let stream_ref = StreamRef::read(&fields, &mut checks)?;
     checks.finish()?;
-    let stream = stream_ref.resolve(context.engine)?;
-    context.engine.delete_stream(stream.name().as_str())?;
+    // By name, not through a `Stream`: a damaged stream can be deleted too.
+    context
+        .engine
+        .delete_stream(&stream_ref.resolve_name(context.engine)?)?;
     Ok(Reply::empty(stream_ref.display()))
 }
 
