@@ -31,7 +31,7 @@ async fn slow_or_oversized_clients_are_cut_off() {
         // A 100 KiB header.
         let mut stream = TcpStream::connect(addr).await.unwrap();
         let head = format!(
-            "POST / HTTP/1.1\r\nhost: x\r\nx-padding: {}\r\n\r\n",
+            "POST / HTTP/1.1\r\nhost: 127.0.0.1\r\nx-padding: {}\r\n\r\n",
             "a".repeat(100 * 1024)
         );
         let _ = stream.write_all(head.as_bytes()).await;
@@ -41,7 +41,7 @@ async fn slow_or_oversized_clients_are_cut_off() {
         // Half a head, then silence: the connection is closed by the server.
         let mut stream = TcpStream::connect(addr).await.unwrap();
         stream
-            .write_all(b"POST / HTTP/1.1\r\nhost: x\r\n")
+            .write_all(b"POST / HTTP/1.1\r\nhost: 127.0.0.1\r\n")
             .await
             .unwrap();
         let answer = read_to_close(&mut stream).await;
@@ -54,7 +54,7 @@ async fn slow_or_oversized_clients_are_cut_off() {
         let mut stream = TcpStream::connect(addr).await.unwrap();
         stream
             .write_all(
-                b"POST / HTTP/1.1\r\nhost: x\r\nx-amz-target: Kinesis_20131202.ListStreams\r\n\
+                b"POST / HTTP/1.1\r\nhost: 127.0.0.1\r\nx-amz-target: Kinesis_20131202.ListStreams\r\n\
                   content-type: application/x-amz-json-1.1\r\ncontent-length: 100\r\n\r\n{",
             )
             .await
@@ -82,7 +82,7 @@ async fn slow_or_oversized_clients_are_cut_off() {
         }
         let mut fourth = TcpStream::connect(addr).await.unwrap();
         fourth
-            .write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+            .write_all(b"GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
             .await
             .unwrap();
         let mut first_bytes = [0u8; 12];
