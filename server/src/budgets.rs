@@ -82,10 +82,11 @@ impl ByteBudget {
         let acquire = Arc::clone(&self.semaphore).acquire_many_owned(bytes);
         tokio::pin!(acquire);
         loop {
+            let available = self.semaphore.available_permits();
             if let Some(what) = self.shared
-                && self.semaphore.available_permits() < bytes as usize
+                && available < bytes as usize
             {
-                connections.evict_longest_idle(what);
+                connections.evict_longest_idle(what, bytes as usize - available);
             }
             tokio::select! {
                 permit = &mut acquire => {

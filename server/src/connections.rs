@@ -110,27 +110,46 @@ impl Connections {
         }
     }
 
-    /// Asks the longest-idle connection holding `what` (idle at least [`EVICTION_IDLE_MIN`]) to
-    /// close. Returns whether one was asked.
-    pub fn evict_longest_idle(&self, what: Holding) -> bool {
-        let victim = {
+    /// Asks the longest-idle connections holding `what` (each idle at least
+    /// [`EVICTION_IDLE_MIN`]) to close, as many as it takes to free `needed` (bytes, or slots):
+    /// counting what the connections already closing are about to free. Returns whether one was
+    /// asked.
+    pub fn evict_longest_idle(&self, what: Holding, needed: usize) -> bool {
+        let victims = {
             let table = self.table();
-            table
+            let freed_soon: usize = table
                 .values()
-                .filter(|connection| connection.holds(what) && !connection.closing())
+                .filter(|connection| connection.closing())
+                .map(|connection| connection.amount_held(what))
+                .sum();
+            let mut candidates: Vec<(Duration, &Arc<Connection>)> = table
+                .values()
+                .filter(|connection| !connection.closing() && connection.amount_held(what) > 0)
                 .filter_map(|connection| Some((connection.idle_for()?, connection)))
                 .filter(|(idle, _)| *idle >= EVICTION_IDLE_MIN)
-                .max_by_key(|(idle, connection)| (*idle, std::cmp::Reverse(connection.id)))
-                .map(|(_, connection)| Arc::clone(connection))
+                .collect();
+            // Longest idle first; the older connection first among equals.
+            candidates.sort_by_key(|(idle, connection)| (std::cmp::Reverse(*idle), connection.id));
+            let mut freed = freed_soon;
+            let mut victims = Vec::new();
+            for (_, connection) in candidates {
+                if freed >= needed {
+                    break;
+                }
+                freed += connection.amount_held(what);
+                victims.push(Arc::clone(connection));
+            }
+            victims
         };
-        let Some(victim) = victim else { return false };
-        tracing::info!(
-            connection = victim.id,
-            holding = ?what,
-            "the longest-idle connection gives way to another client"
-        );
-        victim.ask_to_close();
-        true
+        for victim in &victims {
+            tracing::info!(
+                connection = victim.id,
+                holding = ?what,
+                "the longest-idle connection gives way to another client"
+            );
+            victim.ask_to_close();
+        }
+        !victims.is_empty()
     }
 
     /// Waits until a connection ends or stops being busy, or `retry` passes (whichever is
@@ -240,9 +259,10 @@ impl Connection {
         }
     }
 
-    fn holds(&self, what: Holding) -> bool {
+    /// Bytes of `what` held, or 1 for the slot every connection holds.
+    fn amount_held(&self, what: Holding) -> usize {
         self.bytes_held(what)
-            .is_none_or(|bytes| bytes.load(Ordering::Relaxed) > 0)
+            .map_or(1, |bytes| bytes.load(Ordering::Relaxed))
     }
 }
 

@@ -56,7 +56,9 @@ use tokio::sync::{Semaphore, watch};
 
 use crate::budgets::{ByteBudget, Held};
 use crate::config::{HEADER_BYTES_MAX, ServerConfig};
-use crate::connections::{ActivityIo, Connection, Connections, Holding, Registered};
+use crate::connections::{
+    ActivityIo, Connection, Connections, EVICTION_IDLE_MIN, Holding, Registered,
+};
 use crate::error::ApiError;
 use crate::ops::{Context, Operation};
 use crate::origin_policy::{OriginPolicy, Verdict};
@@ -168,7 +170,7 @@ impl Server {
             // At the cap, the longest-idle connection gives way; while none can, this one waits
             // (and the kernel's backlog holds the clients behind it).
             while state.connections.count() >= state.config.connections_max {
-                state.connections.evict_longest_idle(Holding::Slot);
+                state.connections.evict_longest_idle(Holding::Slot, 1);
                 tokio::select! {
                     () = state.connections.changed_or(SLOT_RETRY) => {}
                     () = &mut shutdown => break 'accepting,
@@ -255,7 +257,7 @@ async fn serve_connection(
         body_slots: Semaphore::new(BODIES_PER_CONNECTION_MAX),
         response_bytes: ByteBudget::per_connection(RESPONSE_BYTES_PER_CONNECTION_MAX),
     });
-    let idle_timeout = state.config.idle_timeout;
+    let idle_timeout_serving = state.config.idle_timeout;
     let service = service_fn(move |request| {
         let state = Arc::clone(&state);
         let share = Arc::clone(&share);
@@ -266,6 +268,13 @@ async fn serve_connection(
     tokio::pin!(serving);
     let mut stopping = false;
     loop {
+        // Once the server stops, requests in progress may finish, but a connection that idles
+        // (a stalled body, an unread response, a keep-alive pause) is not waited for.
+        let idle_timeout = if stopping {
+            EVICTION_IDLE_MIN.min(idle_timeout_serving)
+        } else {
+            idle_timeout_serving
+        };
         let idle_check_in = connection
             .idle_for()
             .map_or(idle_timeout, |idle| idle_timeout.saturating_sub(idle));
