@@ -423,6 +423,8 @@ async fn metrics(
             return (error_reply(Protocol::Json, &error), log, Vec::new());
         }
     }
+    // Read before this answer reserves its own bytes, which are no client's queue.
+    let gauges = server_gauges(state);
     let mut held = reserve_response(state, share).await;
     let engine = Arc::clone(&state.engine);
     let busy = share.connection.busy(&state.connections);
@@ -431,7 +433,7 @@ async fn metrics(
         .await
         .unwrap_or_default();
     drop(busy);
-    text.push_str(&server_gauges(state));
+    text.push_str(&gauges);
     fit_response(state, share, &mut held, text.len()).await;
     let reply = plain(
         StatusCode::OK,
