@@ -11,6 +11,7 @@ import {
   capacityModeLabel,
   counterRate,
   formatBytes,
+  formatDateTime,
   formatHashKeyRange,
   formatSequenceRange,
   formatTimestamp,
@@ -49,6 +50,13 @@ test("API timestamps (epoch seconds) become UTC ISO-8601 with milliseconds", () 
   assert.equal(formatTimestamp(1764100000.123), "2025-11-25T19:46:40.123Z");
   assert.equal(formatTimestamp(undefined), "");
   assert.equal(formatTimestamp(Number.NaN), "");
+});
+
+test("creation times read as a date and a time of day, in UTC", () => {
+  assert.equal(formatDateTime(1764100000.123), "Nov 25, 2025, 19:46:40 UTC");
+  assert.equal(formatDateTime(0), "Jan 1, 1970, 00:00:00 UTC");
+  assert.equal(formatDateTime(undefined), "");
+  assert.equal(formatDateTime(Number.POSITIVE_INFINITY), "");
 });
 
 test("a typed timestamp is taken as UTC unless it names its zone", () => {
@@ -189,6 +197,26 @@ test("requests are signed as SigV4 specifies", async () => {
     "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/kinesis/aws4_request, " +
       "SignedHeaders=content-type;host;x-amz-date;x-amz-target, " +
       `Signature=${EXPECTED_SIGNATURE}`,
+  );
+});
+
+test("a GET of another path is signed as SigV4's get-vanilla example", async () => {
+  // The AWS SigV4 test suite's get-vanilla case: GET / on example.amazonaws.com, no body.
+  const headers = await signedHeaders({
+    accessKey: "AKIDEXAMPLE",
+    secretKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+    region: "us-east-1",
+    service: "service",
+    host: "example.amazonaws.com",
+    method: "GET",
+    path: "/",
+    now: new Date(Date.UTC(2015, 7, 30, 12, 36, 0)),
+  });
+  assert.equal(
+    headers.Authorization,
+    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, " +
+      "SignedHeaders=host;x-amz-date, " +
+      "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
   );
 });
 

@@ -26,11 +26,14 @@ export function amzDate(date) {
 }
 
 /**
- * The headers that sign a POST of `body` to path `/` on `host`: `X-Amz-Date` and
- * `Authorization`. `headers` are the other headers to sign (lower-case names), for instance
- * content-type and x-amz-target; `host` is signed too, as browsers send it themselves.
+ * The headers that sign a request of `method` (POST by default) with `body` to `path` (`/` by
+ * default, no query string) on `host`: `X-Amz-Date` and `Authorization`. `headers` are the other
+ * headers to sign (lower-case names), for instance content-type and x-amz-target; `host` is
+ * signed too, as browsers send it themselves.
  */
-export async function signedHeaders({ accessKey, secretKey, region, service, host, headers, body, now }) {
+export async function signedHeaders({
+  accessKey, secretKey, region, service, host, headers = {}, body = "", now, method = "POST", path = "/",
+}) {
   const date = amzDate(now);
   const day = date.slice(0, 8);
   const all = { ...headers, host, "x-amz-date": date };
@@ -41,8 +44,8 @@ export async function signedHeaders({ accessKey, secretKey, region, service, hos
     .join("");
   const signedNames = names.join(";");
   const canonicalRequest = [
-    "POST",
-    "/",
+    method,
+    path,
     "",
     canonicalHeaders,
     signedNames,
