@@ -32,7 +32,9 @@
 //!   gives way, as for connection slots.
 //!
 //! So request bodies and queued responses take at most 1 GiB + 256 MiB together, whatever the
-//! clients do (what decoding a body costs on top is bounded by the decoder, per call).
+//! clients do, plus what the protocols buffer per connection before a handler reads it (hyper's
+//! HTTP/1.1 buffer of at most [`HEADER_BYTES_MAX`], HTTP/2's 1 MiB flow-control window), 1 GiB more
+//! at 1024 connections. What decoding a body costs on top is bounded by the decoder, per call.
 //!
 //! A request is decoded, authenticated and executed on the blocking pool: decoding a 14 MiB body
 //! or hashing it for SigV4 is CPU work, and the library may fsync.
