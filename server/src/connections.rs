@@ -236,17 +236,23 @@ impl Connection {
         self.closing.load(Ordering::Acquire)
     }
 
-    /// Asks the connection's task to close it.
+    /// Asks the connection's task to close it (and its requests to stop waiting).
     pub fn ask_to_close(&self) {
         self.closing.store(true, Ordering::Release);
-        // notify_one keeps the wake-up if the task is not waiting right now.
-        self.close.notify_one();
+        self.close.notify_waiters();
     }
 
     /// Completes once the connection has been asked to close.
     pub async fn close_requested(&self) {
-        while !self.closing() {
-            self.close.notified().await;
+        loop {
+            let notified = self.close.notified();
+            tokio::pin!(notified);
+            // Registered before the check, so an ask between the two is not missed.
+            notified.as_mut().enable();
+            if self.closing() {
+                return;
+            }
+            notified.await;
         }
     }
 

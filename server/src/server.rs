@@ -303,7 +303,9 @@ async fn serve_connection(
             }
         }
     }
-    // Dropping `serving` closes the socket and releases what the connection held.
+    // Dropping `serving` closes the socket and releases what the connection held; requests still
+    // running for it (HTTP/2 runs them in tasks of their own) stop waiting.
+    connection.ask_to_close();
     drop(registered);
 }
 
@@ -321,16 +323,27 @@ async fn handle(
         state.config.listen,
         share.local,
     );
-    let (mut response, log, held) = match verdict {
-        Verdict::Refuse(message) => {
-            tracing::info!(request_id, message, "request refused");
-            (refusal(&request, message), Log::default(), Vec::new())
+    let answering = async {
+        match verdict {
+            Verdict::Refuse(message) => {
+                tracing::info!(request_id, message, "request refused");
+                (refusal(&request, message), Log::default(), Vec::new())
+            }
+            Verdict::Serve => route(&state, &share, request, false).await,
+            Verdict::ServeCrossOrigin(origin) => {
+                let (mut response, log, held) = route(&state, &share, request, true).await;
+                crate::origin_policy::add_cors_headers(response.headers_mut(), origin);
+                (response, log, held)
+            }
         }
-        Verdict::Serve => route(&state, &share, request, false).await,
-        Verdict::ServeCrossOrigin(origin) => {
-            let (mut response, log, held) = route(&state, &share, request, true).await;
-            crate::origin_policy::add_cors_headers(response.headers_mut(), origin);
-            (response, log, held)
+    };
+    // A request of a connection that is gone (idle, or given way) stops waiting for budgets: no
+    // one would read its answer.
+    let (mut response, log, held) = tokio::select! {
+        biased;
+        answered = answering => answered,
+        () = share.connection.close_requested() => {
+            (plain_status(StatusCode::SERVICE_UNAVAILABLE), Log::default(), Vec::new())
         }
     };
     let headers = response.headers_mut();

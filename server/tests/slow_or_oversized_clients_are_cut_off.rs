@@ -1,6 +1,8 @@
 //! Clients cannot hold the server's resources without bound: a request head larger than the
 //! limit is refused, a client that stops sending its head or its body is disconnected after the
-//! read timeout, and connections beyond the limit wait for a free slot instead of being served.
+//! read timeout, and connections beyond the limit wait for a free slot instead of being served
+//! while every connection is busy or only just idle (how the longest-idle one gives way is
+//! `idle_connections_are_closed_and_give_way_at_the_cap`).
 
 mod common;
 
@@ -65,9 +67,9 @@ async fn slow_or_oversized_clients_are_cut_off() {
     .await;
     server.stop().await;
 
-    // Three idle connections fill a server that takes three; a fourth waits in the backlog (the
-    // kernel queues connections in order) until one of them closes. The read timeout is long
-    // here, so nothing but the close can free a slot during the check.
+    // Three fresh connections fill a server that takes three; a fourth waits (none of the three
+    // has been idle the second it takes to give way) until one of them closes. The read timeout
+    // is long here, so nothing but the close can free a slot during the check.
     let dir = tempfile::tempdir().unwrap();
     let config = ServerConfig {
         connections_max: 3,
