@@ -131,7 +131,11 @@ impl Held {
             if add {
                 counter.fetch_add(bytes, Ordering::Relaxed);
             } else {
-                counter.fetch_sub(bytes, Ordering::Relaxed);
+                let before = counter.fetch_sub(bytes, Ordering::Relaxed);
+                debug_assert!(
+                    before >= bytes,
+                    "a connection gives back only what it holds"
+                );
             }
         }
     }

@@ -158,19 +158,6 @@ impl Connections {
         let _ = tokio::time::timeout(retry, self.changed.notified()).await;
     }
 
-    /// Every connection being served.
-    pub fn connections(&self) -> Vec<Arc<Connection>> {
-        self.table().values().cloned().collect()
-    }
-
-    /// Sums a per-connection figure, for the server's gauges.
-    pub fn total(&self, figure: impl Fn(&Connection) -> usize) -> usize {
-        self.table()
-            .values()
-            .map(|connection| figure(connection))
-            .sum()
-    }
-
     fn table(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Connection>>> {
         // A panic while holding this lock leaves the map itself intact: keep serving.
         self.by_id
@@ -282,7 +269,8 @@ impl Drop for Busy {
     fn drop(&mut self) {
         // Work done for the client counts as activity: idleness starts now, not at its last byte.
         self.connection.touch();
-        self.connection.busy.fetch_sub(1, Ordering::AcqRel);
+        let before = self.connection.busy.fetch_sub(1, Ordering::AcqRel);
+        debug_assert!(before > 0, "every Busy guard was counted when made");
         self.connections.changed.notify_waiters();
     }
 }
