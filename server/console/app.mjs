@@ -1,5 +1,6 @@
 // The console's single-page app. Every read and write goes through the Kinesis API at `/`, signed
-// with SigV4 like any SDK call; the only other request is `GET /metrics` for the charts.
+// with SigV4 like any SDK call; the only other request is `GET /metrics` for the charts, signed
+// the same way (a server started with --credentials verifies it too).
 //
 // Views are functions of the URL hash (`#/` for the streams list, `#/streams/<name>` for one
 // stream); each returns a function that stops its timers, called when the view is left.
@@ -10,6 +11,7 @@ import {
   capacityModeLabel,
   counterRate,
   formatBytes,
+  formatDateTime,
   formatHashKeyRange,
   formatSequenceRange,
   formatTimestamp,
@@ -307,7 +309,8 @@ function streamsView(view) {
         h("td", {}, capacityModeLabel(summary.StreamModeDetails?.StreamMode)),
         h("td", {}, detail ? String(detail.OpenShardCount) : "–"),
         h("td", {}, detail ? retentionLabel(detail.RetentionPeriodHours) : "–"),
-        h("td", { class: "mono" }, formatTimestamp(summary.StreamCreationTimestamp)),
+        h("td", { class: "nowrap", title: formatTimestamp(summary.StreamCreationTimestamp) },
+          formatDateTime(summary.StreamCreationTimestamp)),
         h("td", {}, h("button", {
           class: "danger", type: "button", onclick: () => confirmDelete(summary.StreamName, refresh),
         }, "Delete")));
@@ -472,7 +475,7 @@ function streamView(view, name) {
       field("Data retention period", retentionLabel(summary.RetentionPeriodHours), "detail-retention"),
       field("Maximum record size", formatBytes((summary.MaxRecordSizeInKiB ?? 0) * 1024), "detail-max-record"),
       field("Open shards", String(summary.OpenShardCount), "detail-open-shards"),
-      field("Creation time", formatTimestamp(summary.StreamCreationTimestamp), "detail-created"),
+      field("Creation time", formatDateTime(summary.StreamCreationTimestamp), "detail-created"),
       field("Encryption", summary.EncryptionType === "NONE" ? "Disabled" : summary.EncryptionType),
       field("ARN", h("code", {}, summary.StreamARN), "detail-arn"));
     if (document.activeElement !== retentionInput) retentionInput.value = String(summary.RetentionPeriodHours);
@@ -708,7 +711,12 @@ function monitoringPanel(name) {
   const read = async () => {
     let text;
     try {
-      const response = await fetch("/metrics", { headers: { accept: "text/plain" } });
+      const { accessKey, secretKey } = credentials();
+      const signature = await signedHeaders({
+        accessKey, secretKey, region: "us-east-1", service: "kinesis",
+        host: location.host, method: "GET", path: "/metrics", now: new Date(),
+      });
+      const response = await fetch("/metrics", { headers: { accept: "text/plain", ...signature } });
       if (!response.ok) {
         note.textContent = `This server does not serve /metrics (HTTP ${response.status}); no charts.`;
         return;

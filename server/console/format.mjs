@@ -39,6 +39,20 @@ export function formatTimestamp(epochSeconds) {
   return new Date(Math.round(epochSeconds * 1000)).toISOString();
 }
 
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/**
+ * A moment for people, in UTC and to the second: "Nov 25, 2025, 19:46:40 UTC" (as the Kinesis
+ * console shows a creation time). Empty for anything that is not a finite number.
+ */
+export function formatDateTime(epochSeconds) {
+  if (typeof epochSeconds !== "number" || !Number.isFinite(epochSeconds)) return "";
+  const date = new Date(Math.floor(epochSeconds) * 1000);
+  const two = (number) => String(number).padStart(2, "0");
+  return `${MONTHS[date.getUTCMonth()]} ${date.getUTCDate()}, ${date.getUTCFullYear()}, ` +
+    `${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} UTC`;
+}
+
 /** The `datetime-local` value a user typed (taken as UTC) in epoch seconds, or null. */
 export function parseUtcInput(text) {
   if (typeof text !== "string" || text.trim() === "") return null;

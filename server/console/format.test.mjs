@@ -11,6 +11,7 @@ import {
   capacityModeLabel,
   counterRate,
   formatBytes,
+  formatDateTime,
   formatHashKeyRange,
   formatSequenceRange,
   formatTimestamp,
@@ -22,7 +23,9 @@ import {
   retentionLabel,
   statusLabel,
 } from "./format.mjs";
-import { amzDate, signedHeaders } from "./sigv4.mjs";
+import { createHash, createHmac } from "node:crypto";
+
+import { amzDate, hmac, sha256Bytes, signedHeaders } from "./sigv4.mjs";
 
 test("capacity modes and statuses read as the Kinesis console labels them", () => {
   assert.equal(capacityModeLabel("ON_DEMAND"), "On-demand");
@@ -49,6 +52,13 @@ test("API timestamps (epoch seconds) become UTC ISO-8601 with milliseconds", () 
   assert.equal(formatTimestamp(1764100000.123), "2025-11-25T19:46:40.123Z");
   assert.equal(formatTimestamp(undefined), "");
   assert.equal(formatTimestamp(Number.NaN), "");
+});
+
+test("creation times read as a date and a time of day, in UTC", () => {
+  assert.equal(formatDateTime(1764100000.123), "Nov 25, 2025, 19:46:40 UTC");
+  assert.equal(formatDateTime(0), "Jan 1, 1970, 00:00:00 UTC");
+  assert.equal(formatDateTime(undefined), "");
+  assert.equal(formatDateTime(Number.POSITIVE_INFINITY), "");
 });
 
 test("a typed timestamp is taken as UTC unless it names its zone", () => {
@@ -190,6 +200,65 @@ test("requests are signed as SigV4 specifies", async () => {
       "SignedHeaders=content-type;host;x-amz-date;x-amz-target, " +
       `Signature=${EXPECTED_SIGNATURE}`,
   );
+});
+
+test("a GET of another path is signed as SigV4's get-vanilla example", async () => {
+  // The AWS SigV4 test suite's get-vanilla case: GET / on example.amazonaws.com, no body.
+  const headers = await signedHeaders({
+    accessKey: "AKIDEXAMPLE",
+    secretKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+    region: "us-east-1",
+    service: "service",
+    host: "example.amazonaws.com",
+    method: "GET",
+    path: "/",
+    now: new Date(Date.UTC(2015, 7, 30, 12, 36, 0)),
+  });
+  assert.equal(
+    headers.Authorization,
+    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, " +
+      "SignedHeaders=host;x-amz-date, " +
+      "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+  );
+});
+
+test("the plain-JavaScript SHA-256 and HMAC agree with Node's, at every block boundary", async () => {
+  assert.equal(
+    Buffer.from(sha256Bytes(new TextEncoder().encode("abc"))).toString("hex"),
+    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+  );
+  for (let length = 0; length <= 200; length += 1) {
+    const bytes = Uint8Array.from({ length }, (_, index) => (index * 7 + length) % 256);
+    assert.equal(
+      Buffer.from(sha256Bytes(bytes)).toString("hex"),
+      createHash("sha256").update(bytes).digest("hex"),
+      `length ${length}`,
+    );
+    const key = bytes.slice(0, length % 100);
+    assert.equal(
+      Buffer.from(await hmac(key, "message", { useWebCrypto: false })).toString("hex"),
+      createHmac("sha256", key).update("message").digest("hex"),
+      `key length ${key.length}`,
+    );
+  }
+});
+
+test("outside a secure context (no Web Crypto) the signature is the same", async () => {
+  const headers = await signedHeaders({
+    accessKey: "AKIDEXAMPLE",
+    secretKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+    region: "us-east-1",
+    service: "kinesis",
+    host: "127.0.0.1:4567",
+    headers: {
+      "content-type": "application/x-amz-json-1.1",
+      "x-amz-target": "Kinesis_20131202.ListStreams",
+    },
+    body: "{}",
+    now: new Date(Date.UTC(2015, 7, 30, 12, 36, 0)),
+    useWebCrypto: false,
+  });
+  assert.ok(headers.Authorization.endsWith(`Signature=${EXPECTED_SIGNATURE}`), headers.Authorization);
 });
 
 const EXPECTED_SIGNATURE = "62612d5f6ea0d1a861a0e7ede240a2a4dc4b9540b53bb83c8368f278800a3a3b";

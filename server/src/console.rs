@@ -14,7 +14,6 @@
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
-use http_body_util::Full;
 
 /// One embedded file.
 struct Asset {
@@ -60,13 +59,13 @@ const ASSETS: &[Asset] = &[
 ];
 
 /// The console's answer to `GET path`, or `None` when the path is not the console's.
-pub fn answer(path: &str, headers: &HeaderMap) -> Option<Response<Full<Bytes>>> {
+pub fn answer(path: &str, headers: &HeaderMap) -> Option<Response<Bytes>> {
     let asset = if path == "/" {
         wants_html(headers).then_some(&INDEX)?
     } else {
         ASSETS.iter().find(|asset| asset.path == path)?
     };
-    let mut response = Response::new(Full::new(Bytes::from_static(asset.body.as_bytes())));
+    let mut response = Response::new(Bytes::from_static(asset.body.as_bytes()));
     *response.status_mut() = StatusCode::OK;
     let response_headers = response.headers_mut();
     response_headers.insert(

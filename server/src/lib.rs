@@ -5,7 +5,10 @@
 //!
 //! The layers, outside in:
 //! - [`server`]: TCP accept loop, HTTP/1.1 and HTTP/2 (cleartext, prior knowledge), limits on
-//!   connections, headers, bodies and time; `/health`; graceful shutdown.
+//!   connections, headers, bodies and time; `/health`; graceful shutdown. Its parts:
+//!   [`origin_policy`] (which hosts and web pages are served), [`connections`] (idleness, and
+//!   which connection gives way), [`budgets`] (bytes held for bodies and responses),
+//!   [`request_body`] and [`response_body`].
 //! - [`metrics`]: `GET /metrics`, the library's Kinesis metrics in the Prometheus text format.
 //! - [`console`]: the embedded web console, a single-page app that is one more API client.
 //! - [`auth`]: SigV4 checking, lenient (well-formed) or strict (verified) by configuration.
@@ -18,12 +21,17 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod budgets;
 pub mod config;
+pub mod connections;
 pub mod console;
 pub mod error;
 pub mod metrics;
 pub mod ops;
+pub mod origin_policy;
 pub mod protocol;
+pub mod request_body;
+pub mod response_body;
 pub mod server;
 
 pub use crate::config::ServerConfig;

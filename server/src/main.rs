@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use shardlog::Durability;
 use shardlog::engine::{Engine, EngineLimits, EngineOptions};
 use shardlog_server::auth::Credentials;
-use shardlog_server::config::BLOCKING_THREADS_DEFAULT;
+use shardlog_server::config::{BLOCKING_THREADS_DEFAULT, IDLE_TIMEOUT_DEFAULT};
 use shardlog_server::{Server, ServerConfig};
 
 mod rlimit;
@@ -85,9 +85,25 @@ struct ServeArgs {
     /// reads 2 MiB/s and 5 calls/s), refusing the excess with ProvisionedThroughputExceeded.
     #[arg(long)]
     enforce_throughput_limits: bool,
-    /// Most connections served at once.
+    /// Most connections served at once. At the cap, the connection idle the longest (at least
+    /// 1 s) is closed to make room for a new one.
     #[arg(long, default_value_t = 1024)]
     connections_max: usize,
+    /// Close a connection with no request in progress and no byte moving for this many seconds.
+    #[arg(long, default_value_t = IDLE_TIMEOUT_DEFAULT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout_secs: u64,
+    /// Also accept requests addressed to this host name or address (repeatable; `*` for any).
+    /// Only localhost, loopback addresses and the address the server listens on are accepted
+    /// otherwise, so that web pages cannot reach it through DNS rebinding: add the name that
+    /// containers or LAN clients use to reach it.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_hosts: Vec<String>,
+    /// Let web pages from this origin (`http://host:port`) call the server from the browser
+    /// (repeatable; `*` for any page at all). Without it no cross-origin request is served; the
+    /// console, served by the server itself, needs none.
+    #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = parse_origin)]
+    cors_origins: Vec<String>,
     /// Most threads running API calls at once (tokio's blocking pool); further calls wait for one.
     #[arg(long, default_value_t = BLOCKING_THREADS_DEFAULT,
           value_parser = clap::value_parser!(u16).range(1..=512).map(usize::from))]
@@ -129,6 +145,22 @@ fn parse_durability(text: &str) -> Result<Durability, String> {
             .filter(|&ms| ms > 0)
             .map(|ms| Durability::Interval(Duration::from_millis(ms)))
             .ok_or_else(|| "expected page-cache, sync or interval:<ms>".to_owned()),
+    }
+}
+
+fn parse_origin(text: &str) -> Result<String, String> {
+    let rest = text
+        .strip_prefix("http://")
+        .or_else(|| text.strip_prefix("https://"));
+    match rest {
+        _ if text == "*" => Ok(text.to_owned()),
+        Some(host) if !host.is_empty() && !host.trim_end_matches('/').contains('/') => {
+            Ok(text.to_owned())
+        }
+        _ => Err(
+            "expected an origin such as http://localhost:3000 (scheme, host, port), or *"
+                .to_owned(),
+        ),
     }
 }
 
@@ -208,6 +240,9 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         credentials: Credentials::new(args.credentials),
         default_max_record_size_kib: args.max_record_size_kib,
         connections_max: args.connections_max,
+        idle_timeout: Duration::from_secs(args.idle_timeout_secs),
+        allowed_hosts: args.allow_hosts,
+        cors_origins: args.cors_origins,
         ..ServerConfig::default()
     };
     let verifying = config.credentials.verifies();

@@ -3,15 +3,38 @@
 //! Every connection speaks HTTP/1.1 or HTTP/2 with prior knowledge (hyper-util's auto builder
 //! tells them apart by the preface), because the JavaScript SDK v3 and the KCL use cleartext HTTP/2.
 //!
-//! Limits, so that no client can make the server allocate or wait without bound:
-//! - at most `connections_max` connections; beyond it the server stops accepting (the kernel's
-//!   backlog holds the rest) rather than failing;
-//! - at most [`REQUESTS_IN_FLIGHT_MAX`] request bodies held at once, each at most `body_bytes_max`
-//!   (checked on `Content-Length` first, then while reading), so bodies in memory stay under
-//!   about 1 GiB;
-//! - request heads of at most [`HEADER_BYTES_MAX`] bytes, and at most [`H2_STREAMS_MAX`]
-//!   concurrent streams per HTTP/2 connection;
-//! - `request_read_timeout` to receive a head, and again to receive a body.
+//! Who may talk to the server at all is [`crate::origin_policy`]'s decision (the `Host` and
+//! `Origin` checks), made before anything else; with `--credentials`, `/metrics` needs a valid
+//! signature as the API does.
+//!
+//! Limits, so that no client can make the server allocate or wait without bound, and no client
+//! that does nothing can keep the server from the others:
+//! - at most `connections_max` connections; at the cap the longest-idle connection (idle for at
+//!   least a second) gives way to the new one, and while none is idle the new one waits;
+//! - a connection with no request in progress and no byte moving for `idle_timeout` is closed
+//!   (a fresh connection that never sends, HTTP/1.1 keep-alive, HTTP/2 alike; see
+//!   [`crate::connections`]);
+//! - request heads of at most [`HEADER_BYTES_MAX`] bytes, received within
+//!   `request_read_timeout`, and at most [`H2_STREAMS_MAX`] concurrent streams per HTTP/2
+//!   connection;
+//! - request bodies of at most `body_bytes_max` (checked on `Content-Length` first, then while
+//!   reading), received within `request_read_timeout` and never slower than `body_rate` after
+//!   its grace period. A body's bytes are reserved (its `Content-Length`, or `body_bytes_max`
+//!   when it declares none) from a budget of [`BODIES_IN_FLIGHT_MAX`] × `body_bytes_max` (1 GiB by
+//!   default) until its call is answered, and one connection holds at most
+//!   [`BODIES_PER_CONNECTION_MAX`] bodies at once, so a stalled body holds only what it declared,
+//!   and one HTTP/2 connection cannot take every body;
+//! - response bytes: each call reserves [`RESPONSE_BYTES_MAX`] before it runs and keeps its
+//!   response's actual size reserved until the last byte is handed to the socket, within
+//!   [`RESPONSE_BYTES_PER_CONNECTION_MAX`] per connection and [`RESPONSE_BYTES_QUEUED_MAX`] in all,
+//!   so a client that does not read (an HTTP/2 zero window) queues at most its connection's share;
+//! - when the body or response budget runs out, the longest-idle connection holding some of it
+//!   gives way, as for connection slots.
+//!
+//! So request bodies and queued responses take at most 1 GiB + 256 MiB together, whatever the
+//! clients do, plus what the protocols buffer per connection before a handler reads it (hyper's
+//! HTTP/1.1 buffer of at most [`HEADER_BYTES_MAX`], HTTP/2's 1 MiB flow-control window), 1 GiB more
+//! at 1024 connections. What decoding a body costs on top is bounded by the decoder, per call.
 //!
 //! A request is decoded, authenticated and executed on the blocking pool: decoding a 14 MiB body
 //! or hashing it for SigV4 is CPU work, and the library may fsync.
@@ -21,29 +44,46 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use shardlog::Engine;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
 
+use crate::budgets::{ByteBudget, Held};
 use crate::config::{HEADER_BYTES_MAX, ServerConfig};
+use crate::connections::{
+    ActivityIo, Connection, Connections, EVICTION_IDLE_MIN, Holding, Registered,
+};
 use crate::error::ApiError;
 use crate::ops::{Context, Operation};
+use crate::origin_policy::{OriginPolicy, Verdict};
 use crate::protocol::{Fields, Protocol, TARGET_PREFIX};
+use crate::request_body::BodyError;
+use crate::response_body::ResponseBody;
 
-/// Most request bodies read or processed at once, over all connections.
-pub const REQUESTS_IN_FLIGHT_MAX: usize = 64;
+/// How many of the largest bodies the body budget holds at once.
+pub const BODIES_IN_FLIGHT_MAX: usize = 64;
+/// Most request bodies one connection holds at once (read or being executed); an HTTP/2
+/// connection's further streams wait for its own.
+pub const BODIES_PER_CONNECTION_MAX: usize = 8;
 /// Most concurrent streams on one HTTP/2 connection.
 pub const H2_STREAMS_MAX: u32 = 64;
+/// Response bytes a call reserves before it runs: more than the largest response (a GetRecords of
+/// 10 MiB of data is about 14 MiB of JSON). A larger one reserves the rest once built.
+pub const RESPONSE_BYTES_MAX: usize = 16 * 1024 * 1024;
+/// Most response bytes reserved or queued for one connection.
+pub const RESPONSE_BYTES_PER_CONNECTION_MAX: usize = 4 * RESPONSE_BYTES_MAX;
+/// Most response bytes reserved or queued in all.
+pub const RESPONSE_BYTES_QUEUED_MAX: usize = 16 * RESPONSE_BYTES_MAX;
+/// How often a new connection that waits at the cap looks for one to give way.
+const SLOT_RETRY: Duration = Duration::from_millis(100);
 
 /// A bound, not yet running, server.
 pub struct Server {
@@ -54,21 +94,51 @@ pub struct Server {
 struct State {
     engine: Arc<Engine>,
     config: ServerConfig,
-    requests_in_flight: Semaphore,
+    origin_policy: OriginPolicy,
+    connections: Arc<Connections>,
+    /// Request bodies being read or executed.
+    body_bytes: ByteBudget,
+    /// Responses being built or not yet handed to the socket.
+    response_bytes: ByteBudget,
 }
 
-type Reply = Response<Full<Bytes>>;
+/// What a request's handling knows of its connection.
+struct ConnectionShare {
+    connection: Arc<Connection>,
+    /// The address the client reached (the listening address may be unspecified, 0.0.0.0).
+    local: SocketAddr,
+    /// [`BODIES_PER_CONNECTION_MAX`] permits.
+    body_slots: Semaphore,
+    /// [`RESPONSE_BYTES_PER_CONNECTION_MAX`].
+    response_bytes: ByteBudget,
+}
+
+type Reply = Response<Bytes>;
 
 impl Server {
-    /// Binds the listening socket.
+    /// Binds the listening socket. When the address is taken, the error names it and `--listen`.
     pub async fn bind(config: ServerConfig, engine: Arc<Engine>) -> io::Result<Server> {
-        let listener = TcpListener::bind(config.listen).await?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|error| cannot_listen(config.listen, error))?;
+        let origin_policy =
+            OriginPolicy::new(config.allowed_hosts.clone(), config.cors_origins.clone());
+        let body_bytes = ByteBudget::shared(
+            BODIES_IN_FLIGHT_MAX.saturating_mul(config.body_bytes_max),
+            Holding::BodyBytes,
+        );
         Ok(Server {
             listener,
             state: Arc::new(State {
                 engine,
                 config,
-                requests_in_flight: Semaphore::new(REQUESTS_IN_FLIGHT_MAX),
+                origin_policy,
+                connections: Arc::new(Connections::new()),
+                body_bytes,
+                response_bytes: ByteBudget::shared(
+                    RESPONSE_BYTES_QUEUED_MAX,
+                    Holding::ResponseBytes,
+                ),
             }),
         })
     }
@@ -82,29 +152,10 @@ impl Server {
     /// (for at most the configured grace period) and returns. The caller flushes the engine.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let Server { listener, state } = self;
-        let connections = Arc::new(Semaphore::new(state.config.connections_max));
-        let graceful = GracefulShutdown::new();
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder
-            .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(state.config.request_read_timeout)
-            .max_buf_size(HEADER_BYTES_MAX.max(8192));
-        builder
-            .http2()
-            .timer(TokioTimer::new())
-            .max_header_list_size(HEADER_BYTES_MAX as u32)
-            .max_concurrent_streams(H2_STREAMS_MAX)
-            // Pings find peers that vanished without closing, so their slots are freed.
-            .keep_alive_interval(std::time::Duration::from_secs(30))
-            .keep_alive_timeout(std::time::Duration::from_secs(20));
+        let builder = http_builder(&state.config);
+        let (stop, stopped) = watch::channel(false);
         tokio::pin!(shutdown);
-        loop {
-            let permit = tokio::select! {
-                permit = Arc::clone(&connections).acquire_owned() => permit,
-                () = &mut shutdown => break,
-            };
-            let Ok(permit) = permit else { break };
+        'accepting: loop {
             let accepted = tokio::select! {
                 accepted = listener.accept() => accepted,
                 () = &mut shutdown => break,
@@ -114,31 +165,39 @@ impl Server {
                 Err(error) => {
                     // Out of file descriptors, say: wait a little instead of spinning.
                     tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             };
-            let _ = stream.set_nodelay(true);
-            let state = Arc::clone(&state);
-            let service = service_fn(move |request| {
-                let state = Arc::clone(&state);
-                async move { Ok::<_, Infallible>(handle(state, request).await) }
-            });
-            let connection = builder
-                .serve_connection(TokioIo::new(stream), service)
-                .into_owned();
-            let connection = graceful.watch(connection);
-            tokio::spawn(async move {
-                if let Err(error) = connection.await {
-                    tracing::debug!(%peer, %error, "connection ended with an error");
+            // At the cap, the longest-idle connection gives way; while none can, this one waits
+            // (and the kernel's backlog holds the clients behind it).
+            while state.connections.count() >= state.config.connections_max {
+                state.connections.evict_longest_idle(Holding::Slot, 1);
+                tokio::select! {
+                    () = state.connections.changed_or(SLOT_RETRY) => {}
+                    () = &mut shutdown => break 'accepting,
                 }
-                drop(permit);
-            });
+            }
+            let registered = state.connections.register();
+            tokio::spawn(serve_connection(
+                Arc::clone(&state),
+                builder.clone(),
+                stream,
+                peer,
+                registered,
+                stopped.clone(),
+            ));
         }
         drop(listener);
         tracing::info!("shutting down: no new connections; finishing requests in flight");
+        let _ = stop.send(true);
+        let drained = async {
+            while state.connections.count() > 0 {
+                state.connections.changed_or(SLOT_RETRY).await;
+            }
+        };
         tokio::select! {
-            () = graceful.shutdown() => {}
+            () = drained => {}
             () = tokio::time::sleep(state.config.shutdown_grace) => {
                 tracing::warn!("requests still in flight after the grace period; closing anyway");
             }
@@ -147,56 +206,149 @@ impl Server {
     }
 }
 
+/// The error of a listening address that cannot be bound, naming it and the flag that moves it.
+fn cannot_listen(address: SocketAddr, error: io::Error) -> io::Error {
+    let hint = if error.kind() == io::ErrorKind::AddrInUse {
+        "another program (perhaps another shardlog) listens there; stop it, or choose another \
+         address with --listen, for example --listen 127.0.0.1:4568"
+    } else {
+        "choose another address with --listen"
+    };
+    io::Error::new(
+        error.kind(),
+        format!("cannot listen on {address}: {error}; {hint}"),
+    )
+}
+
+/// How every connection speaks HTTP.
+fn http_builder(config: &ServerConfig) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.request_read_timeout)
+        .max_buf_size(HEADER_BYTES_MAX.max(8192))
+        // A client may close its sending side once its request is sent (a chunked body's end
+        // is in the framing, not the close): it still gets its answer.
+        .half_close(true);
+    // No keep-alive pings: they would make an idle connection look active. The idle timeout is
+    // what frees the slots of peers that vanished.
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(HEADER_BYTES_MAX as u32)
+        .max_concurrent_streams(H2_STREAMS_MAX);
+    builder
+}
+
+/// Serves one connection until it ends, is idle for the idle timeout, gives way to another, or
+/// the server stops.
+async fn serve_connection(
+    state: Arc<State>,
+    builder: auto::Builder<TokioExecutor>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    registered: Registered,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let connection = Arc::clone(registered.connection());
+    let share = Arc::new(ConnectionShare {
+        connection: Arc::clone(&connection),
+        local: stream.local_addr().unwrap_or(state.config.listen),
+        body_slots: Semaphore::new(BODIES_PER_CONNECTION_MAX),
+        response_bytes: ByteBudget::per_connection(RESPONSE_BYTES_PER_CONNECTION_MAX),
+    });
+    let idle_timeout_serving = state.config.idle_timeout;
+    let service = service_fn(move |request| {
+        let state = Arc::clone(&state);
+        let share = Arc::clone(&share);
+        async move { Ok::<_, Infallible>(handle(state, share, request).await) }
+    });
+    let io = TokioIo::new(ActivityIo::new(stream, Arc::clone(&connection)));
+    let serving = builder.serve_connection(io, service);
+    tokio::pin!(serving);
+    let mut stopping = false;
+    loop {
+        // Once the server stops, requests in progress may finish, but a connection that idles
+        // (a stalled body, an unread response, a keep-alive pause) is not waited for.
+        let idle_timeout = if stopping {
+            EVICTION_IDLE_MIN.min(idle_timeout_serving)
+        } else {
+            idle_timeout_serving
+        };
+        let idle_check_in = connection
+            .idle_for()
+            .map_or(idle_timeout, |idle| idle_timeout.saturating_sub(idle));
+        tokio::select! {
+            result = serving.as_mut() => {
+                if let Err(error) = result {
+                    tracing::debug!(%peer, %error, "connection ended with an error");
+                }
+                break;
+            }
+            () = connection.close_requested() => {
+                tracing::debug!(%peer, "connection closed to make room for another");
+                break;
+            }
+            _ = stopped.changed(), if !stopping => {
+                stopping = true;
+                serving.as_mut().graceful_shutdown();
+            }
+            () = tokio::time::sleep(idle_check_in) => {
+                if connection.idle_for().is_some_and(|idle| idle >= idle_timeout) {
+                    tracing::debug!(%peer, "idle connection closed");
+                    break;
+                }
+            }
+        }
+    }
+    // Dropping `serving` closes the socket and releases what the connection held; requests still
+    // running for it (HTTP/2 runs them in tasks of their own) stop waiting.
+    connection.ask_to_close();
+    drop(registered);
+}
+
 /// Answers one HTTP request.
-async fn handle(state: Arc<State>, request: Request<Incoming>) -> Reply {
+async fn handle(
+    state: Arc<State>,
+    share: Arc<ConnectionShare>,
+    request: Request<Incoming>,
+) -> Response<ResponseBody> {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
-    let origin = request.headers().contains_key(header::ORIGIN);
-    let (mut response, log) = match (request.method(), request.uri().path()) {
-        (&Method::GET, "/health") => (
-            plain(StatusCode::OK, "text/plain", Bytes::from_static(b"ok\n")),
-            Log::default(),
-        ),
-        (&Method::GET, "/metrics") => {
-            let engine = Arc::clone(&state.engine);
-            // Snapshots walk every stream: off the reactor, like every engine call.
-            let text = tokio::task::spawn_blocking(move || crate::metrics::render(&engine))
-                .await
-                .unwrap_or_default();
-            (
-                plain(
-                    StatusCode::OK,
-                    "text/plain; version=0.0.4",
-                    Bytes::from(text),
-                ),
-                Log::default(),
-            )
+    let verdict = state.origin_policy.judge(
+        request.headers(),
+        request.uri(),
+        state.config.listen,
+        share.local,
+    );
+    let answering = async {
+        match verdict {
+            Verdict::Refuse(message) => {
+                tracing::info!(request_id, message, "request refused");
+                (refusal(&request, message), Log::default(), Vec::new())
+            }
+            Verdict::Serve => route(&state, &share, request, false).await,
+            Verdict::ServeCrossOrigin(origin) => {
+                let (mut response, log, held) = route(&state, &share, request, true).await;
+                crate::origin_policy::add_cors_headers(response.headers_mut(), origin);
+                (response, log, held)
+            }
         }
-        (&Method::GET, path)
-            if let Some(page) = crate::console::answer(path, request.headers()) =>
-        {
-            (page, Log::default())
+    };
+    // A request of a connection that is gone (idle, or given way) stops waiting for budgets: no
+    // one would read its answer.
+    let (mut response, log, held) = tokio::select! {
+        biased;
+        answered = answering => answered,
+        () = share.connection.close_requested() => {
+            (plain_status(StatusCode::SERVICE_UNAVAILABLE), Log::default(), Vec::new())
         }
-        (&Method::OPTIONS, _) => (preflight(&request), Log::default()),
-        (&Method::POST, _) => api(&state, request).await,
-        _ => (access_denied(), Log::default()),
     };
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert("x-amzn-RequestId", value);
-    }
-    if origin {
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
-        headers.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static(
-                "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,\
-                 x-amzn-ErrorMessage,Date",
-            ),
-        );
     }
     let status = response.status().as_u16();
     let latency_us = started.elapsed().as_micros() as u64;
@@ -211,7 +363,173 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Reply {
         }
         None => tracing::info!(request_id, operation, stream, status, latency_us),
     }
-    response
+    response.map(|body| ResponseBody::new(body, held))
+}
+
+/// Dispatches a request the origin policy lets through. `cross_origin` says whether it comes
+/// from an allowed page of another origin (whose preflights are answered).
+async fn route(
+    state: &Arc<State>,
+    share: &Arc<ConnectionShare>,
+    request: Request<Incoming>,
+    cross_origin: bool,
+) -> (Reply, Log, Vec<Held>) {
+    match (request.method(), request.uri().path()) {
+        (&Method::GET, "/health") => (
+            plain(StatusCode::OK, "text/plain", Bytes::from_static(b"ok\n")),
+            Log::default(),
+            Vec::new(),
+        ),
+        (&Method::GET, "/metrics") => metrics(state, share, &request).await,
+        (&Method::GET, path)
+            if let Some(page) = crate::console::answer(path, request.headers()) =>
+        {
+            (page, Log::default(), Vec::new())
+        }
+        (method, _)
+            if cross_origin && crate::origin_policy::is_preflight(method, request.headers()) =>
+        {
+            let mut response = plain_status(StatusCode::OK);
+            crate::origin_policy::add_preflight_headers(response.headers_mut(), request.headers());
+            (response, Log::default(), Vec::new())
+        }
+        (&Method::POST, _) => api(state, share, request).await,
+        _ => (access_denied(), Log::default(), Vec::new()),
+    }
+}
+
+/// A request the origin policy refuses: a Kinesis error for an API call, text for anything else.
+fn refusal(request: &Request<Incoming>, message: String) -> Reply {
+    let protocol = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(Protocol::from_content_type);
+    match protocol {
+        Some(protocol) => error_reply(
+            protocol,
+            &ApiError {
+                status: StatusCode::FORBIDDEN,
+                ..ApiError::client("AccessDeniedException", message)
+            },
+        ),
+        None => plain(
+            StatusCode::FORBIDDEN,
+            "text/plain; charset=utf-8",
+            Bytes::from(message + "\n"),
+        ),
+    }
+}
+
+/// `GET /metrics`: the engine's metrics and the server's own gauges. With `--credentials` it
+/// needs a valid signature, as every API call does.
+async fn metrics(
+    state: &Arc<State>,
+    share: &Arc<ConnectionShare>,
+    request: &Request<Incoming>,
+) -> (Reply, Log, Vec<Held>) {
+    if state.config.credentials.verifies() {
+        let (parts, ()) = clone_head(request).into_parts();
+        if let Err(error) = state.config.credentials.check(&parts, &[], unix_secs()) {
+            let log = Log {
+                error: Some(error.kind),
+                ..Log::default()
+            };
+            return (error_reply(Protocol::Json, &error), log, Vec::new());
+        }
+    }
+    // Read before this answer reserves its own bytes, which are no client's queue.
+    let gauges = server_gauges(state);
+    let mut held = reserve_response(state, share).await;
+    let engine = Arc::clone(&state.engine);
+    let busy = share.connection.busy(&state.connections);
+    // Snapshots walk every stream: off the reactor, like every engine call.
+    let mut text = tokio::task::spawn_blocking(move || crate::metrics::render(&engine))
+        .await
+        .unwrap_or_default();
+    drop(busy);
+    text.push_str(&gauges);
+    fit_response(state, share, &mut held, text.len()).await;
+    let reply = plain(
+        StatusCode::OK,
+        "text/plain; version=0.0.4",
+        Bytes::from(text),
+    );
+    (reply, Log::default(), held)
+}
+
+/// The request's method, URI and headers, without its body.
+fn clone_head(request: &Request<Incoming>) -> Request<()> {
+    let mut head = Request::new(());
+    *head.method_mut() = request.method().clone();
+    *head.uri_mut() = request.uri().clone();
+    *head.version_mut() = request.version();
+    *head.headers_mut() = request.headers().clone();
+    head
+}
+
+/// The server's own gauges, in the Prometheus text format.
+fn server_gauges(state: &State) -> String {
+    let gauges = [
+        (
+            "shardlog_server_connections",
+            "Connections being served.",
+            state.connections.count(),
+        ),
+        (
+            "shardlog_server_request_body_bytes_reserved",
+            "Request-body bytes reserved by requests being read or executed.",
+            state.body_bytes.held_bytes(),
+        ),
+        (
+            "shardlog_server_response_bytes_reserved",
+            "Response bytes reserved by calls running or queued for clients to read.",
+            state.response_bytes.held_bytes(),
+        ),
+    ];
+    let mut text = String::new();
+    for (name, help, value) in gauges {
+        text.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
+        ));
+    }
+    text
+}
+
+/// Reserves [`RESPONSE_BYTES_MAX`] for a response about to be built: from the connection's own
+/// share first (waiting there is waiting for this client to read, so the connection stays idle
+/// and can be closed meanwhile), then from the server's (waiting there is the server's doing).
+async fn reserve_response(state: &Arc<State>, share: &ConnectionShare) -> Vec<Held> {
+    let own = share
+        .response_bytes
+        .reserve(RESPONSE_BYTES_MAX, &share.connection, &state.connections)
+        .await;
+    let _busy = share.connection.busy(&state.connections);
+    let shared = state
+        .response_bytes
+        .reserve(RESPONSE_BYTES_MAX, &share.connection, &state.connections)
+        .await;
+    vec![own, shared]
+}
+
+/// Keeps exactly `bytes` reserved for a built response: it gives back the rest, or (for a
+/// response larger than foreseen) reserves the difference.
+async fn fit_response(state: &State, share: &ConnectionShare, held: &mut [Held], bytes: usize) {
+    if let [own, shared] = held {
+        if bytes > own.bytes() {
+            let more = bytes - own.bytes();
+            share
+                .response_bytes
+                .grow(own, more, &state.connections)
+                .await;
+            state
+                .response_bytes
+                .grow(shared, more, &state.connections)
+                .await;
+        }
+        own.shrink_to(bytes);
+        shared.shrink_to(bytes);
+    }
 }
 
 /// What the request log says about an API call.
@@ -224,7 +542,11 @@ struct Log {
 }
 
 /// A Kinesis API call.
-async fn api(state: &Arc<State>, request: Request<Incoming>) -> (Reply, Log) {
+async fn api(
+    state: &Arc<State>,
+    share: &Arc<ConnectionShare>,
+    request: Request<Incoming>,
+) -> (Reply, Log, Vec<Held>) {
     let body_bytes_max = state.config.body_bytes_max;
     let declared_bytes = request
         .headers()
@@ -232,32 +554,53 @@ async fn api(state: &Arc<State>, request: Request<Incoming>) -> (Reply, Log) {
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
     if declared_bytes.is_some_and(|bytes| bytes > body_bytes_max as u64) {
-        return (too_large(), Log::default());
+        return (too_large(), Log::default(), Vec::new());
     }
-    // Bounds the bodies held in memory; waiting here is fair queueing, not failure.
-    let Ok(_in_flight) = state.requests_in_flight.acquire().await else {
-        return (
-            plain_status(StatusCode::SERVICE_UNAVAILABLE),
-            Log::default(),
-        );
+    let declared_bytes = declared_bytes.map(|bytes| bytes as usize);
+    // Waiting for a slot of this connection's is waiting for the client's own other requests.
+    let Ok(_slot) = share.body_slots.acquire().await else {
+        let reply = plain_status(StatusCode::SERVICE_UNAVAILABLE);
+        return (reply, Log::default(), Vec::new());
+    };
+    let body_held = {
+        let _busy = share.connection.busy(&state.connections);
+        state
+            .body_bytes
+            .reserve(
+                declared_bytes.unwrap_or(body_bytes_max),
+                &share.connection,
+                &state.connections,
+            )
+            .await
     };
     let (parts, body) = request.into_parts();
-    let read = tokio::time::timeout(
+    let read = crate::request_body::read(
+        body,
+        declared_bytes,
+        body_bytes_max,
         state.config.request_read_timeout,
-        Limited::new(body, body_bytes_max).collect(),
+        state.config.body_rate,
     )
     .await;
     let body = match read {
-        Err(_elapsed) => return (plain_status(StatusCode::REQUEST_TIMEOUT), Log::default()),
-        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
-            return (too_large(), Log::default());
+        Ok(body) => body,
+        Err(BodyError::TooSlow) => {
+            let reply = plain_status(StatusCode::REQUEST_TIMEOUT);
+            return (reply, Log::default(), Vec::new());
         }
-        Ok(Err(_)) => return (plain_status(StatusCode::BAD_REQUEST), Log::default()),
-        Ok(Ok(collected)) => collected.to_bytes(),
+        Err(BodyError::TooLarge) => return (too_large(), Log::default(), Vec::new()),
+        Err(BodyError::Broken) => {
+            let reply = plain_status(StatusCode::BAD_REQUEST);
+            return (reply, Log::default(), Vec::new());
+        }
     };
-    let state = Arc::clone(state);
-    let outcome = tokio::task::spawn_blocking(move || execute(&state, &parts, &body)).await;
-    match outcome {
+    let mut held = reserve_response(state, share).await;
+    let busy = share.connection.busy(&state.connections);
+    let executing = Arc::clone(state);
+    let outcome = tokio::task::spawn_blocking(move || execute(&executing, &parts, &body)).await;
+    drop(busy);
+    drop(body_held);
+    let (reply, log) = match outcome {
         Ok(reply) => reply,
         Err(error) => {
             tracing::error!(%error, "request handler failed");
@@ -270,7 +613,9 @@ async fn api(state: &Arc<State>, request: Request<Incoming>) -> (Reply, Log) {
                 },
             )
         }
-    }
+    };
+    fit_response(state, share, &mut held, reply.body().len()).await;
+    (reply, log, held)
 }
 
 /// Authenticates, decodes and runs a call: content type and target, operation, signature (over
@@ -386,7 +731,7 @@ fn error_reply(protocol: Protocol, error: &ApiError) -> Reply {
 }
 
 fn plain(status: StatusCode, content_type: &'static str, body: Bytes) -> Reply {
-    let mut response = Response::new(Full::new(body));
+    let mut response = Response::new(body);
     *response.status_mut() = status;
     response
         .headers_mut()
@@ -395,7 +740,7 @@ fn plain(status: StatusCode, content_type: &'static str, body: Bytes) -> Reply {
 }
 
 fn plain_status(status: StatusCode) -> Reply {
-    let mut response = Response::new(Full::new(Bytes::new()));
+    let mut response = Response::new(Bytes::new());
     *response.status_mut() = status;
     response
 }
@@ -406,30 +751,5 @@ fn too_large() -> Reply {
     response
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    response
-}
-
-/// A CORS preflight: allow what is asked, for two days (as kinesalite answers).
-fn preflight(request: &Request<Incoming>) -> Reply {
-    let mut response = plain_status(StatusCode::OK);
-    let headers = response.headers_mut();
-    for (asked, allowed) in [
-        (
-            header::ACCESS_CONTROL_REQUEST_HEADERS,
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-        ),
-        (
-            header::ACCESS_CONTROL_REQUEST_METHOD,
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-        ),
-    ] {
-        if let Some(value) = request.headers().get(asked) {
-            headers.insert(allowed, value.clone());
-        }
-    }
-    headers.insert(
-        header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static("172800"),
-    );
     response
 }

@@ -38,6 +38,6 @@ fn console_formatting_passes_its_unit_tests() {
         String::from_utf8_lossy(&output.stderr)
     );
     // The runner found and ran the tests (an empty file would pass too).
-    assert!(report.contains("# pass 15"), "{report}");
+    assert!(report.contains("# pass 19"), "{report}");
     assert!(report.contains("# fail 0"), "{report}");
 }

@@ -2,7 +2,9 @@
 //! a tag added, the retention raised to two days and lowered again, a shard split in half (the
 //! parent closed, its children listed beside it) and the children merged, the shard count updated
 //! and the capacity mode switched (a third switch in a day refused), and the stream deleted only
-//! once its name is typed.
+//! once its name is typed. Along the way, the page reads as a person expects: the disabled
+//! shard-count input looks disabled, the creation time is a date and a time of day, and the
+//! shard-count form shows only while the stream is provisioned.
 
 mod browser;
 mod common;
@@ -26,12 +28,29 @@ fn console_reshards_retains_tags_and_deletes_a_stream() {
     let browser = Browser::start();
     browser.open(&format!("{}/console", server.endpoint()));
 
+    // On-demand is chosen first: the shard count cannot be typed, and does not look as if it
+    // could.
+    let looks = |css: &str| {
+        browser.run(
+            "const style = getComputedStyle(document.querySelector(arguments[0])); \
+             return `${style.backgroundColor} ${style.color}`;",
+            serde_json::json!([css]),
+        )
+    };
+    assert_ne!(looks("#create-shards"), looks("#create-name"));
+
     browser.type_into("#create-name", "orders");
     browser.click("#create-mode option[value=\"PROVISIONED\"]");
     browser.type_into("#create-shards", "1");
     browser.click("#create-submit");
     browser.wait_for_text("#detail-status-text", |text| text == "Active");
     assert_eq!(browser.text("#detail-mode").as_deref(), Some("Provisioned"));
+    let created = browser.text("#detail-created").expect("a creation time");
+    assert!(
+        created.ends_with(" UTC") && !created.contains('Z'),
+        "{created}"
+    );
+    browser.wait_for_visible_text("#shard-count-submit", |text| !text.is_empty());
 
     // A tag.
     browser.type_into("#tag-key", "team");
@@ -95,6 +114,12 @@ fn console_reshards_retains_tags_and_deletes_a_stream() {
     browser.click("#capacity-mode option[value=\"ON_DEMAND\"]");
     browser.click("#capacity-submit");
     browser.wait_for_text("#detail-mode", |text| text == "On-demand");
+    browser.wait_until("the shard-count form to hide", || {
+        browser
+            .visible_text("#shard-count-submit")
+            .is_none()
+            .then_some(())
+    });
     browser.click("#capacity-mode option[value=\"PROVISIONED\"]");
     browser.click("#capacity-submit");
     browser.wait_for_text("#detail-mode", |text| text == "Provisioned");

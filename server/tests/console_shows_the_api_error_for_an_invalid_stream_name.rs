@@ -1,6 +1,7 @@
 //! With `--credentials`, the console asks for an access key and signs its calls with it for real
 //! (a wrong signature would be refused before any operation runs); a stream name the API rejects
-//! shows the API's own ValidationException in the create form, and no stream is created.
+//! shows the API's own ValidationException in the create form, and no stream is created. A valid
+//! one is created, and its monitoring charts read `/metrics`, which the console signs too.
 
 mod browser;
 mod common;
@@ -50,6 +51,12 @@ fn console_shows_the_api_error_for_an_invalid_stream_name() {
         Some("")
     );
     assert_eq!(browser.text("#streams-rows").as_deref(), Some(""));
+
+    browser.type_into("#create-name", "signed");
+    browser.click("#create-submit");
+    browser.wait_for_text("#monitoring-note", |text| {
+        text.starts_with("Live from /metrics")
+    });
 
     drop(browser);
     server.terminate();

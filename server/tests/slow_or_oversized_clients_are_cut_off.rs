@@ -1,6 +1,8 @@
 //! Clients cannot hold the server's resources without bound: a request head larger than the
 //! limit is refused, a client that stops sending its head or its body is disconnected after the
-//! read timeout, and connections beyond the limit wait for a free slot instead of being served.
+//! read timeout, and connections beyond the limit wait for a free slot instead of being served
+//! while every connection is busy or only just idle (how the longest-idle one gives way is
+//! `idle_connections_are_closed_and_give_way_at_the_cap`).
 
 mod common;
 
@@ -31,7 +33,7 @@ async fn slow_or_oversized_clients_are_cut_off() {
         // A 100 KiB header.
         let mut stream = TcpStream::connect(addr).await.unwrap();
         let head = format!(
-            "POST / HTTP/1.1\r\nhost: x\r\nx-padding: {}\r\n\r\n",
+            "POST / HTTP/1.1\r\nhost: 127.0.0.1\r\nx-padding: {}\r\n\r\n",
             "a".repeat(100 * 1024)
         );
         let _ = stream.write_all(head.as_bytes()).await;
@@ -41,7 +43,7 @@ async fn slow_or_oversized_clients_are_cut_off() {
         // Half a head, then silence: the connection is closed by the server.
         let mut stream = TcpStream::connect(addr).await.unwrap();
         stream
-            .write_all(b"POST / HTTP/1.1\r\nhost: x\r\n")
+            .write_all(b"POST / HTTP/1.1\r\nhost: 127.0.0.1\r\n")
             .await
             .unwrap();
         let answer = read_to_close(&mut stream).await;
@@ -54,7 +56,7 @@ async fn slow_or_oversized_clients_are_cut_off() {
         let mut stream = TcpStream::connect(addr).await.unwrap();
         stream
             .write_all(
-                b"POST / HTTP/1.1\r\nhost: x\r\nx-amz-target: Kinesis_20131202.ListStreams\r\n\
+                b"POST / HTTP/1.1\r\nhost: 127.0.0.1\r\nx-amz-target: Kinesis_20131202.ListStreams\r\n\
                   content-type: application/x-amz-json-1.1\r\ncontent-length: 100\r\n\r\n{",
             )
             .await
@@ -65,9 +67,9 @@ async fn slow_or_oversized_clients_are_cut_off() {
     .await;
     server.stop().await;
 
-    // Three idle connections fill a server that takes three; a fourth waits in the backlog (the
-    // kernel queues connections in order) until one of them closes. The read timeout is long
-    // here, so nothing but the close can free a slot during the check.
+    // Three fresh connections fill a server that takes three; a fourth waits (none of the three
+    // has been idle the second it takes to give way) until one of them closes. The read timeout
+    // is long here, so nothing but the close can free a slot during the check.
     let dir = tempfile::tempdir().unwrap();
     let config = ServerConfig {
         connections_max: 3,
@@ -82,7 +84,7 @@ async fn slow_or_oversized_clients_are_cut_off() {
         }
         let mut fourth = TcpStream::connect(addr).await.unwrap();
         fourth
-            .write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+            .write_all(b"GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
             .await
             .unwrap();
         let mut first_bytes = [0u8; 12];

@@ -47,6 +47,12 @@ pub struct Browser {
 impl Browser {
     /// Starts chromedriver on a free loopback port and a headless Chromium with a fresh profile.
     pub fn start() -> Browser {
+        Browser::start_with(&[])
+    }
+
+    /// Like [`Browser::start`], with more Chromium command-line arguments (for instance
+    /// `--host-resolver-rules=MAP name 127.0.0.1`, to give a test its own host names).
+    pub fn start_with(extra_args: &[&str]) -> Browser {
         let chromium = program("SHARDLOG_CHROMIUM", "/usr/bin/chromium");
         let chromedriver = program("SHARDLOG_CHROMEDRIVER", "/usr/bin/chromedriver");
         let port = {
@@ -72,16 +78,29 @@ impl Browser {
             status["ready"].as_bool().filter(|ready| *ready)
         });
         let profile = browser._profile.path().display().to_string();
+        let mut args: Vec<String> = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,2000",
+        ]
+        .iter()
+        .chain(extra_args)
+        .map(|arg| (*arg).to_owned())
+        .collect();
+        args.push(format!("--user-data-dir={profile}"));
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": chromium,
                 // The machine has no outside network: without these Chromium keeps trying.
-                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                         "--no-first-run", "--disable-background-networking",
-                         "--disable-component-update", "--disable-sync",
-                         "--disable-dev-shm-usage", "--window-size=1280,2000",
-                         format!("--user-data-dir={profile}")],
+                "args": args,
             },
         }}});
         let created = browser
