@@ -4,6 +4,7 @@
 //! ```text
 //! <data dir>/
 //!   engine.meta                       iterator-token key, last shard creation second handed out
+//!   account.meta                      the account's settings (see engine/account.rs)
 //!   streams/<stream name>/stream.meta the stream's catalog entry (see stream/meta.rs)
 //!   streams/<stream name>/shard-000000000000/   one shard's log (see log/)
 //! ```
@@ -12,6 +13,7 @@
 //! atomically (temp file, fsync, rename, fsync directory), so a crash leaves either the old or the
 //! new version. A stream whose deletion was interrupted is finished off on the next open.
 
+mod account;
 mod catalog;
 mod limits;
 mod maintenance;
@@ -25,6 +27,10 @@ use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
 
+use self::account::AccountSettings;
+pub use self::account::{
+    COMMITMENT_MINIMUM_MS, CommitmentStatus, MinimumThroughputBillingCommitment,
+};
 pub(crate) use self::catalog::{Catalog, sync_dir};
 pub use self::limits::{AccountLimits, EngineLimits};
 use self::maintenance::Maintenance;
@@ -176,6 +182,8 @@ pub(crate) struct Shared {
     scaling: Mutex<ScalingSamples>,
     /// What the last failed maintenance pass said; `None` after a good one.
     last_maintenance_error: Mutex<Option<String>>,
+    /// The account's settings, as `account.meta` holds them.
+    account: Mutex<AccountSettings>,
 }
 
 impl Engine {
@@ -187,6 +195,7 @@ impl Engine {
         fs::create_dir_all(&streams_dir)
             .map_err(|error| LogError::io("creating data directory", &streams_dir, error))?;
         let catalog = Catalog::load_or_create(&dir)?;
+        let account = AccountSettings::load(&dir)?;
         let context = Arc::new(StreamContext {
             clock: options.clock,
             account_id: options.account_id,
@@ -244,6 +253,7 @@ impl Engine {
             streams: RwLock::new(streams),
             scaling: Mutex::new(ScalingSamples::default()),
             last_maintenance_error: Mutex::new(None),
+            account: Mutex::new(account),
         });
         let maintenance = options
             .maintenance_interval
@@ -350,6 +360,7 @@ impl Engine {
             shard_level_metrics: Default::default(),
             shard_count_updates_ms: Vec::new(),
             mode_switches_ms: Vec::new(),
+            recorded: Default::default(),
         };
         let stream_dir = shared.dir.join("streams").join(name.as_str());
         let create = || -> std::io::Result<()> {
