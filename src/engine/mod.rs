@@ -71,9 +71,9 @@ pub struct EngineOptions {
     pub initial_segment_bytes: u64,
     /// How long a new stream stays CREATING, in ms (Kinesis takes seconds; the library default is 0).
     pub create_delay_ms: u64,
-    /// How long a stream stays UPDATING after a reshard or a mode switch, in ms (default 0). The
-    /// change itself takes effect at once; while UPDATING, reads and writes work and further
-    /// reshards are refused, as in Kinesis.
+    /// How long a stream stays UPDATING after a reshard, a mode switch, an encryption change or a
+    /// warm throughput change, in ms (default 0). The change itself takes effect at once; while
+    /// UPDATING, reads and writes work and further such changes are refused, as in Kinesis.
     pub update_delay_ms: u64,
     /// The account id that appears in ARNs and messages.
     pub account_id: String,

@@ -85,7 +85,8 @@ pub(crate) struct StreamContext {
     pub initial_segment_bytes: u64,
     /// The engine's epoch, which leases every log's counters (see `LogOptions::counter_epoch`).
     pub counter_epoch: Option<u64>,
-    /// How long a stream shows UPDATING after a reshard or mode switch.
+    /// How long a stream shows UPDATING after a reshard, mode switch, encryption or warm throughput
+    /// change.
     pub update_delay_ms: u64,
     /// Most open shards in one stream.
     pub max_shards_per_stream: u32,
