@@ -4,6 +4,7 @@
 //! ```text
 //! <data dir>/
 //!   engine.meta                       iterator-token key, last shard creation second handed out
+//!   account.meta                      the account's settings (see engine/account.rs)
 //!   streams/<stream name>/stream.meta the stream's catalog entry (see stream/meta.rs)
 //!   streams/<stream name>/shard-000000000000/   one shard's log (see log/)
 //!   staging/, trash/                  streams being created and deleted (see data_dir.rs)
@@ -16,6 +17,7 @@
 //! absent. A stream the engine cannot open is kept aside as damaged (`damaged.rs`); it never stops
 //! the others from opening.
 
+mod account;
 mod catalog;
 mod damaged;
 mod data_dir;
@@ -31,7 +33,11 @@ use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
 
-pub(crate) use self::catalog::Catalog;
+use self::account::AccountSettings;
+pub use self::account::{
+    COMMITMENT_MINIMUM_MS, CommitmentStatus, MinimumThroughputBillingCommitment,
+};
+pub(crate) use self::catalog::{Catalog, sync_dir};
 pub use self::damaged::{DamagedStream, StreamDamage};
 use self::data_dir::{DataDir, remove_any};
 pub use self::limits::{AccountLimits, EngineLimits};
@@ -73,9 +79,9 @@ pub struct EngineOptions {
     pub initial_segment_bytes: u64,
     /// How long a new stream stays CREATING, in ms (Kinesis takes seconds; the library default is 0).
     pub create_delay_ms: u64,
-    /// How long a stream stays UPDATING after a reshard or a mode switch, in ms (default 0). The
-    /// change itself takes effect at once; while UPDATING, reads and writes work and further
-    /// reshards are refused, as in Kinesis.
+    /// How long a stream stays UPDATING after a reshard, a mode switch, an encryption change or a
+    /// warm throughput change, in ms (default 0). The change itself takes effect at once; while
+    /// UPDATING, reads and writes work and further such changes are refused, as in Kinesis.
     pub update_delay_ms: u64,
     /// The account id that appears in ARNs and messages.
     pub account_id: String,
@@ -188,6 +194,8 @@ pub(crate) struct Shared {
     scaling: Mutex<ScalingSamples>,
     /// What the last failed maintenance pass said; `None` after a good one.
     last_maintenance_error: Mutex<Option<String>>,
+    /// The account's settings, as `account.meta` holds them.
+    account: Mutex<AccountSettings>,
 }
 
 impl Engine {
@@ -207,6 +215,7 @@ impl Engine {
         // Leftovers are never read, so one that cannot be removed yet harms nothing: maintenance
         // tries again.
         let swept = data_dir.sweep();
+        let account = AccountSettings::load(&dir)?;
         let context = Arc::new(StreamContext {
             clock: options.clock,
             account_id: options.account_id,
@@ -265,6 +274,7 @@ impl Engine {
                 last_maintenance_error: Mutex::new(swept.err().map(|error| {
                     format!("removing leftovers of creations and deletions: {error}")
                 })),
+                account: Mutex::new(account),
             });
         let maintenance = options
             .maintenance_interval
@@ -371,6 +381,7 @@ impl Engine {
             shard_level_metrics: Default::default(),
             shard_count_updates_ms: Vec::new(),
             mode_switches_ms: Vec::new(),
+            recorded: Default::default(),
         };
         let stream_dir = shared.data_dir.stream_dir(&name);
         // Made before any file, so that nothing can fail once the stream is on disk.

@@ -25,7 +25,8 @@
 //!
 //! A shard line is `shard <index> <created secs> <starting hash key> <ending hash key> <parent>
 //! <adjacent parent> <closed secs>`, `-` for none. Tag keys and values are hex-encoded UTF-8, so any
-//! character Kinesis allows survives. It is replaced atomically: written to a temporary file,
+//! character Kinesis allows survives. Settings recorded but not acted on (encryption, resource
+//! policy, warm throughput) add lines of their own, described in `recorded.rs`. It is replaced atomically: written to a temporary file,
 //! fsynced, renamed over the old one, and the directory fsynced.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,6 +37,7 @@ use std::path::{Path, PathBuf};
 
 use super::hash_key::HashKeyRange;
 use super::names::{ShardId, StreamName};
+use super::recorded::RecordedSettings;
 use crate::sequence::ShardIdentity;
 
 /// File name of a stream's metadata inside its directory.
@@ -172,6 +174,8 @@ pub struct StreamMeta {
     pub shard_count_updates_ms: Vec<u64>,
     /// When the capacity mode was switched within the last day, likewise (2 per rolling day).
     pub mode_switches_ms: Vec<u64>,
+    /// Settings recorded and reported but not acted on by the storage (see `recorded.rs`).
+    pub recorded: RecordedSettings,
 }
 
 impl StreamMeta {
@@ -231,6 +235,7 @@ impl StreamMeta {
         for ms in &self.mode_switches_ms {
             let _ = writeln!(text, "mode_switch {ms}");
         }
+        self.recorded.encode(&mut text);
         let crc = crc32fast::hash(text.as_bytes());
         let _ = writeln!(text, "crc {crc:08x}");
         text
@@ -261,6 +266,7 @@ impl StreamMeta {
         let mut shard_level_metrics = BTreeSet::new();
         let mut shard_count_updates_ms = Vec::new();
         let mut mode_switches_ms = Vec::new();
+        let mut recorded = RecordedSettings::default();
         let time = |value: &str| {
             value
                 .parse::<u64>()
@@ -279,6 +285,7 @@ impl StreamMeta {
                     let (key, value) = value.split_once(' ').ok_or("malformed tag line")?;
                     tags.insert(unhex_utf8(key)?, unhex_utf8(value)?);
                 }
+                _ if recorded.decode_line(key, value)? => {}
                 _ => {
                     fields.insert(key, value);
                 }
@@ -309,6 +316,7 @@ impl StreamMeta {
             shard_level_metrics,
             shard_count_updates_ms,
             mode_switches_ms,
+            recorded,
         })
     }
 
@@ -402,6 +410,9 @@ fn unhex_utf8(text: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stream::encryption::KmsKeyId;
+    use crate::stream::resource_policy::ResourcePolicy;
+    use crate::stream::warm_throughput::WarmThroughputSetting;
 
     fn sample() -> StreamMeta {
         StreamMeta {
@@ -445,6 +456,19 @@ mod tests {
             shard_level_metrics: ["IncomingBytes".to_owned()].into_iter().collect(),
             shard_count_updates_ms: vec![1_700_000_100_000, 1_700_000_150_000],
             mode_switches_ms: vec![1_700_000_200_000],
+            recorded: RecordedSettings {
+                kms_key_id: Some(KmsKeyId::from_stored("alias/aws/kinesis".to_owned())),
+                encryption_starts_ms: vec![1_700_000_300_000],
+                encryption_stops_ms: vec![1_700_000_250_000],
+                resource_policy: Some(ResourcePolicy::from_stored(
+                    "{ \"Version\": \"2012-10-17\",\n \"Statement\": [] }".to_owned(),
+                )),
+                warm_throughput: Some(WarmThroughputSetting {
+                    target_mibps: 100,
+                    previous_mibps: 20,
+                    reached_at_ms: 1_700_000_400_000,
+                }),
+            },
         }
     }
 
@@ -454,6 +478,29 @@ mod tests {
         sample().store(dir.path()).unwrap();
         assert_eq!(StreamMeta::load(dir.path()), Ok(sample()));
         assert!(!dir.path().join("stream.meta.tmp").exists());
+    }
+
+    #[test]
+    fn metadata_written_before_recorded_settings_existed_loads_with_them_unset() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = StreamMeta {
+            recorded: RecordedSettings::default(),
+            ..sample()
+        };
+        old.store(dir.path()).unwrap();
+        let text = fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
+        for key in [
+            "kms_key_id",
+            "encryption_",
+            "resource_policy",
+            "warm_throughput",
+        ] {
+            assert!(
+                !text.contains(key),
+                "an unset setting writes no line:\n{text}"
+            );
+        }
+        assert_eq!(StreamMeta::load(dir.path()), Ok(old));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 mod daily_limits;
 mod describe;
+mod encryption;
 mod error;
 pub mod hash_key;
 pub mod iterator;
@@ -17,10 +18,13 @@ pub mod metrics;
 pub mod names;
 mod put;
 mod reader;
+mod recorded;
 mod reshard;
+mod resource_policy;
 mod retention;
 mod settings;
 pub mod throughput;
+mod warm_throughput;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,6 +33,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use parking_lot::{Mutex, RwLock};
 
 pub use self::describe::{ShardDescription, StreamDescription};
+pub use self::encryption::{
+    ENCRYPTION_STARTS_PER_DAY, ENCRYPTION_STOPS_PER_DAY, Encryption, InvalidKmsKeyId, KmsKeyId,
+};
 pub use self::error::{StreamError, StreamResult};
 pub use self::hash_key::{HashKey, HashKeyRange, hash_key_of};
 pub use self::iterator::{ITERATOR_TTL_MS, StartingPosition};
@@ -49,11 +56,15 @@ pub use self::put::{
     parse_explicit_hash_key,
 };
 pub use self::reader::{ChildShard, GetRecordsOutput, RecordBatch, ShardReader};
+pub use self::recorded::RecordedSettings;
 pub use self::reshard::UpdateShardCountOutput;
+pub use self::resource_policy::{InvalidResourcePolicy, RESOURCE_POLICY_BYTES_MAX, ResourcePolicy};
 pub(crate) use self::settings::validate_tags;
 pub use self::settings::{
     EnhancedMonitoring, SHARD_LEVEL_METRICS, TAG_KEY_CHARS_MAX, TAG_VALUE_CHARS_MAX, TAGS_MAX,
 };
+
+pub use self::warm_throughput::{WARM_THROUGHPUT_MIBPS_MAX, WarmThroughput, WarmThroughputSetting};
 
 use self::metrics::{ShardMetrics, StreamMetrics};
 use self::throughput::ShardThroughput;
@@ -74,7 +85,8 @@ pub(crate) struct StreamContext {
     pub initial_segment_bytes: u64,
     /// The engine's epoch, which leases every log's counters (see `LogOptions::counter_epoch`).
     pub counter_epoch: Option<u64>,
-    /// How long a stream shows UPDATING after a reshard or mode switch.
+    /// How long a stream shows UPDATING after a reshard, mode switch, encryption or warm throughput
+    /// change.
     pub update_delay_ms: u64,
     /// Most open shards in one stream.
     pub max_shards_per_stream: u32,

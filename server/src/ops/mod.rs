@@ -1,15 +1,21 @@
 //! The Kinesis operations, one small handler each, grouped by what they touch:
-//! `streams` (the catalog), `records` (the data plane), `shards` (the shape of a stream)
-//! and `settings` (retention, tags, monitoring, record size, limits).
+//! `streams` (the catalog), `records` (the data plane), `shards` (the shape of a stream),
+//! `settings` (retention, tags, monitoring, record size, limits), and the settings recorded and
+//! reported but not acted on: `encryption`, `policies` (resource policies), `warm_throughput`
+//! and `account` (the account's throughput commitment).
 //!
 //! A handler reads and checks its fields (type errors first, then every constraint at once, as the
 //! Kinesis front end does), calls the library, and encodes the answer. Handlers are synchronous:
 //! the HTTP layer runs them on the blocking pool, because library calls may fsync.
 
+mod account;
+mod encryption;
+mod policies;
 mod records;
 mod settings;
 mod shards;
 mod streams;
+mod warm_throughput;
 
 use std::sync::Arc;
 
@@ -102,6 +108,14 @@ operations! {
     EnableEnhancedMonitoring => settings::enable_monitoring,
     DisableEnhancedMonitoring => settings::disable_monitoring,
     UpdateMaxRecordSize => settings::update_max_record_size,
+    StartStreamEncryption => encryption::start_stream_encryption,
+    StopStreamEncryption => encryption::stop_stream_encryption,
+    PutResourcePolicy => policies::put_resource_policy,
+    GetResourcePolicy => policies::get_resource_policy,
+    DeleteResourcePolicy => policies::delete_resource_policy,
+    DescribeAccountSettings => account::describe_account_settings,
+    UpdateAccountSettings => account::update_account_settings,
+    UpdateStreamWarmThroughput => warm_throughput::update_stream_warm_throughput,
 }
 
 impl Reply {

@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use shardlog::engine::CreateStream;
-use shardlog::stream::{ShardId, StreamMode};
+use shardlog::stream::{Encryption, ShardId, StreamMode};
 use shardlog::{ShardDescription, StreamDescription};
 
+use super::warm_throughput::WarmThroughputOut;
 use super::{Context, Reply, StreamRef, to_u32};
 use crate::error::ApiError;
 use crate::protocol::fields::{Checks, NAME};
@@ -156,6 +157,8 @@ struct DescriptionOut {
     stream_creation_timestamp: Timestamp,
     enhanced_monitoring: Vec<EnhancedMonitoring>,
     encryption_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -189,7 +192,7 @@ pub fn describe_stream(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<
         stream_description: DescriptionOut {
             shards: description.shards.iter().map(ShardOut::from).collect(),
             has_more_shards: description.has_more_shards,
-            ..description_common(&description)
+            ..description_common(&description, &stream.encryption())
         },
     };
     Ok(Reply::new(context, &out, &stream))
@@ -206,7 +209,7 @@ pub(super) fn shard_after(text: &str) -> Option<ShardId> {
     }
 }
 
-fn description_common(description: &StreamDescription) -> DescriptionOut {
+fn description_common(description: &StreamDescription, encryption: &Encryption) -> DescriptionOut {
     DescriptionOut {
         stream_name: description.name.as_str().to_owned(),
         stream_arn: description.arn.clone(),
@@ -221,7 +224,8 @@ fn description_common(description: &StreamDescription) -> DescriptionOut {
         enhanced_monitoring: vec![EnhancedMonitoring {
             shard_level_metrics: description.shard_level_metrics.clone(),
         }],
-        encryption_type: "NONE",
+        encryption_type: encryption.encryption_type(),
+        key_id: encryption.key_id().map(|key| key.as_str().to_owned()),
     }
 }
 
@@ -237,8 +241,12 @@ struct SummaryOut {
     stream_creation_timestamp: Timestamp,
     enhanced_monitoring: Vec<EnhancedMonitoring>,
     encryption_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_id: Option<String>,
     open_shard_count: usize,
     consumer_count: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warm_throughput: Option<WarmThroughputOut>,
     #[serde(rename = "MaxRecordSizeInKiB")]
     max_record_size_in_kib: u32,
 }
@@ -259,7 +267,8 @@ pub fn describe_stream_summary(
     checks.finish()?;
     let stream = stream_ref.resolve(context.engine)?;
     let description = stream.describe(None, Some(1))?;
-    let common = description_common(&description);
+    let common = description_common(&description, &stream.encryption());
+    let warm_throughput = context.engine.warm_throughput(description.name.as_str())?;
     let out = DescribeSummaryOut {
         stream_description_summary: SummaryOut {
             stream_name: common.stream_name,
@@ -270,8 +279,10 @@ pub fn describe_stream_summary(
             stream_creation_timestamp: common.stream_creation_timestamp,
             enhanced_monitoring: common.enhanced_monitoring,
             encryption_type: common.encryption_type,
+            key_id: common.key_id,
             open_shard_count: description.open_shard_count,
             consumer_count: 0,
+            warm_throughput: warm_throughput.map(WarmThroughputOut::from),
             max_record_size_in_kib: description.max_record_size_kib,
         },
     };

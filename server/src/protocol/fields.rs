@@ -371,6 +371,62 @@ pub const STREAM_ARN: Pattern = Pattern {
     matches: |text| parse_stream_arn(text).is_some(),
 };
 
+/// `arn:aws.*:kinesis:.*:\d{12}:.*stream/\S+`: the resource ARNs of the resource-policy
+/// operations (a stream's, or a consumer's, which ends `stream/<name>/consumer/<name>:<time>`).
+pub const RESOURCE_ARN: Pattern = Pattern {
+    shown: "arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+",
+    matches: matches_resource_arn,
+};
+
+/// `[a-z0-9]{20}-[a-z0-9]{3}`: the `StreamId` member (reserved by Kinesis, unused).
+pub const STREAM_ID: Pattern = Pattern {
+    shown: "[a-z0-9]{20}-[a-z0-9]{3}",
+    matches: |text| {
+        let lower_alphanumeric = |part: &str, length: usize| {
+            part.len() == length
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        };
+        text.split_once('-')
+            .is_some_and(|(head, tail)| lower_alphanumeric(head, 20) && lower_alphanumeric(tail, 3))
+    },
+};
+
+/// Matches [`RESOURCE_ARN`] as Java's regular expressions do: `.` is any character but a line
+/// terminator, `\d` an ASCII digit, `\S` anything but ASCII white space; the whole text must
+/// match. Every way of placing the pattern's literals is tried (texts are at most 2048 long).
+fn matches_resource_arn(text: &str) -> bool {
+    let line_terminator = |c: char| matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}');
+    let java_space = |c: char| matches!(c, ' ' | '\t' | '\n' | '\u{b}' | '\u{c}' | '\r');
+    let Some(rest) = text.strip_prefix("arn:aws") else {
+        return false;
+    };
+    if rest.chars().any(line_terminator) {
+        return false;
+    }
+    // Each suffix of `text` that starts where `literal` occurs, after the literal.
+    let after_each = |text: &'_ str, literal: &'static str| -> Vec<String> {
+        text.char_indices()
+            .filter_map(|(at, _)| text.get(at..)?.strip_prefix(literal).map(str::to_owned))
+            .collect()
+    };
+    after_each(rest, ":kinesis:").iter().any(|after_service| {
+        after_each(after_service, ":").iter().any(|after_colon| {
+            let account_ends = after_colon
+                .get(..12)
+                .is_some_and(|account| account.bytes().all(|b| b.is_ascii_digit()))
+                && after_colon.get(12..13) == Some(":");
+            account_ends
+                && after_colon.get(13..).is_some_and(|resource| {
+                    after_each(resource, "stream/")
+                        .iter()
+                        .any(|name| !name.is_empty() && !name.chars().any(java_space))
+                })
+        })
+    })
+}
+
 fn decimal(text: &str, digits_max: usize) -> bool {
     text == "0"
         || (!text.is_empty()
@@ -430,6 +486,33 @@ mod tests {
         assert!(message("aGk").ends_with("multiple of 4 bytes but found: 3"));
         assert!(message("a*k=").ends_with("Invalid Base64 character: '*'"));
         assert!(message("aGl=").ends_with("Invalid last non-pad Base64 character dectected"));
+    }
+
+    #[test]
+    fn resource_arns_and_stream_ids_match_as_the_models_expressions_do() {
+        for arn in [
+            "arn:aws:kinesis:us-east-1:000000000000:stream/s-1",
+            "arn:aws-cn:kinesis:cn-north-1:123456789012:stream/s/consumer/c:1700000000",
+            "arn:aws:kinesis::000000000000:prefix-stream/s",
+            "arn:aws:kinesis:x:y:000000000000:stream/s",
+        ] {
+            assert!((RESOURCE_ARN.matches)(arn), "{arn}");
+        }
+        for arn in [
+            "arn:aws:kinesis:us-east-1:00000000000:stream/s",
+            "arn:aws:kinesis:us-east-1:000000000000:stream/",
+            "arn:aws:kinesis:us-east-1:000000000000:stream/a b",
+            "arn:aws:kinesis:us-east-1:000000000000:table/s",
+            "arn:aws:kinesis:us-east-1\n:000000000000:stream/s",
+            "arn:aws:sqs:us-east-1:000000000000:stream/s",
+            "stream/s",
+        ] {
+            assert!(!(RESOURCE_ARN.matches)(arn), "{arn}");
+        }
+        assert!((STREAM_ID.matches)("abcdefghij0123456789-a1b"));
+        assert!(!(STREAM_ID.matches)("Abcdefghij0123456789-a1b"));
+        assert!(!(STREAM_ID.matches)("abcdefghij012345678-a1b"));
+        assert!(!(STREAM_ID.matches)("abcdefghij0123456789-a1b-"));
     }
 
     #[test]
