@@ -112,6 +112,15 @@ function credentials() {
 }
 
 /** Errors that mean "these credentials are not accepted", so the user is asked for others. */
+// SigV4's credential scope must name the server's region, which the server tells the page.
+let regionAsked;
+function serverRegion() {
+  regionAsked ??= fetch("/console/settings.json")
+    .then((response) => response.json())
+    .then((settings) => settings.region);
+  return regionAsked;
+}
+
 const CREDENTIAL_ERRORS = new Set(["UnrecognizedClientException", "InvalidSignatureException"]);
 
 async function call(operation, input = {}) {
@@ -122,7 +131,7 @@ async function call(operation, input = {}) {
     "x-amz-target": `Kinesis_20131202.${operation}`,
   };
   const signature = await signedHeaders({
-    accessKey, secretKey, region: "us-east-1", service: "kinesis",
+    accessKey, secretKey, region: await serverRegion(), service: "kinesis",
     host: location.host, headers, body, now: new Date(),
   });
   let response;
@@ -713,7 +722,7 @@ function monitoringPanel(name) {
     try {
       const { accessKey, secretKey } = credentials();
       const signature = await signedHeaders({
-        accessKey, secretKey, region: "us-east-1", service: "kinesis",
+        accessKey, secretKey, region: await serverRegion(), service: "kinesis",
         host: location.host, method: "GET", path: "/metrics", now: new Date(),
       });
       const response = await fetch("/metrics", { headers: { accept: "text/plain", ...signature } });

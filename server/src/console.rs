@@ -58,20 +58,31 @@ const ASSETS: &[Asset] = &[
     },
 ];
 
-/// The console's answer to `GET path`, or `None` when the path is not the console's.
-pub fn answer(path: &str, headers: &HeaderMap) -> Option<Response<Bytes>> {
-    let asset = if path == "/" {
-        wants_html(headers).then_some(&INDEX)?
+/// Where the page learns what it must sign with: the server's region (SigV4's credential scope
+/// must name it). Not secret: every error about a wrong scope says it too.
+const SETTINGS_PATH: &str = "/console/settings.json";
+
+/// The console's answer to `GET path`, or `None` when the path is not the console's. `region` is
+/// the server's, for the page's signatures.
+pub fn answer(path: &str, headers: &HeaderMap, region: &str) -> Option<Response<Bytes>> {
+    let (body, content_type) = if path == SETTINGS_PATH {
+        let settings = serde_json::json!({ "region": region }).to_string();
+        (Bytes::from(settings), "application/json")
     } else {
-        ASSETS.iter().find(|asset| asset.path == path)?
+        let asset = if path == "/" {
+            wants_html(headers).then_some(&INDEX)?
+        } else {
+            ASSETS.iter().find(|asset| asset.path == path)?
+        };
+        (
+            Bytes::from_static(asset.body.as_bytes()),
+            asset.content_type,
+        )
     };
-    let mut response = Response::new(Bytes::from_static(asset.body.as_bytes()));
+    let mut response = Response::new(body);
     *response.status_mut() = StatusCode::OK;
     let response_headers = response.headers_mut();
-    response_headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(asset.content_type),
-    );
+    response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     // The files change with the binary; a stale script against a newer server is worse than a
     // refetch of a few KiB.
     response_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -104,13 +115,13 @@ mod tests {
 
     #[test]
     fn a_bare_get_of_the_root_is_not_the_console() {
-        assert!(answer("/", &HeaderMap::new()).is_none());
+        assert!(answer("/", &HeaderMap::new(), "us-east-1").is_none());
         let mut browser = HeaderMap::new();
         browser.insert(
             header::ACCEPT,
             HeaderValue::from_static("text/html,application/xhtml+xml,*/*;q=0.8"),
         );
-        assert!(answer("/", &browser).is_some());
+        assert!(answer("/", &browser, "us-east-1").is_some());
     }
 
     #[test]
@@ -120,8 +131,10 @@ mod tests {
         }
         for script in ["/console/app.mjs", "/console/style.css"] {
             assert!(INDEX.body.contains(script), "index.html loads {script}");
-            assert!(answer(script, &HeaderMap::new()).is_some());
+            assert!(answer(script, &HeaderMap::new(), "us-east-1").is_some());
         }
-        assert!(answer("/console/missing.js", &HeaderMap::new()).is_none());
+        assert!(answer("/console/missing.js", &HeaderMap::new(), "us-east-1").is_none());
+        let settings = answer(SETTINGS_PATH, &HeaderMap::new(), "eu-west-1").expect("settings");
+        assert_eq!(&settings.body()[..], br#"{"region":"eu-west-1"}"#);
     }
 }

@@ -382,7 +382,8 @@ async fn route(
         ),
         (&Method::GET, "/metrics") => metrics(state, share, &request).await,
         (&Method::GET, path)
-            if let Some(page) = crate::console::answer(path, request.headers()) =>
+            if let Some(page) =
+                crate::console::answer(path, request.headers(), state.engine.region()) =>
         {
             (page, Log::default(), Vec::new())
         }
@@ -430,7 +431,12 @@ async fn metrics(
 ) -> (Reply, Log, Vec<Held>) {
     if state.config.credentials.verifies() {
         let (parts, ()) = clone_head(request).into_parts();
-        if let Err(error) = state.config.credentials.check(&parts, &[], unix_secs()) {
+        let region = state.engine.region();
+        if let Err(error) = state
+            .config
+            .credentials
+            .check(&parts, &[], region, unix_secs())
+        {
             let log = Log {
                 error: Some(error.kind),
                 ..Log::default()
