@@ -6,6 +6,7 @@
 //! different shards proceed in parallel. Validation follows Kinesis exactly and fails with the
 //! exception Kinesis uses (see [`StreamError`]).
 
+pub mod consumers;
 mod daily_limits;
 mod describe;
 mod error;
@@ -28,6 +29,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::{Mutex, RwLock};
 
+pub use self::consumers::{
+    CONSUMERS_CREATING_MAX, CONSUMERS_PER_STREAM_MAX, Consumer, ConsumerArn, ConsumerError,
+    ConsumerMeta, ConsumerPage, ConsumerResult, ConsumerStatus,
+};
 pub use self::describe::{ShardDescription, StreamDescription};
 pub use self::error::{StreamError, StreamResult};
 pub use self::hash_key::{HashKey, HashKeyRange, hash_key_of};
@@ -76,6 +81,8 @@ pub(crate) struct StreamContext {
     pub counter_epoch: Option<u64>,
     /// How long a stream shows UPDATING after a reshard or mode switch.
     pub update_delay_ms: u64,
+    /// How long a registered consumer shows CREATING, and a deregistered one DELETING.
+    pub consumer_delay_ms: u64,
     /// Most open shards in one stream.
     pub max_shards_per_stream: u32,
     /// Most open shards in the engine.

@@ -541,6 +541,7 @@ mod tests {
                 shard_level_metrics: BTreeSet::new(),
                 shard_count_updates_ms: Vec::new(),
                 mode_switches_ms: Vec::new(),
+                consumers: Default::default(),
             },
             created: BTreeSet::new(),
         }
