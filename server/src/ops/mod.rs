@@ -6,6 +6,7 @@
 //! Kinesis front end does), calls the library, and encodes the answer. Handlers are synchronous:
 //! the HTTP layer runs them on the blocking pool, because library calls may fsync.
 
+mod consumers;
 mod records;
 mod settings;
 mod shards;
@@ -102,6 +103,10 @@ operations! {
     EnableEnhancedMonitoring => settings::enable_monitoring,
     DisableEnhancedMonitoring => settings::disable_monitoring,
     UpdateMaxRecordSize => settings::update_max_record_size,
+    RegisterStreamConsumer => consumers::register_stream_consumer,
+    DescribeStreamConsumer => consumers::describe_stream_consumer,
+    ListStreamConsumers => consumers::list_stream_consumers,
+    DeregisterStreamConsumer => consumers::deregister_stream_consumer,
 }
 
 impl Reply {

@@ -371,6 +371,20 @@ pub const STREAM_ARN: Pattern = Pattern {
     matches: |text| parse_stream_arn(text).is_some(),
 };
 
+/// `^(arn):aws.*:kinesis:.*:\d{12}:.*stream\/[a-zA-Z0-9_.-]+\/consumer\/[a-zA-Z0-9_.-]+:[0-9]+`:
+/// consumer ARNs.
+pub const CONSUMER_ARN: Pattern = Pattern {
+    shown: "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+",
+    matches: |text| shardlog::stream::ConsumerArn::parse(text).is_some(),
+};
+
+/// `arn:aws.*:kinesis:.*:\d{12}:.*stream/\S+`: the ARN of a stream or of a consumer (TagResource
+/// and its kin).
+pub const RESOURCE_ARN: Pattern = Pattern {
+    shown: "arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+",
+    matches: |text| parse_stream_arn(text).is_some(),
+};
+
 fn decimal(text: &str, digits_max: usize) -> bool {
     text == "0"
         || (!text.is_empty()
@@ -430,6 +444,17 @@ mod tests {
         assert!(message("aGk").ends_with("multiple of 4 bytes but found: 3"));
         assert!(message("a*k=").ends_with("Invalid Base64 character: '*'"));
         assert!(message("aGl=").ends_with("Invalid last non-pad Base64 character dectected"));
+    }
+
+    #[test]
+    fn consumer_arns_match_the_model_pattern() {
+        let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:1700000000";
+        assert!((CONSUMER_ARN.matches)(arn));
+        assert!((RESOURCE_ARN.matches)(arn));
+        assert!(!(CONSUMER_ARN.matches)(
+            "arn:aws:kinesis:us-east-1:000000000000:stream/s"
+        ));
+        assert!(!(CONSUMER_ARN.matches)(&format!("{arn}x")));
     }
 
     #[test]
