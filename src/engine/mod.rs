@@ -52,9 +52,9 @@ use crate::log::{
 };
 use crate::stream::iterator::IteratorToken;
 use crate::stream::{
-    GetRecordsOutput, HashKeyRange, ListShardsFrom, ListShardsOutput, ShardMeta, Stream,
-    StreamContext, StreamError, StreamMeta, StreamMode, StreamName, StreamResult, StreamStatus,
-    validate_tags,
+    Consumer, ConsumerArn, ConsumerError, ConsumerResult, GetRecordsOutput, HashKeyRange,
+    ListShardsFrom, ListShardsOutput, ShardMeta, Stream, StreamContext, StreamError, StreamMeta,
+    StreamMode, StreamName, StreamResult, StreamStatus, validate_tags,
 };
 
 /// Shards of a new ON_DEMAND stream.
@@ -83,6 +83,10 @@ pub struct EngineOptions {
     /// warm throughput change, in ms (default 0). The change itself takes effect at once; while
     /// UPDATING, reads and writes work and further such changes are refused, as in Kinesis.
     pub update_delay_ms: u64,
+    /// How long a registered consumer stays CREATING, and a deregistered one DELETING, in ms;
+    /// `None` (the default) takes `create_delay_ms`, so consumers take as long to register as
+    /// streams to create.
+    pub consumer_delay_ms: Option<u64>,
     /// The account id that appears in ARNs and messages.
     pub account_id: String,
     /// The region that appears in ARNs and messages.
@@ -112,6 +116,7 @@ impl Default for EngineOptions {
             initial_segment_bytes: DEFAULT_INITIAL_SEGMENT_BYTES,
             create_delay_ms: 0,
             update_delay_ms: 0,
+            consumer_delay_ms: None,
             account_id: "000000000000".to_owned(),
             region: "us-east-1".to_owned(),
             clock: Arc::new(SystemClock),
@@ -226,6 +231,7 @@ impl Engine {
             // Past the last epoch the format can number, logs fall back to their own leases.
             counter_epoch: Some(catalog.epoch).filter(|&epoch| epoch <= COUNTER_EPOCH_MAX),
             update_delay_ms: options.update_delay_ms,
+            consumer_delay_ms: options.consumer_delay_ms.unwrap_or(options.create_delay_ms),
             max_shards_per_stream: options.limits.max_shards_per_stream,
             max_open_shards: options.limits.max_open_shards,
             shard_count_updates_per_day: options.limits.shard_count_updates_per_day,
@@ -382,6 +388,7 @@ impl Engine {
             shard_count_updates_ms: Vec::new(),
             mode_switches_ms: Vec::new(),
             recorded: Default::default(),
+            consumers: Default::default(),
         };
         let stream_dir = shared.data_dir.stream_dir(&name);
         // Made before any file, so that nothing can fail once the stream is on disk.
@@ -494,8 +501,29 @@ impl Engine {
         }
     }
 
-    /// Deletes a stream and all its records (Kinesis DeleteStream), a damaged one too. Readers
-    /// holding records keep them. The stream leaves the data directory in one rename, which needs
+    /// The consumer whose ARN is `arn`, and its stream (as DescribeStreamConsumer,
+    /// DeregisterStreamConsumer and the tag operations find a consumer by ARN). The ARN must be of
+    /// this engine's region and account, and of the registration that is current: a name
+    /// registered again has a new creation second, so the old ARN is not found.
+    pub fn consumer_by_arn(&self, arn: &str) -> ConsumerResult<(Arc<Stream>, Consumer)> {
+        let not_found = || ConsumerError::ArnNotFound {
+            arn: arn.to_owned(),
+        };
+        let parts = ConsumerArn::parse(arn).ok_or_else(not_found)?;
+        if parts.region != self.region() || parts.account_id != self.account_id() {
+            return Err(not_found());
+        }
+        let stream = match self.stream(parts.stream) {
+            Ok(stream) => stream,
+            Err(StreamError::ResourceNotFound { .. }) => return Err(not_found()),
+            Err(error) => return Err(error.into()),
+        };
+        let consumer = stream.consumer_with_arn(&parts).ok_or_else(not_found)?;
+        Ok((stream, consumer))
+    }
+
+    /// Deletes a stream and all its records (Kinesis DeleteStream), a damaged one too; its
+    /// registered consumers go with it. Readers holding records keep them. The stream leaves the data directory in one rename, which needs
     /// no free space; its files are removed before this returns, or, if removing them fails, by
     /// the next maintenance pass or open.
     ///

@@ -20,13 +20,18 @@
 //! shard_level_metric IncomingBytes
 //! shard_count_update 1700000100000
 //! mode_switch 1700000200000
+//! consumer app-1 1700000300000 1700000300500 -
+//! consumer_tag app-1 7465616d 7061796d656e7473
 //! crc 1a2b3c4d
 //! ```
 //!
 //! A shard line is `shard <index> <created secs> <starting hash key> <ending hash key> <parent>
 //! <adjacent parent> <closed secs>`, `-` for none. Tag keys and values are hex-encoded UTF-8, so any
 //! character Kinesis allows survives. Settings recorded but not acted on (encryption, resource
-//! policy, warm throughput) add lines of their own, described in `recorded.rs`. It is replaced atomically: written to a temporary file,
+//! policy, warm throughput) add lines of their own, described in `recorded.rs`. A consumer line is
+//! `consumer <name> <created ms> <active from ms> <gone at ms>` (`-` until deregistered), its tags
+//! on `consumer_tag <name> <key> <value>` lines after it (see `consumers.rs`). It is replaced
+//! atomically: written to a temporary file,
 //! fsynced, renamed over the old one, and the directory fsynced.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,6 +40,7 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::consumers::ConsumerMeta;
 use super::hash_key::HashKeyRange;
 use super::names::{ShardId, StreamName};
 use super::recorded::RecordedSettings;
@@ -176,6 +182,8 @@ pub struct StreamMeta {
     pub mode_switches_ms: Vec<u64>,
     /// Settings recorded and reported but not acted on by the storage (see `recorded.rs`).
     pub recorded: RecordedSettings,
+    /// Registered consumers, by name (see `consumers.rs`).
+    pub consumers: BTreeMap<String, ConsumerMeta>,
 }
 
 impl StreamMeta {
@@ -236,6 +244,9 @@ impl StreamMeta {
             let _ = writeln!(text, "mode_switch {ms}");
         }
         self.recorded.encode(&mut text);
+        for consumer in self.consumers.values() {
+            consumer.encode(&mut text);
+        }
         let crc = crc32fast::hash(text.as_bytes());
         let _ = writeln!(text, "crc {crc:08x}");
         text
@@ -267,6 +278,7 @@ impl StreamMeta {
         let mut shard_count_updates_ms = Vec::new();
         let mut mode_switches_ms = Vec::new();
         let mut recorded = RecordedSettings::default();
+        let mut consumers: BTreeMap<String, ConsumerMeta> = BTreeMap::new();
         let time = |value: &str| {
             value
                 .parse::<u64>()
@@ -281,6 +293,23 @@ impl StreamMeta {
                 }
                 "shard_count_update" => shard_count_updates_ms.push(time(value)?),
                 "mode_switch" => mode_switches_ms.push(time(value)?),
+                "consumer" => {
+                    let consumer = ConsumerMeta::decode(value)?;
+                    consumers.insert(consumer.name.clone(), consumer);
+                }
+                "consumer_tag" => {
+                    let mut parts = value.split(' ');
+                    let (Some(name), Some(key), Some(value), None) =
+                        (parts.next(), parts.next(), parts.next(), parts.next())
+                    else {
+                        return Err("malformed consumer tag line".to_owned());
+                    };
+                    // A consumer's line comes before its tags'.
+                    let consumer = consumers
+                        .get_mut(name)
+                        .ok_or("tag of an unknown consumer")?;
+                    consumer.tags.insert(unhex_utf8(key)?, unhex_utf8(value)?);
+                }
                 "tag" => {
                     let (key, value) = value.split_once(' ').ok_or("malformed tag line")?;
                     tags.insert(unhex_utf8(key)?, unhex_utf8(value)?);
@@ -317,6 +346,7 @@ impl StreamMeta {
             shard_count_updates_ms,
             mode_switches_ms,
             recorded,
+            consumers,
         })
     }
 
@@ -469,6 +499,20 @@ mod tests {
                     reached_at_ms: 1_700_000_400_000,
                 }),
             },
+            consumers: [(
+                "app-1".to_owned(),
+                ConsumerMeta {
+                    name: "app-1".to_owned(),
+                    created_ms: 1_700_000_300_000,
+                    active_from_ms: 1_700_000_300_500,
+                    gone_at_ms: None,
+                    tags: [("team".to_owned(), "payments ü".to_owned())]
+                        .into_iter()
+                        .collect(),
+                },
+            )]
+            .into_iter()
+            .collect(),
         }
     }
 

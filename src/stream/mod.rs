@@ -6,6 +6,7 @@
 //! different shards proceed in parallel. Validation follows Kinesis exactly and fails with the
 //! exception Kinesis uses (see [`StreamError`]).
 
+pub mod consumers;
 mod daily_limits;
 mod describe;
 mod encryption;
@@ -32,6 +33,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::{Mutex, RwLock};
 
+pub use self::consumers::{
+    CONSUMERS_CREATING_MAX, CONSUMERS_PER_STREAM_MAX, Consumer, ConsumerArn, ConsumerError,
+    ConsumerMeta, ConsumerPage, ConsumerResult, ConsumerStatus,
+};
 pub use self::describe::{ShardDescription, StreamDescription};
 pub use self::encryption::{
     ENCRYPTION_STARTS_PER_DAY, ENCRYPTION_STOPS_PER_DAY, Encryption, InvalidKmsKeyId, KmsKeyId,
@@ -88,6 +93,8 @@ pub(crate) struct StreamContext {
     /// How long a stream shows UPDATING after a reshard, mode switch, encryption or warm throughput
     /// change.
     pub update_delay_ms: u64,
+    /// How long a registered consumer shows CREATING, and a deregistered one DELETING.
+    pub consumer_delay_ms: u64,
     /// Most open shards in one stream.
     pub max_shards_per_stream: u32,
     /// Most open shards in the engine.

@@ -542,6 +542,7 @@ mod tests {
                 shard_count_updates_ms: Vec::new(),
                 mode_switches_ms: Vec::new(),
                 recorded: Default::default(),
+                consumers: Default::default(),
             },
             created: BTreeSet::new(),
         }

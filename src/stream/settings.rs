@@ -76,18 +76,18 @@ pub struct EnhancedMonitoring {
 impl Stream {
     /// Applies `change` to a copy of the catalog entry, stores it durably, and makes it current.
     /// On any error nothing changes.
-    pub(crate) fn change_meta<T>(
+    pub(crate) fn change_meta<T, E: From<StreamError>>(
         &self,
-        change: impl FnOnce(&mut StreamMeta) -> StreamResult<T>,
-    ) -> StreamResult<T> {
+        change: impl FnOnce(&mut StreamMeta) -> Result<T, E>,
+    ) -> Result<T, E> {
         self.check_writable()?;
         let mut meta = self.meta.write();
         let mut changed = meta.clone();
         let outcome = change(&mut changed)?;
         if changed != *meta {
-            changed
-                .store(&self.dir)
-                .map_err(|error| LogError::io("writing stream metadata", &self.dir, error))?;
+            changed.store(&self.dir).map_err(|error| {
+                StreamError::from(LogError::io("writing stream metadata", &self.dir, error))
+            })?;
             *meta = changed;
         }
         Ok(outcome)
@@ -198,7 +198,7 @@ impl Stream {
         }
         self.change_meta(|meta| {
             meta.max_record_size_kib = kib;
-            Ok(())
+            StreamResult::Ok(())
         })?;
         for shard in self.shards() {
             shard.log.set_record_data_bytes_max(max_record_bytes(kib));

@@ -9,6 +9,7 @@
 //! the HTTP layer runs them on the blocking pool, because library calls may fsync.
 
 mod account;
+mod consumers;
 mod encryption;
 mod policies;
 mod records;
@@ -116,6 +117,10 @@ operations! {
     DescribeAccountSettings => account::describe_account_settings,
     UpdateAccountSettings => account::update_account_settings,
     UpdateStreamWarmThroughput => warm_throughput::update_stream_warm_throughput,
+    RegisterStreamConsumer => consumers::register_stream_consumer,
+    DescribeStreamConsumer => consumers::describe_stream_consumer,
+    ListStreamConsumers => consumers::list_stream_consumers,
+    DeregisterStreamConsumer => consumers::deregister_stream_consumer,
 }
 
 impl Reply {

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use shardlog::stream::SHARD_LEVEL_METRICS;
 
+use super::consumers::{Resource, consumer_error};
 use super::{Context, Reply, StreamRef, to_u32};
 use crate::error::ApiError;
 use crate::protocol::Fields;
-use crate::protocol::fields::{Checks, STREAM_ARN, as_string};
+use crate::protocol::fields::{Checks, RESOURCE_ARN, STREAM_ARN, as_string};
 
 fn retention(
     context: &Context<'_>,
@@ -48,14 +49,24 @@ pub fn decrease_retention(
     retention(context, fields, false)
 }
 
-/// Reads a tag map, checking its size (`max` entries), keys (1–128) and values (0–256).
+/// Reads a required tag map, checking it as [`optional_tag_map`] does.
 fn tag_map(
     fields: &Fields<'_, '_>,
     checks: &mut Checks,
     max: usize,
 ) -> Result<Option<BTreeMap<String, String>>, ApiError> {
-    let tags = fields.string_map("Tags")?;
+    let tags = optional_tag_map(fields, checks, max)?;
     checks.required("tags", &tags);
+    Ok(tags)
+}
+
+/// Reads a tag map, checking its size (`max` entries), keys (1–128) and values (0–256).
+pub(super) fn optional_tag_map(
+    fields: &Fields<'_, '_>,
+    checks: &mut Checks,
+    max: usize,
+) -> Result<Option<BTreeMap<String, String>>, ApiError> {
+    let tags = fields.string_map("Tags")?;
     let Some(tags) = tags else { return Ok(None) };
     let shown = || {
         let inner: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -227,11 +238,11 @@ pub fn list_tags_for_stream(
     Ok(Reply::new(context, &out, &stream))
 }
 
-/// The stream a `ResourceARN` names (only stream ARNs: this server has no consumers).
+/// The `ResourceARN` member: a stream's or a consumer's ARN.
 fn resource(fields: &Fields<'_, '_>, checks: &mut Checks) -> Result<Option<String>, ApiError> {
     let arn = fields.string("ResourceARN")?;
     checks.required("resourceARN", &arn);
-    checks.text("resourceARN", arn, Some(STREAM_ARN), (1, 2048));
+    checks.text("resourceARN", arn, Some(RESOURCE_ARN), (1, 2048));
     Ok(arn.map(str::to_owned))
 }
 
@@ -246,11 +257,16 @@ pub fn tag_resource(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Rep
         tags.iter()
             .map(|(key, value)| (key.as_str(), value.as_str())),
     )?;
-    let stream = context
-        .engine
-        .stream_by_arn(arn.as_deref().unwrap_or_default())?;
-    stream.add_tags(tags)?;
-    Ok(Reply::empty(Some(stream.name().as_str().to_owned())))
+    let resource = Resource::find(context.engine, arn.as_deref().unwrap_or_default())?;
+    match &resource {
+        Resource::Stream(stream) => stream.add_tags(tags)?,
+        Resource::Consumer(stream, consumer) => stream
+            .add_consumer_tags(&consumer.name, tags)
+            .map_err(|error| consumer_error(context.engine, error))?,
+    }
+    Ok(Reply::empty(Some(
+        resource.stream().name().as_str().to_owned(),
+    )))
 }
 
 /// `UntagResource`.
@@ -259,11 +275,16 @@ pub fn untag_resource(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<R
     let arn = resource(&fields, &mut checks)?;
     let keys = tag_keys(&fields, &mut checks, 50)?;
     checks.finish()?;
-    let stream = context
-        .engine
-        .stream_by_arn(arn.as_deref().unwrap_or_default())?;
-    stream.remove_tags(&keys)?;
-    Ok(Reply::empty(Some(stream.name().as_str().to_owned())))
+    let resource = Resource::find(context.engine, arn.as_deref().unwrap_or_default())?;
+    match &resource {
+        Resource::Stream(stream) => stream.remove_tags(&keys)?,
+        Resource::Consumer(stream, consumer) => stream
+            .remove_consumer_tags(&consumer.name, &keys)
+            .map_err(|error| consumer_error(context.engine, error))?,
+    }
+    Ok(Reply::empty(Some(
+        resource.stream().name().as_str().to_owned(),
+    )))
 }
 
 #[derive(Serialize)]
@@ -280,17 +301,20 @@ pub fn list_tags_for_resource(
     let mut checks = Checks::new();
     let arn = resource(&fields, &mut checks)?;
     checks.finish()?;
-    let stream = context
-        .engine
-        .stream_by_arn(arn.as_deref().unwrap_or_default())?;
+    let resource = Resource::find(context.engine, arn.as_deref().unwrap_or_default())?;
+    let tags = match &resource {
+        Resource::Stream(stream) => stream.tags(),
+        Resource::Consumer(stream, consumer) => stream
+            .consumer_tags(&consumer.name)
+            .map_err(|error| consumer_error(context.engine, error))?,
+    };
     let out = ListTagsForResourceOut {
-        tags: stream
-            .tags()
+        tags: tags
             .into_iter()
             .map(|(key, value)| TagOut { key, value })
             .collect(),
     };
-    Ok(Reply::new(context, &out, &stream))
+    Ok(Reply::new(context, &out, resource.stream()))
 }
 
 #[derive(Serialize)]

@@ -68,10 +68,26 @@ pub fn create_stream(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Re
 
 /// `DeleteStream`.
 pub fn delete_stream(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Reply, ApiError> {
-    let _enforce_consumer_deletion = fields.boolean("EnforceConsumerDeletion")?;
+    let enforce_consumer_deletion = fields.boolean("EnforceConsumerDeletion")?;
     let mut checks = Checks::new();
     let stream_ref = StreamRef::read(&fields, &mut checks)?;
     checks.finish()?;
+    // Kinesis keeps a stream with registered consumers unless told to delete them with it.
+    if enforce_consumer_deletion != Some(true)
+        && let Ok(stream) = stream_ref.resolve(context.engine)
+        && stream.consumer_count() > 0
+    {
+        return Err(ApiError::client(
+            "ResourceInUseException",
+            format!(
+                "DeleteStream can't delete {} because there are consumers associated with this \
+                 data stream. To delete {} anyway, set the EnforceConsumerDeletion parameter to \
+                 true to force the deletion of all the consumers that are associated with it.",
+                stream.arn(),
+                stream.name()
+            ),
+        ));
+    }
     // By name, not through a `Stream`: a damaged stream can be deleted too.
     context
         .engine
@@ -281,7 +297,7 @@ pub fn describe_stream_summary(
             encryption_type: common.encryption_type,
             key_id: common.key_id,
             open_shard_count: description.open_shard_count,
-            consumer_count: 0,
+            consumer_count: stream.consumer_count(),
             warm_throughput: warm_throughput.map(WarmThroughputOut::from),
             max_record_size_in_kib: description.max_record_size_kib,
         },

@@ -371,6 +371,13 @@ pub const STREAM_ARN: Pattern = Pattern {
     matches: |text| parse_stream_arn(text).is_some(),
 };
 
+/// `^(arn):aws.*:kinesis:.*:\d{12}:.*stream\/[a-zA-Z0-9_.-]+\/consumer\/[a-zA-Z0-9_.-]+:[0-9]+`:
+/// consumer ARNs.
+pub const CONSUMER_ARN: Pattern = Pattern {
+    shown: "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+",
+    matches: |text| shardlog::stream::ConsumerArn::parse(text).is_some(),
+};
+
 /// `arn:aws.*:kinesis:.*:\d{12}:.*stream/\S+`: the resource ARNs of the resource-policy
 /// operations (a stream's, or a consumer's, which ends `stream/<name>/consumer/<name>:<time>`).
 pub const RESOURCE_ARN: Pattern = Pattern {
@@ -513,6 +520,17 @@ mod tests {
         assert!(!(STREAM_ID.matches)("Abcdefghij0123456789-a1b"));
         assert!(!(STREAM_ID.matches)("abcdefghij012345678-a1b"));
         assert!(!(STREAM_ID.matches)("abcdefghij0123456789-a1b-"));
+    }
+
+    #[test]
+    fn consumer_arns_match_the_model_pattern() {
+        let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:1700000000";
+        assert!((CONSUMER_ARN.matches)(arn));
+        assert!((RESOURCE_ARN.matches)(arn));
+        assert!(!(CONSUMER_ARN.matches)(
+            "arn:aws:kinesis:us-east-1:000000000000:stream/s"
+        ));
+        assert!(!(CONSUMER_ARN.matches)(&format!("{arn}x")));
     }
 
     #[test]
