@@ -456,12 +456,23 @@ impl Recovery<'_> {
                 ));
             }
             let wholly_durable = base < durable.segment_base;
-            if wholly_durable && self.load_index_file(&segment, file_end) {
-                segment.mark_sealed();
-                i += 1;
-                continue;
-            }
             let recorded_end = self.recorded_end(i);
+            if wholly_durable {
+                // Synced whole: a file shorter than its recorded data lost synced records.
+                if recorded_end.is_some_and(|end| end > file_end) {
+                    return Err(LogError::corrupt(
+                        segment.path(),
+                        file_end,
+                        "segment file shorter than the length recorded for its data",
+                    ));
+                }
+                if self.load_index_file(&segment, recorded_end.unwrap_or(file_end)) {
+                    self.trim_lost_trim(&segment)?;
+                    segment.mark_sealed();
+                    i += 1;
+                    continue;
+                }
+            }
             let limit = recorded_end.map_or(file_end, |end| end.min(file_end));
             let scan_end = self.scan(&segment, limit)?;
             let stop = segment.published_len();
