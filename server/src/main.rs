@@ -47,10 +47,12 @@ struct ServeArgs {
     /// waits for fsync, shared by concurrent puts), or `interval:<ms>` (fsync in the background).
     #[arg(long, default_value = "page-cache", value_parser = parse_durability)]
     durability: Durability,
-    /// How long a new stream stays CREATING, in ms (Kinesis takes seconds).
+    /// How long a new stream stays CREATING, and a registered consumer CREATING (and DELETING
+    /// after deregistration), in ms (Kinesis takes seconds).
     #[arg(long, default_value_t = 0)]
     create_delay_ms: u64,
-    /// How long a stream stays UPDATING after a reshard or a mode switch, in ms.
+    /// How long a stream stays UPDATING after a reshard, a mode switch, an encryption change or a
+    /// warm throughput change, in ms.
     #[arg(long, default_value_t = 0)]
     update_delay_ms: u64,
     /// Most open shards in all streams together: the account's shard quota, counted as Kinesis
