@@ -483,13 +483,13 @@ pub const HASH_KEY: Pattern = Pattern {
 /// `arn:aws.*:kinesis:.*:\d{12}:stream/\S+`: stream ARNs.
 pub const STREAM_ARN: Pattern = Pattern {
     shown: "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+",
-    matches: |text| parse_stream_arn(text).is_some(),
+    matches: |text| is_kinesis_arn(text, false),
 };
 
 /// `arn:aws.*:kinesis:.*:\d{12}:.*stream/\S+`: resource ARNs (streams and their consumers).
 pub const RESOURCE_ARN: Pattern = Pattern {
     shown: "arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+",
-    matches: is_resource_arn,
+    matches: |text| is_kinesis_arn(text, true),
 };
 
 /// `[a-z0-9]{20}-[a-z0-9]{3}`: stream ids (a member the model reserves for future use).
@@ -507,10 +507,11 @@ pub const STREAM_ID: Pattern = Pattern {
     },
 };
 
-/// Whether `text` matches [`RESOURCE_ARN`] as Java's regular expressions do: each `.*` may
-/// cross the literal parts after it, so every place they can split the text is tried; `.`
-/// matches no line terminator, and `\S` no Java white space (` \t\n\x0B\f\r`).
-fn is_resource_arn(text: &str) -> bool {
+/// Whether `text` matches [`STREAM_ARN`] (or, with `any_before_stream`, [`RESOURCE_ARN`]'s
+/// `.*` before `stream/`) as Java's regular expressions do: each `.*` may cross the literal
+/// parts after it, so every place they can split the text is tried; `.` matches no line
+/// terminator, and `\S` no Java white space (` \t\n\x0B\f\r`).
+fn is_kinesis_arn(text: &str, any_before_stream: bool) -> bool {
     let any = |part: &str| !part.contains(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}']);
     let Some(after_aws) = text.strip_prefix("arn:aws") else {
         return false;
@@ -533,8 +534,11 @@ fn is_resource_arn(text: &str) -> bool {
                         .any(|(stream, found)| {
                             let prefix = &account_and_rest[13..13 + stream];
                             let name = &account_and_rest[13 + stream + found.len()..];
-                            any(prefix)
-                                && !name.is_empty()
+                            (if any_before_stream {
+                                any(prefix)
+                            } else {
+                                prefix.is_empty()
+                            }) && !name.is_empty()
                                 && !name.contains([' ', '\t', '\n', '\x0B', '\x0C', '\r'])
                         })
             })
@@ -647,6 +651,18 @@ mod tests {
         ] {
             assert!(!matches(arn), "{arn:?}");
         }
+    }
+
+    #[test]
+    fn stream_arns_match_as_the_java_expression_does() {
+        let matches = STREAM_ARN.matches;
+        assert!(matches("arn:aws:kinesis:us-east-1:000000000000:stream/s"));
+        assert!(matches("arn:aws:kinesis:a:kinesis:b:000000000000:stream/s"));
+        assert!(matches(
+            "arn:aws:kinesis:a:000000000000:b:000000000000:stream/s"
+        ));
+        assert!(!matches("arn:aws:kinesis:r:000000000000:x-stream/s"));
+        assert!(!matches("arn:aws:kinesis:r:000000000000:stream/a\tb"));
     }
 
     #[test]
