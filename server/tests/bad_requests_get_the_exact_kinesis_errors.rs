@@ -64,6 +64,14 @@ async fn bad_requests_get_the_exact_kinesis_errors() {
                 json!({"__type": "InvalidArgumentException",
                        "message": "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @."}),
             ),
+            // The model puts no range on retention hours: even a negative one reaches the
+            // retention rules.
+            (
+                "IncreaseStreamRetentionPeriod",
+                r#"{"StreamName": "s", "RetentionPeriodHours": -1}"#,
+                json!({"__type": "InvalidArgumentException",
+                       "message": "Minimum allowed retention period is 24 hours. Requested retention period (-1 hours) is too short."}),
+            ),
             (
                 "ListShards",
                 r#"{"StreamARN": "arn:aws:kinesis:us-east-1:000000000000:stream/s", "NextToken": "token"}"#,

@@ -21,9 +21,6 @@ use crate::error::ApiError;
 use crate::protocol::fields::{CONSUMER_ARN, Checks, NAME, STREAM_ARN};
 use crate::protocol::{Fields, Timestamp};
 
-/// Most tags RegisterStreamConsumer takes (the model's `TagMap`); the library then holds a
-/// consumer to the 50 tags any Kinesis resource may have.
-const REGISTER_TAGS_MAX: usize = 200;
 /// Largest `MaxResults` of ListStreamConsumers (the model's bound).
 const LIST_MAX_RESULTS_MAX: i64 = 10_000;
 
@@ -116,13 +113,13 @@ pub fn register_stream_consumer(
 ) -> Result<Reply, ApiError> {
     let name = fields.string("ConsumerName")?;
     let stream_arn = fields.string("StreamARN")?;
-    let _stream_id = fields.string("StreamId")?;
     let mut checks = Checks::new();
     checks.required("consumerName", &name);
     checks.text("consumerName", name, Some(NAME), (1, 128));
     checks.required("streamARN", &stream_arn);
     checks.text("streamARN", stream_arn, Some(STREAM_ARN), (1, 2048));
-    let tags = super::settings::optional_tag_map(&fields, &mut checks, REGISTER_TAGS_MAX)?;
+    super::check_stream_id(&fields, &mut checks)?;
+    let tags = super::settings::tag_map(&fields, &mut checks)?;
     checks.finish()?;
     let tags: BTreeMap<String, String> = tags.unwrap_or_default();
     super::settings::check_tag_rules(
@@ -157,10 +154,10 @@ impl<'r> ConsumerRef<'r> {
         let arn = fields.string("ConsumerARN")?;
         let name = fields.string("ConsumerName")?;
         let stream_arn = fields.string("StreamARN")?;
-        let _stream_id = fields.string("StreamId")?;
         checks.text("consumerARN", arn, Some(CONSUMER_ARN), (1, 2048));
         checks.text("consumerName", name, Some(NAME), (1, 128));
         checks.text("streamARN", stream_arn, Some(STREAM_ARN), (1, 2048));
+        super::check_stream_id(fields, checks)?;
         Ok(ConsumerRef {
             arn,
             name,
@@ -252,12 +249,12 @@ pub fn list_stream_consumers(
     let next_token = fields.string("NextToken")?;
     let stream_arn = fields.string("StreamARN")?;
     let stream_created_ms = fields.timestamp_ms("StreamCreationTimestamp")?;
-    let _stream_id = fields.string("StreamId")?;
     let mut checks = Checks::new();
     checks.range("maxResults", max_results, 1, LIST_MAX_RESULTS_MAX);
     checks.text("nextToken", next_token, None, (1, 1_048_576));
     checks.required("streamARN", &stream_arn);
     checks.text("streamARN", stream_arn, Some(STREAM_ARN), (1, 2048));
+    super::check_stream_id(&fields, &mut checks)?;
     checks.finish()?;
     if next_token.is_some() && stream_created_ms.is_some() {
         return Err(ApiError::invalid_argument(

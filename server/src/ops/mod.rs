@@ -23,7 +23,7 @@ use std::sync::Arc;
 use shardlog::{Engine, Stream};
 
 use crate::error::ApiError;
-use crate::protocol::fields::{self, Checks, NAME, STREAM_ARN};
+use crate::protocol::fields::{self, Checks, NAME, STREAM_ARN, STREAM_ID};
 use crate::protocol::{Fields, Protocol};
 
 /// What a handler can use.
@@ -148,11 +148,13 @@ struct StreamRef<'r> {
 }
 
 impl<'r> StreamRef<'r> {
-    /// Reads both members (the model makes both optional in every operation that has them).
+    /// Reads both members (the model makes both optional in every operation that has them),
+    /// and checks the `StreamId` beside them.
     fn read(fields: &Fields<'r, '_>, checks: &mut Checks) -> Result<StreamRef<'r>, ApiError> {
         let arn = fields.string("StreamARN")?;
         let name = fields.string("StreamName")?;
         checks.text("streamARN", arn, Some(STREAM_ARN), (1, 2048));
+        check_stream_id(fields, checks)?;
         checks.text("streamName", name, Some(NAME), (1, 128));
         Ok(StreamRef { name, arn })
     }
@@ -203,6 +205,14 @@ impl<'r> StreamRef<'r> {
             })
             .map(str::to_owned)
     }
+}
+
+/// Checks the `StreamId` member, which every operation naming a stream has. The model reserves
+/// it for future use ("Not Implemented"), so a valid one is ignored, but the front end checks it.
+fn check_stream_id(fields: &Fields<'_, '_>, checks: &mut Checks) -> Result<(), ApiError> {
+    let stream_id = fields.string("StreamId")?;
+    checks.text("streamId", stream_id, Some(STREAM_ID), (1, 24));
+    Ok(())
 }
 
 fn not_found_arn(arn: &str) -> ApiError {

@@ -9,7 +9,7 @@ use shardlog::{SequenceNumber, ShardId, StartingPosition};
 use super::streams::HashKeyRangeOut;
 use super::{Context, Reply, StreamRef};
 use crate::error::ApiError;
-use crate::protocol::fields::{Checks, HASH_KEY, NAME, SEQUENCE_NUMBER};
+use crate::protocol::fields::{Checks, HASH_KEY, NAME, SEQUENCE_NUMBER, shown_list};
 use crate::protocol::{Blob, Fields, Text, Timestamp};
 
 /// Largest data blob the API model allows (a stream's own maximum may be lower).
@@ -18,6 +18,13 @@ const DATA_BYTES_MAX: usize = 10 * 1024 * 1024;
 const PUT_RECORDS_ENTRIES_MAX: usize = 500;
 /// Most records one GetRecords call returns, and the default.
 const GET_RECORDS_LIMIT_MAX: i64 = 10_000;
+
+/// How the front end shows one PutRecords entry in a validation message: as Java prints an
+/// object, class and hash code. The hash code of an entry cannot be derived from its members;
+/// this is the one production printed for entries with an empty key and empty data (kinesalite's
+/// test/putRecords.js, "too many records").
+const SHOWN_PUT_RECORDS_ENTRY: &str =
+    "com.amazonaws.kinesis.v20131202.PutRecordsRequestEntry@c965e310";
 
 /// How the front end shows a blob in a validation message.
 fn shown_blob(data: &[u8]) -> String {
@@ -149,7 +156,7 @@ pub fn put_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
         }
         _ => None,
     } {
-        let shown = format!("[{} records]", entries.len());
+        let shown = shown_list(std::iter::repeat_n(SHOWN_PUT_RECORDS_ENTRY, entries.len()));
         checks.fail(Some(&shown), "records", rule);
     }
     let mut records = Vec::with_capacity(entries.len().min(PUT_RECORDS_ENTRIES_MAX));
@@ -366,6 +373,7 @@ pub fn get_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
         Some(crate::protocol::fields::STREAM_ARN),
         (1, 2048),
     );
+    super::check_stream_id(&fields, &mut checks)?;
     checks.finish()?;
     let limit = usize::try_from(limit.unwrap_or(GET_RECORDS_LIMIT_MAX)).unwrap_or(1);
     let output = context

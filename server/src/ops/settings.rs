@@ -4,13 +4,37 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use shardlog::engine::RETENTION_HOURS_RANGE;
 use shardlog::stream::SHARD_LEVEL_METRICS;
 
 use super::consumers::{Resource, consumer_error};
-use super::{Context, Reply, StreamRef, to_u32};
+use super::{Context, Reply, StreamRef, check_stream_id, to_u32};
 use crate::error::ApiError;
 use crate::protocol::Fields;
-use crate::protocol::fields::{Checks, RESOURCE_ARN, STREAM_ARN, as_string};
+use crate::protocol::fields::{
+    Checks, MemberRole, MemberRule, RESOURCE_ARN, STREAM_ARN, as_string, shown_list, shown_map,
+};
+
+/// Most entries of a tag map in one request (the model's `TagMap`). A stream keeps at most 50
+/// tags; more is refused by the tagging rules, not the front end.
+const TAG_MAP_ENTRIES_MAX: usize = 200;
+/// Most keys of a tag key list in one request (the model's `TagKeyList`).
+const TAG_KEYS_MAX: usize = 50;
+/// A tag key's length, in characters (the model's `TagKey`).
+const TAG_KEY: MemberRule = MemberRule::Length(1, 128);
+/// A tag value's length, in characters (the model's `TagValue`).
+const TAG_VALUE: MemberRule = MemberRule::Length(0, 256);
+/// The model's `MetricsName` enum: the library's metric names, then `ALL`.
+const METRICS_NAMES: [&str; 8] = [
+    SHARD_LEVEL_METRICS[0],
+    SHARD_LEVEL_METRICS[1],
+    SHARD_LEVEL_METRICS[2],
+    SHARD_LEVEL_METRICS[3],
+    SHARD_LEVEL_METRICS[4],
+    SHARD_LEVEL_METRICS[5],
+    SHARD_LEVEL_METRICS[6],
+    "ALL",
+];
 
 fn retention(
     context: &Context<'_>,
@@ -19,12 +43,21 @@ fn retention(
 ) -> Result<Reply, ApiError> {
     let hours = fields.integer("RetentionPeriodHours")?;
     let mut checks = Checks::new();
+    // The model puts no range on the hours: the retention rules below answer for them.
     checks.required("retentionPeriodHours", &hours);
-    checks.range("retentionPeriodHours", hours, 1, 8760);
     let stream_ref = StreamRef::read(&fields, &mut checks)?;
     checks.finish()?;
     let stream = stream_ref.resolve(context.engine)?;
-    let hours = to_u32(hours.unwrap_or_default());
+    let hours = hours.unwrap_or_default();
+    if hours < 0 {
+        // The library takes hours as u32; this is its "too short" answer for what it cannot hold.
+        return Err(ApiError::invalid_argument(format!(
+            "Minimum allowed retention period is {} hours. Requested retention period ({hours} \
+             hours) is too short.",
+            RETENTION_HOURS_RANGE.start()
+        )));
+    }
+    let hours = to_u32(hours);
     if increase {
         stream.increase_retention_period(hours)?;
     } else {
@@ -49,47 +82,20 @@ pub fn decrease_retention(
     retention(context, fields, false)
 }
 
-/// Reads a required tag map, checking it as [`optional_tag_map`] does.
-fn tag_map(
+/// Reads and checks a tag map (absent is not checked): its size, keys and values.
+pub(super) fn tag_map(
     fields: &Fields<'_, '_>,
     checks: &mut Checks,
-    max: usize,
 ) -> Result<Option<BTreeMap<String, String>>, ApiError> {
-    let tags = optional_tag_map(fields, checks, max)?;
-    checks.required("tags", &tags);
-    Ok(tags)
-}
-
-/// Reads a tag map, checking its size (`max` entries), keys (1–128) and values (0–256).
-pub(super) fn optional_tag_map(
-    fields: &Fields<'_, '_>,
-    checks: &mut Checks,
-    max: usize,
-) -> Result<Option<BTreeMap<String, String>>, ApiError> {
-    let tags = fields.string_map("Tags")?;
-    let Some(tags) = tags else { return Ok(None) };
-    let shown = || {
-        let inner: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        format!("{{{}}}", inner.join(", "))
+    let Some(tags) = fields.string_map("Tags")? else {
+        return Ok(None);
     };
-    if tags.is_empty() {
-        checks.fail(
-            Some(&shown()),
-            "tags",
-            "have length greater than or equal to 1",
-        );
-    }
-    if tags.len() > max {
-        checks.fail(
-            Some(&shown()),
-            "tags",
-            &format!("have length less than or equal to {max}"),
-        );
-    }
-    for (key, value) in &tags {
-        checks.text(&format!("tags.{key}.member"), Some(key), None, (1, 128));
-        checks.text(&format!("tags.{key}.member"), Some(value), None, (0, 256));
-    }
+    let shown = shown_map(tags.iter().copied());
+    checks.size("tags", &shown, tags.len(), (1, TAG_MAP_ENTRIES_MAX));
+    let keys = tags.iter().map(|(key, _)| *key);
+    checks.members("tags", &shown, MemberRole::MapKey, &TAG_KEY, keys);
+    let values = tags.iter().map(|(_, value)| *value);
+    checks.members("tags", &shown, MemberRole::MapValue, &TAG_VALUE, values);
     Ok(Some(
         tags.into_iter()
             .map(|(key, value)| (key.to_owned(), value.to_owned()))
@@ -122,42 +128,21 @@ pub(super) fn check_tag_rules<'t>(
     Ok(())
 }
 
-/// Reads a list of tag keys (1–`max` keys of 1–128 characters).
-fn tag_keys(
-    fields: &Fields<'_, '_>,
-    checks: &mut Checks,
-    max: usize,
-) -> Result<Vec<String>, ApiError> {
+/// Reads and checks a list of tag keys (required).
+fn tag_keys(fields: &Fields<'_, '_>, checks: &mut Checks) -> Result<Vec<String>, ApiError> {
     let keys = fields.list("TagKeys")?;
     checks.required("tagKeys", &keys);
+    let Some(keys) = keys else {
+        return Ok(Vec::new());
+    };
     let keys = keys
-        .unwrap_or_default()
         .iter()
         .map(as_string)
         .collect::<Result<Vec<&str>, ApiError>>()?;
-    let shown = || format!("[{}]", keys.join(", "));
-    if fields.get("TagKeys").is_some() && keys.is_empty() {
-        checks.fail(
-            Some(&shown()),
-            "tagKeys",
-            "have length greater than or equal to 1",
-        );
-    }
-    if keys.len() > max {
-        checks.fail(
-            Some(&shown()),
-            "tagKeys",
-            &format!("have length less than or equal to {max}"),
-        );
-    }
-    for (position, key) in keys.iter().enumerate() {
-        checks.text(
-            &format!("tagKeys.{}.member", position + 1),
-            Some(key),
-            None,
-            (1, 128),
-        );
-    }
+    let shown = shown_list(keys.iter().copied());
+    checks.size("tagKeys", &shown, keys.len(), (1, TAG_KEYS_MAX));
+    let members = keys.iter().copied();
+    checks.members("tagKeys", &shown, MemberRole::ListMember, &TAG_KEY, members);
     Ok(keys.into_iter().map(str::to_owned).collect())
 }
 
@@ -168,7 +153,8 @@ pub fn add_tags_to_stream(
 ) -> Result<Reply, ApiError> {
     let mut checks = Checks::new();
     let stream_ref = StreamRef::read(&fields, &mut checks)?;
-    let tags = tag_map(&fields, &mut checks, 10)?;
+    let tags = tag_map(&fields, &mut checks)?;
+    checks.required("tags", &tags);
     checks.finish()?;
     let tags = tags.unwrap_or_default();
     check_tag_rules(
@@ -187,7 +173,7 @@ pub fn remove_tags_from_stream(
 ) -> Result<Reply, ApiError> {
     let mut checks = Checks::new();
     let stream_ref = StreamRef::read(&fields, &mut checks)?;
-    let keys = tag_keys(&fields, &mut checks, 10)?;
+    let keys = tag_keys(&fields, &mut checks)?;
     checks.finish()?;
     let stream = stream_ref.resolve(context.engine)?;
     stream.remove_tags(&keys)?;
@@ -238,11 +224,12 @@ pub fn list_tags_for_stream(
     Ok(Reply::new(context, &out, &stream))
 }
 
-/// The `ResourceARN` member: a stream's or a consumer's ARN.
+/// The `ResourceARN` member (a stream's or a consumer's ARN), and the `StreamId` beside it.
 fn resource(fields: &Fields<'_, '_>, checks: &mut Checks) -> Result<Option<String>, ApiError> {
     let arn = fields.string("ResourceARN")?;
     checks.required("resourceARN", &arn);
     checks.text("resourceARN", arn, Some(RESOURCE_ARN), (1, 2048));
+    check_stream_id(fields, checks)?;
     Ok(arn.map(str::to_owned))
 }
 
@@ -250,7 +237,8 @@ fn resource(fields: &Fields<'_, '_>, checks: &mut Checks) -> Result<Option<Strin
 pub fn tag_resource(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Reply, ApiError> {
     let mut checks = Checks::new();
     let arn = resource(&fields, &mut checks)?;
-    let tags = tag_map(&fields, &mut checks, 50)?;
+    let tags = tag_map(&fields, &mut checks)?;
+    checks.required("tags", &tags);
     checks.finish()?;
     let tags = tags.unwrap_or_default();
     check_tag_rules(
@@ -273,7 +261,7 @@ pub fn tag_resource(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Rep
 pub fn untag_resource(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Reply, ApiError> {
     let mut checks = Checks::new();
     let arn = resource(&fields, &mut checks)?;
-    let keys = tag_keys(&fields, &mut checks, 50)?;
+    let keys = tag_keys(&fields, &mut checks)?;
     checks.finish()?;
     let resource = Resource::find(context.engine, arn.as_deref().unwrap_or_default())?;
     match &resource {
@@ -364,31 +352,17 @@ fn monitoring(
         .iter()
         .map(as_string)
         .collect::<Result<Vec<&str>, ApiError>>()?;
-    let shown = format!("[{}]", metrics.join(", "));
-    if fields.get("ShardLevelMetrics").is_some() && metrics.is_empty() {
-        checks.fail(
-            Some(&shown),
+    if fields.get("ShardLevelMetrics").is_some() {
+        let shown = shown_list(metrics.iter().copied());
+        checks.size("shardLevelMetrics", &shown, metrics.len(), (1, 7));
+        let names = MemberRule::OneOf(&METRICS_NAMES);
+        let members = metrics.iter().copied();
+        checks.members(
             "shardLevelMetrics",
-            "have length greater than or equal to 1",
-        );
-    }
-    if metrics.len() > 7 {
-        checks.fail(
-            Some(&shown),
-            "shardLevelMetrics",
-            "have length less than or equal to 7",
-        );
-    }
-    // The model's enum: the library's metric names, then ALL.
-    let known = |metric: &&str| *metric == "ALL" || SHARD_LEVEL_METRICS.contains(metric);
-    if !metrics.iter().all(known) {
-        checks.fail(
-            Some(&shown),
-            "shardLevelMetrics",
-            &format!(
-                "satisfy constraint: [Member must satisfy enum value set: [{}, ALL]]",
-                SHARD_LEVEL_METRICS.join(", ")
-            ),
+            &shown,
+            MemberRole::ListMember,
+            &names,
+            members,
         );
     }
     let stream_ref = StreamRef::read(&fields, &mut checks)?;
@@ -421,7 +395,8 @@ pub fn disable_monitoring(
     monitoring(context, fields, false)
 }
 
-/// `UpdateMaxRecordSize` (the model requires the ARN).
+/// `UpdateMaxRecordSize` (the stream by ARN only; the model leaves the ARN optional, and a
+/// request without one names no stream).
 pub fn update_max_record_size(
     context: &Context<'_>,
     fields: Fields<'_, '_>,
@@ -431,8 +406,8 @@ pub fn update_max_record_size(
     let mut checks = Checks::new();
     checks.required("maxRecordSizeInKiB", &kib);
     checks.range("maxRecordSizeInKiB", kib, 1024, 10240);
-    checks.required("streamARN", &arn);
     checks.text("streamARN", arn, Some(STREAM_ARN), (1, 2048));
+    check_stream_id(&fields, &mut checks)?;
     checks.finish()?;
     let stream = StreamRef { name: None, arn }.resolve(context.engine)?;
     stream.update_max_record_size(to_u32(kib.unwrap_or_default()))?;

@@ -185,7 +185,8 @@ pub fn update_shard_count(
     checks.one_of("scalingType", scaling_type, &["UNIFORM_SCALING"]);
     let stream_ref = StreamRef::read(&fields, &mut checks)?;
     checks.required("targetShardCount", &target);
-    checks.range("targetShardCount", target, 1, 100_000);
+    // The model bounds the target below only: the resharding rules answer for the rest.
+    checks.range("targetShardCount", target, 1, i64::MAX);
     checks.finish()?;
     let stream = stream_ref.resolve(context.engine)?;
     let output = stream.update_shard_count(to_u32(target.unwrap_or_default()))?;
@@ -209,7 +210,7 @@ pub fn update_stream_mode(
         Some(details) => details.string("StreamMode")?,
         None => None,
     };
-    let _warm_throughput = fields.integer("WarmThroughputMiBps")?;
+    let warm_throughput = fields.integer("WarmThroughputMiBps")?;
     let mut checks = Checks::new();
     checks.required("streamARN", &arn);
     checks.text(
@@ -218,6 +219,7 @@ pub fn update_stream_mode(
         Some(crate::protocol::fields::STREAM_ARN),
         (1, 2048),
     );
+    super::check_stream_id(&fields, &mut checks)?;
     checks.required("streamModeDetails", &details.map(|_| ()));
     if details.is_some() {
         checks.required("streamModeDetails.streamMode", &mode);
@@ -227,6 +229,7 @@ pub fn update_stream_mode(
             &["PROVISIONED", "ON_DEMAND"],
         );
     }
+    checks.range("warmThroughputMiBps", warm_throughput, 0, i64::MAX);
     checks.finish()?;
     let stream = StreamRef { name: None, arn }.resolve(context.engine)?;
     let mode = match mode {

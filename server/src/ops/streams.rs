@@ -1,7 +1,5 @@
 //! The catalog: CreateStream, DeleteStream, DescribeStream, DescribeStreamSummary, ListStreams.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 use shardlog::engine::CreateStream;
 use shardlog::stream::{Encryption, ShardId, StreamMode};
@@ -25,8 +23,7 @@ pub fn create_stream(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Re
         None => None,
     };
     let name = fields.string("StreamName")?;
-    let tags = fields.string_map("Tags")?;
-    let _warm_throughput = fields.integer("WarmThroughputMiBps")?;
+    let warm_throughput = fields.integer("WarmThroughputMiBps")?;
 
     let mut checks = Checks::new();
     checks.range("maxRecordSizeInKiB", max_record_size_kib, 1024, 10240);
@@ -41,10 +38,15 @@ pub fn create_stream(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Re
     }
     checks.required("streamName", &name);
     checks.text("streamName", name, Some(NAME), (1, 128));
+    let tags = super::settings::tag_map(&fields, &mut checks)?;
+    checks.range("warmThroughputMiBps", warm_throughput, 0, i64::MAX);
     checks.finish()?;
     let name = name.unwrap_or_default();
     let tags = tags.unwrap_or_default();
-    super::settings::check_tag_rules(tags.iter().copied())?;
+    super::settings::check_tag_rules(
+        tags.iter()
+            .map(|(key, value)| (key.as_str(), value.as_str())),
+    )?;
 
     let mode = match mode.flatten() {
         Some("ON_DEMAND") => StreamMode::OnDemand,
@@ -57,10 +59,7 @@ pub fn create_stream(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Re
         max_record_size_kib: max_record_size_kib
             .map(to_u32)
             .or(context.default_max_record_size_kib),
-        tags: tags
-            .into_iter()
-            .map(|(key, value)| (key.to_owned(), value.to_owned()))
-            .collect::<BTreeMap<_, _>>(),
+        tags,
     };
     context.engine.create_stream(request)?;
     Ok(Reply::empty(Some(name.to_owned())))

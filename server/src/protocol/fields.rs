@@ -235,12 +235,17 @@ impl Checks {
 
     /// Records a violation: `value` as the front end shows it (`None` prints `null`).
     pub fn fail(&mut self, value: Option<&str>, path: &str, rule: &str) {
+        self.fail_constraint(value, path, &format!("Member must {rule}"));
+    }
+
+    /// Records a violation of `constraint`, worded in full (`Map keys must satisfy ...`).
+    fn fail_constraint(&mut self, value: Option<&str>, path: &str, constraint: &str) {
         if self.violations.len() >= VIOLATIONS_LISTED_MAX {
             return;
         }
         let shown = value.map_or_else(|| "null".to_owned(), |value| format!("'{value}'"));
         self.violations.push(format!(
-            "Value {shown} at '{path}' failed to satisfy constraint: Member must {rule}"
+            "Value {shown} at '{path}' failed to satisfy constraint: {constraint}"
         ));
     }
 
@@ -316,6 +321,55 @@ impl Checks {
         }
     }
 
+    /// A list's or map's number of members; `shown` is the whole, as [`shown_list`] or
+    /// [`shown_map`] print it.
+    pub fn size(&mut self, path: &str, shown: &str, size: usize, bounds: (usize, usize)) {
+        let (min, max) = bounds;
+        if size < min {
+            self.fail(
+                Some(shown),
+                path,
+                &format!("have length greater than or equal to {min}"),
+            );
+        }
+        if size > max {
+            self.fail(
+                Some(shown),
+                path,
+                &format!("have length less than or equal to {max}"),
+            );
+        }
+    }
+
+    /// The members of a list, or the keys or values of a map, against the constraints of their
+    /// shape. The front end reports them as one violation of the whole collection (`shown`),
+    /// listing every constraint of the member shape, not only the one broken: `Value '[a, b]'
+    /// at 'tagKeys' failed to satisfy constraint: Member must satisfy constraint: [Member must
+    /// have length less than or equal to 128, Member must have length greater than or equal to
+    /// 1]` (recorded in kinesalite's test/removeTagsFromStream.js and test/addTagsToStream.js).
+    pub fn members<'v>(
+        &mut self,
+        path: &str,
+        shown: &str,
+        role: MemberRole,
+        rule: &MemberRule,
+        members: impl IntoIterator<Item = &'v str>,
+    ) {
+        if members.into_iter().all(|member| rule.admits(member)) {
+            return;
+        }
+        let subject = match role {
+            MemberRole::ListMember => "Member",
+            MemberRole::MapKey => "Map keys",
+            MemberRole::MapValue => "Map value",
+        };
+        self.fail_constraint(
+            Some(shown),
+            path,
+            &format!("{subject} must satisfy constraint: [{}]", rule.described()),
+        );
+    }
+
     /// The ValidationException for everything recorded, if anything was.
     pub fn finish(self) -> Result<(), ApiError> {
         let count = self.violations.len();
@@ -331,6 +385,67 @@ impl Checks {
             ),
         ))
     }
+}
+
+/// What the members checked by [`Checks::members`] are.
+#[derive(Clone, Copy)]
+pub enum MemberRole {
+    /// Elements of a list.
+    ListMember,
+    /// Keys of a map.
+    MapKey,
+    /// Values of a map.
+    MapValue,
+}
+
+/// The constraints of the string shape of a list's members or a map's keys or values.
+pub enum MemberRule {
+    /// A length range, in characters.
+    Length(usize, usize),
+    /// One of these values (the model's order).
+    OneOf(&'static [&'static str]),
+}
+
+impl MemberRule {
+    fn admits(&self, member: &str) -> bool {
+        match self {
+            MemberRule::Length(min, max) => (*min..=*max).contains(&member.chars().count()),
+            MemberRule::OneOf(values) => values.contains(&member),
+        }
+    }
+
+    /// The constraints as the front end lists them: the maximum length before the minimum, even
+    /// a minimum of 0 (kinesalite's test/addTagsToStream.js records `[Member must have length
+    /// less than or equal to 256, Member must have length greater than or equal to 0]`).
+    fn described(&self) -> String {
+        match self {
+            MemberRule::Length(min, max) => format!(
+                "Member must have length less than or equal to {max}, \
+                 Member must have length greater than or equal to {min}"
+            ),
+            MemberRule::OneOf(values) => {
+                format!(
+                    "Member must satisfy enum value set: [{}]",
+                    values.join(", ")
+                )
+            }
+        }
+    }
+}
+
+/// A list of strings as Java prints it: `[a, b]` (an empty string prints as nothing: `[""]` is
+/// `[]`).
+pub fn shown_list<'v>(members: impl IntoIterator<Item = &'v str>) -> String {
+    format!("[{}]", members.into_iter().collect::<Vec<_>>().join(", "))
+}
+
+/// A map of strings as Java prints it: `{k=v, k2=v2}`, here in the request's order.
+pub fn shown_map<'v>(entries: impl IntoIterator<Item = (&'v str, &'v str)>) -> String {
+    let entries: Vec<String> = entries
+        .into_iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    format!("{{{}}}", entries.join(", "))
 }
 
 /// A regular expression of the API model, with a hand-written matcher.
@@ -368,70 +483,99 @@ pub const HASH_KEY: Pattern = Pattern {
 /// `arn:aws.*:kinesis:.*:\d{12}:stream/\S+`: stream ARNs.
 pub const STREAM_ARN: Pattern = Pattern {
     shown: "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+",
-    matches: |text| parse_stream_arn(text).is_some(),
+    matches: |text| is_kinesis_arn(text, false),
 };
 
 /// `^(arn):aws.*:kinesis:.*:\d{12}:.*stream\/[a-zA-Z0-9_.-]+\/consumer\/[a-zA-Z0-9_.-]+:[0-9]+`:
 /// consumer ARNs.
 pub const CONSUMER_ARN: Pattern = Pattern {
     shown: "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+",
-    matches: |text| shardlog::stream::ConsumerArn::parse(text).is_some(),
+    matches: is_consumer_arn,
 };
 
-/// `arn:aws.*:kinesis:.*:\d{12}:.*stream/\S+`: the resource ARNs of the resource-policy
-/// operations (a stream's, or a consumer's, which ends `stream/<name>/consumer/<name>:<time>`).
+/// Whether `text` matches [`CONSUMER_ARN`] as Java's regular expressions do (the pattern, not
+/// whether the ARN names anything: its creation time may be any number of digits): the stream's
+/// ARN up to `stream/`, then `<name>/consumer/<name>:<digits>` to the end.
+fn is_consumer_arn(text: &str) -> bool {
+    let name = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    };
+    text.match_indices("stream/").any(|(at, found)| {
+        let tail = &text[at + found.len()..];
+        let consumer_part = tail.split_once("/consumer/").and_then(|(stream, rest)| {
+            let (consumer, created) = rest.split_once(':')?;
+            Some(
+                name(stream)
+                    && name(consumer)
+                    && !created.is_empty()
+                    && created.bytes().all(|b| b.is_ascii_digit()),
+            )
+        });
+        // The part before `stream/` is RESOURCE_ARN's, with a name that `\S+` accepts.
+        consumer_part == Some(true) && is_kinesis_arn(&format!("{}stream/x", &text[..at]), true)
+    })
+}
+
+/// `arn:aws.*:kinesis:.*:\d{12}:.*stream/\S+`: resource ARNs (streams and their consumers).
 pub const RESOURCE_ARN: Pattern = Pattern {
     shown: "arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+",
-    matches: matches_resource_arn,
+    matches: |text| is_kinesis_arn(text, true),
 };
 
-/// `[a-z0-9]{20}-[a-z0-9]{3}`: the `StreamId` member (reserved by Kinesis, unused).
+/// `[a-z0-9]{20}-[a-z0-9]{3}`: stream ids (a member the model reserves for future use).
 pub const STREAM_ID: Pattern = Pattern {
     shown: "[a-z0-9]{20}-[a-z0-9]{3}",
     matches: |text| {
-        let lower_alphanumeric = |part: &str, length: usize| {
-            part.len() == length
+        let part = |part: &str, len: usize| {
+            part.len() == len
                 && part
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         };
         text.split_once('-')
-            .is_some_and(|(head, tail)| lower_alphanumeric(head, 20) && lower_alphanumeric(tail, 3))
+            .is_some_and(|(head, tail)| part(head, 20) && part(tail, 3))
     },
 };
 
-/// Matches [`RESOURCE_ARN`] as Java's regular expressions do: `.` is any character but a line
-/// terminator, `\d` an ASCII digit, `\S` anything but ASCII white space; the whole text must
-/// match. Every way of placing the pattern's literals is tried (texts are at most 2048 long).
-fn matches_resource_arn(text: &str) -> bool {
-    let line_terminator = |c: char| matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}');
-    let java_space = |c: char| matches!(c, ' ' | '\t' | '\n' | '\u{b}' | '\u{c}' | '\r');
-    let Some(rest) = text.strip_prefix("arn:aws") else {
+/// Whether `text` matches [`STREAM_ARN`] (or, with `any_before_stream`, [`RESOURCE_ARN`]'s
+/// `.*` before `stream/`) as Java's regular expressions do: each `.*` may cross the literal
+/// parts after it, so every place they can split the text is tried; `.` matches no line
+/// terminator, and `\S` no Java white space (` \t\n\x0B\f\r`).
+fn is_kinesis_arn(text: &str, any_before_stream: bool) -> bool {
+    let any = |part: &str| !part.contains(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}']);
+    let Some(after_aws) = text.strip_prefix("arn:aws") else {
         return false;
     };
-    if rest.chars().any(line_terminator) {
-        return false;
-    }
-    // Each suffix of `text` that starts where `literal` occurs, after the literal.
-    let after_each = |text: &'_ str, literal: &'static str| -> Vec<String> {
-        text.char_indices()
-            .filter_map(|(at, _)| text.get(at..)?.strip_prefix(literal).map(str::to_owned))
-            .collect()
-    };
-    after_each(rest, ":kinesis:").iter().any(|after_service| {
-        after_each(after_service, ":").iter().any(|after_colon| {
-            let account_ends = after_colon
-                .get(..12)
-                .is_some_and(|account| account.bytes().all(|b| b.is_ascii_digit()))
-                && after_colon.get(12..13) == Some(":");
-            account_ends
-                && after_colon.get(13..).is_some_and(|resource| {
-                    after_each(resource, "stream/")
-                        .iter()
-                        .any(|name| !name.is_empty() && !name.chars().any(java_space))
-                })
+    after_aws
+        .match_indices(":kinesis:")
+        .filter(|(at, _)| any(&after_aws[..*at]))
+        .any(|(at, found)| {
+            let rest = &after_aws[at + found.len()..];
+            rest.match_indices(':').any(|(colon, _)| {
+                let Some(account_and_rest) = rest.get(colon + 1..) else {
+                    return false;
+                };
+                let account_digits = account_and_rest.bytes().take(12);
+                any(&rest[..colon])
+                    && account_digits.filter(u8::is_ascii_digit).count() == 12
+                    && account_and_rest.get(12..13) == Some(":")
+                    && account_and_rest[13..]
+                        .match_indices("stream/")
+                        .any(|(stream, found)| {
+                            let prefix = &account_and_rest[13..13 + stream];
+                            let name = &account_and_rest[13 + stream + found.len()..];
+                            (if any_before_stream {
+                                any(prefix)
+                            } else {
+                                prefix.is_empty()
+                            }) && !name.is_empty()
+                                && !name.contains([' ', '\t', '\n', '\x0B', '\x0C', '\r'])
+                        })
+            })
         })
-    })
 }
 
 fn decimal(text: &str, digits_max: usize) -> bool {
@@ -484,6 +628,84 @@ mod tests {
                  constraint: Member must not be null"
             )
         );
+    }
+
+    #[test]
+    fn a_collection_breaking_its_member_constraints_is_one_error_naming_them_all() {
+        let mut checks = Checks::new();
+        let keys = ["a", ""];
+        let shown = shown_list(keys);
+        checks.size("tagKeys", &shown, keys.len(), (1, 50));
+        let rule = MemberRule::Length(1, 128);
+        checks.members("tagKeys", &shown, MemberRole::ListMember, &rule, keys);
+        let tags = [("k", "v")];
+        let shown = shown_map(tags);
+        let rule = MemberRule::Length(0, 0);
+        checks.members(
+            "tags",
+            &shown,
+            MemberRole::MapValue,
+            &rule,
+            tags.map(|(_, v)| v),
+        );
+        assert_eq!(
+            checks.finish().unwrap_err().message.as_deref(),
+            Some(
+                "2 validation errors detected: Value '[a, ]' at 'tagKeys' failed to satisfy \
+                 constraint: Member must satisfy constraint: [Member must have length less than \
+                 or equal to 128, Member must have length greater than or equal to 1]; Value \
+                 '{k=v}' at 'tags' failed to satisfy constraint: Map value must satisfy \
+                 constraint: [Member must have length less than or equal to 0, Member must have \
+                 length greater than or equal to 0]"
+            )
+        );
+    }
+
+    #[test]
+    fn resource_arns_match_as_the_java_expression_does() {
+        let matches = RESOURCE_ARN.matches;
+        for arn in [
+            "arn:aws:kinesis:us-east-1:000000000000:stream/s",
+            "arn:aws-cn:kinesis:cn-north-1:000000000000:stream/s/consumer/c:1",
+            // Each `.*` may take in the literal parts after it.
+            "arn:aws:kinesis:a:kinesis:b:000000000000:stream/s",
+            "arn:aws:kinesis:r:1:000000000000:x-stream/s",
+        ] {
+            assert!(matches(arn), "{arn}");
+        }
+        for arn in [
+            "",
+            "!",
+            "arn:aws:kinesis:us-east-1:0000:stream/s",
+            "arn:aws:kinesis:us-east-1:000000000000:stream/",
+            "arn:aws:kinesis:us-east-1:000000000000:stream/a b",
+            "arn:aws:kinesis:us\n:000000000000:stream/s",
+            "arn:aws:sqs:us-east-1:000000000000:stream/s",
+        ] {
+            assert!(!matches(arn), "{arn:?}");
+        }
+    }
+
+    #[test]
+    fn stream_arns_match_as_the_java_expression_does() {
+        let matches = STREAM_ARN.matches;
+        assert!(matches("arn:aws:kinesis:us-east-1:000000000000:stream/s"));
+        assert!(matches("arn:aws:kinesis:a:kinesis:b:000000000000:stream/s"));
+        assert!(matches(
+            "arn:aws:kinesis:a:000000000000:b:000000000000:stream/s"
+        ));
+        assert!(!matches("arn:aws:kinesis:r:000000000000:x-stream/s"));
+        assert!(!matches("arn:aws:kinesis:r:000000000000:stream/a\tb"));
+    }
+
+    #[test]
+    fn stream_ids_are_twenty_and_three_lowercase_letters_or_digits() {
+        let matches = STREAM_ID.matches;
+        assert!(matches("abcdefghij0123456789-abc"));
+        assert!(!matches("ABCDEFGHIJ0123456789-abc"));
+        assert!(!matches("abcdefghij0123456789-abcd"));
+        assert!(!matches("abcdefghij012345678-abc"));
+        assert!(!matches(""));
     }
 
     #[test]
