@@ -183,134 +183,116 @@ fn a_crash_in_a_reused_segment_keeps_every_record_and_reports_no_cut() {
     assert_records(&read_all(&log), &all, "after appending past the crash");
 }
 
+/// What a crash left of a [`Recycled`] log: its files as a restarted process finds them, and what
+/// the checks need.
+struct Crashed {
+    image: Image,
+    options: shardlog::LogOptions,
+    expected: Vec<Expected>,
+    /// The recycled file's contents before its reuse: what a lost page of it reads back as.
+    old_contents: Vec<u8>,
+    /// Name of the segment made from the recycled file.
+    reused: String,
+}
+
+impl Recycled {
+    /// Appends until the reused segment holds data past its second page (if it is still the
+    /// active one), then crashes the log.
+    fn fill_past_the_second_page_and_crash(mut self) -> Crashed {
+        let reused = segment_name(self.reused_base);
+        let reused_path = self.dir.path().join(&reused);
+        while segment_bases(self.dir.path()).len() == 2
+            && frames(&std::fs::read(&reused_path).unwrap())
+                .last()
+                .is_none_or(|frame| frame.end() < 3 * PAGE)
+        {
+            let record = append(&self.log, &self.clock, self.next_id, 600, None);
+            self.expected.push(record);
+            self.next_id += 1;
+        }
+        crash(self.log);
+        Crashed {
+            image: Image::capture(self.dir.path()),
+            options: self.options,
+            expected: self.expected,
+            old_contents: self.before_retention.file(&self.recycled_from).to_vec(),
+            reused,
+        }
+    }
+}
+
+impl Crashed {
+    /// Writes the (damaged) image into a fresh directory and opens it.
+    fn reopen(&self) -> (tempfile::TempDir, ShardLog, shardlog::RecoveryReport) {
+        let restored = scratch_dir();
+        self.image.restore(restored.path());
+        let (log, report) = open(restored.path(), &self.options);
+        (restored, log, report)
+    }
+}
+
 #[test]
 fn a_lost_trim_of_a_sealed_reused_segment_is_trimmed_again_and_loses_nothing() {
-    let setup = recycled_log(true);
-    let Recycled {
-        dir,
-        options,
-        log,
-        expected,
-        before_retention,
-        recycled_from,
-        reused_base,
-        ..
-    } = setup;
-    crash(log);
-    let mut image = Image::capture(dir.path());
+    let mut crashed = recycled_log(true).fill_past_the_second_page_and_crash();
     // The power went before the seal's trim reached the disk: the file still has its old length,
     // and the old contents past the new data.
-    let old = before_retention.file(&recycled_from).to_vec();
-    let sealed = image.file_mut(&segment_name(reused_base));
+    let old = crashed.old_contents.clone();
+    let sealed = crashed.image.file_mut(&crashed.reused);
     let data_len = sealed.len();
     assert!(
         data_len < old.len(),
         "the sealed reused segment was trimmed"
     );
     sealed.extend_from_slice(&old[data_len..]);
-    let restored = scratch_dir();
-    image.restore(restored.path());
 
-    let (log, report) = open(restored.path(), &options);
+    let (restored, log, report) = crashed.reopen();
     assert_eq!(report.truncation, None, "{report:?}");
     assert!(report.segments_removed.is_empty(), "{report:?}");
-    assert_records(&read_all(&log), &expected, "after a lost trim");
-    let len = std::fs::metadata(restored.path().join(segment_name(reused_base)))
+    assert_records(&read_all(&log), &crashed.expected, "after a lost trim");
+    let len = std::fs::metadata(restored.path().join(&crashed.reused))
         .unwrap()
         .len();
     assert_eq!(len as usize, data_len, "trimmed again");
 }
 
 /// A page of the reused segment's data that did not reach the disk reads back as the file's old
-/// contents: the log must end before it, with no record of a later segment kept (no hole).
+/// contents: the log must end before it, with no record of a later segment kept (no hole), and no
+/// counter handed out again.
 fn lose_a_page_of_the_reused_segment(seal_reused: bool) {
-    let setup = recycled_log(seal_reused);
-    let Recycled {
-        dir,
-        options,
-        log,
-        expected,
-        before_retention,
-        recycled_from,
-        reused_base,
-        ..
-    } = setup;
-    if !seal_reused {
-        // Fill the reused segment past its second page.
-        let mut more = Vec::new();
-        let mut id = 2_000_000;
-        while frames(&std::fs::read(dir.path().join(segment_name(reused_base))).unwrap())
-            .last()
-            .is_none_or(|frame| frame.end() < 3 * PAGE)
-        {
-            more.push(append(&log, &setup.clock, id, 600, None));
-            id += 1;
-        }
-        assert_eq!(
-            segment_bases(dir.path()).len(),
-            2,
-            "still the active segment"
-        );
-        crash(log);
-        check_lost_page(
-            dir.path(),
-            &options,
-            &before_retention,
-            &recycled_from,
-            reused_base,
-            &[expected, more].concat(),
-        );
-    } else {
-        crash(log);
-        check_lost_page(
-            dir.path(),
-            &options,
-            &before_retention,
-            &recycled_from,
-            reused_base,
-            &expected,
-        );
-    }
-}
-
-fn check_lost_page(
-    dir: &Path,
-    options: &shardlog::LogOptions,
-    before_retention: &Image,
-    recycled_from: &str,
-    reused_base: u64,
-    expected: &[Expected],
-) {
-    let mut image = Image::capture(dir);
-    let old = before_retention.file(recycled_from);
-    let name = segment_name(reused_base);
+    let mut crashed = recycled_log(seal_reused).fill_past_the_second_page_and_crash();
     let lost = PAGE..2 * PAGE;
-    let reused_frames = frames(image.file(&name));
-    let first_lost = reused_frames
+    let reused_frames = frames(crashed.image.file(&crashed.reused));
+    let first_lost_counter = reused_frames
         .iter()
-        .position(|frame| frame.end() > lost.start)
-        .expect("frames reach the lost page");
-    let first_lost_counter = reused_frames[first_lost].counter;
-    image.file_mut(&name)[lost.clone()].copy_from_slice(&old[lost]);
-    let restored = scratch_dir();
-    image.restore(restored.path());
+        .find(|frame| frame.end() > lost.start)
+        .expect("frames reach the lost page")
+        .counter;
+    let old = crashed.old_contents[lost.clone()].to_vec();
+    crashed.image.file_mut(&crashed.reused)[lost].copy_from_slice(&old);
 
-    let (log, report) = open(restored.path(), options);
-    let read = read_all(&log);
-    let kept: Vec<Expected> = expected
+    let (_restored, log, report) = crashed.reopen();
+    let kept: Vec<Expected> = crashed
+        .expected
         .iter()
         .filter(|record| record.counter() < first_lost_counter)
         .cloned()
         .collect();
-    assert_records(&read, &kept, "an exact prefix, ending before the lost page");
-    let later: Vec<u64> = image
+    assert_records(
+        &read_all(&log),
+        &kept,
+        "an exact prefix, ending before the lost page",
+    );
+    let reused_base: u64 = crashed.reused.trim_end_matches(".seg").parse().unwrap();
+    let later: Vec<u64> = crashed
+        .image
         .segment_bases()
         .into_iter()
         .filter(|&base| base > reused_base)
         .collect();
+    assert_eq!(later.is_empty(), !seal_reused, "the case is the one named");
     assert_eq!(report.segments_removed, later, "{report:?}");
     assert!(
-        report.next_counter > expected.last().unwrap().counter(),
+        report.next_counter > crashed.expected.last().unwrap().counter(),
         "no counter is handed out twice"
     );
 }
