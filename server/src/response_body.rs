@@ -7,12 +7,15 @@
 //! ([`crate::budgets::Held`]) still held. That is what bounds the bytes queued for such clients.
 
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
 
 use crate::budgets::Held;
+use crate::connections::Busy;
+use crate::ops::EventFeed;
 
 /// Largest piece handed to the connection at once.
 const PIECE_BYTES_MAX: usize = 64 * 1024;
@@ -23,6 +26,25 @@ pub struct ResponseBody {
     /// The response bytes this body counts against; released when the body is dropped (by hyper,
     /// after the last piece, or with the connection).
     _held: Vec<Held>,
+    /// For a streamed response: what follows `rest`, and the connection kept busy meanwhile.
+    events: Option<(EventFeed, Busy)>,
+}
+
+/// A response's event feed, carried from the handler to the body in the response's extensions
+/// (which must be `Clone`; the feed is taken out once).
+#[derive(Clone)]
+pub struct PushedEvents(Arc<Mutex<Option<EventFeed>>>);
+
+impl PushedEvents {
+    /// Carries `feed`.
+    pub fn new(feed: EventFeed) -> PushedEvents {
+        PushedEvents(Arc::new(Mutex::new(Some(feed))))
+    }
+
+    /// The feed, the first time.
+    pub fn take(&self) -> Option<EventFeed> {
+        self.0.lock().ok()?.take()
+    }
 }
 
 impl ResponseBody {
@@ -31,6 +53,17 @@ impl ResponseBody {
         ResponseBody {
             rest: bytes,
             _held: held,
+            events: None,
+        }
+    }
+
+    /// A body of `bytes` then the messages of `feed`, counted against `held` and keeping the
+    /// connection `busy` until it is dropped.
+    pub fn streamed(bytes: Bytes, held: Vec<Held>, feed: EventFeed, busy: Busy) -> ResponseBody {
+        ResponseBody {
+            rest: bytes,
+            _held: held,
+            events: Some((feed, busy)),
         }
     }
 }
@@ -41,10 +74,20 @@ impl Body for ResponseBody {
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         if self.rest.is_empty() {
-            return Poll::Ready(None);
+            let Some((feed, _busy)) = &mut self.events else {
+                return Poll::Ready(None);
+            };
+            match feed.poll_recv(cx) {
+                Poll::Ready(Some(message)) => self.rest = message,
+                Poll::Ready(None) => {
+                    self.events = None;
+                    return Poll::Ready(None);
+                }
+                Poll::Pending => return Poll::Pending,
+            }
         }
         let take = self.rest.len().min(PIECE_BYTES_MAX);
         let piece = self.rest.split_to(take);
@@ -52,10 +95,13 @@ impl Body for ResponseBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.rest.is_empty()
+        self.rest.is_empty() && self.events.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.rest.len() as u64)
+        match self.events {
+            None => SizeHint::with_exact(self.rest.len() as u64),
+            Some(_) => SizeHint::default(),
+        }
     }
 }

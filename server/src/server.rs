@@ -66,7 +66,7 @@ use crate::ops::{Context, Operation};
 use crate::origin_policy::{OriginPolicy, Verdict};
 use crate::protocol::{Fields, Protocol, TARGET_PREFIX};
 use crate::request_body::BodyError;
-use crate::response_body::ResponseBody;
+use crate::response_body::{PushedEvents, ResponseBody};
 
 /// How many of the largest bodies the body budget holds at once.
 pub const BODIES_IN_FLIGHT_MAX: usize = 64;
@@ -82,6 +82,8 @@ pub const RESPONSE_BYTES_MAX: usize = 16 * 1024 * 1024;
 pub const RESPONSE_BYTES_PER_CONNECTION_MAX: usize = 4 * RESPONSE_BYTES_MAX;
 /// Most response bytes reserved or queued in all.
 pub const RESPONSE_BYTES_QUEUED_MAX: usize = 16 * RESPONSE_BYTES_MAX;
+/// The `Content-Type` of a streamed answer (SubscribeToShard).
+const EVENT_STREAM_TYPE: &str = "application/vnd.amazon.eventstream";
 /// How often a new connection that waits at the cap looks for one to give way.
 const SLOT_RETRY: Duration = Duration::from_millis(100);
 
@@ -363,7 +365,19 @@ async fn handle(
         }
         None => tracing::info!(request_id, operation, stream, status, latency_us),
     }
-    response.map(|body| ResponseBody::new(body, held))
+    match response.extensions_mut().remove::<PushedEvents>() {
+        Some(events) => {
+            let feed = events.take();
+            response.map(|body| match feed {
+                Some(feed) => {
+                    let busy = share.connection.busy(&state.connections);
+                    ResponseBody::streamed(body, held, feed, busy)
+                }
+                None => ResponseBody::new(body, held),
+            })
+        }
+        None => response.map(|body| ResponseBody::new(body, held)),
+    }
 }
 
 /// Dispatches a request the origin policy lets through. `cross_origin` says whether it comes
@@ -620,7 +634,12 @@ async fn api(
             )
         }
     };
-    fit_response(state, share, &mut held, reply.body().len()).await;
+    let reserved = if reply.extensions().get::<PushedEvents>().is_some() {
+        crate::ops::EVENT_STREAM_BYTES_HELD
+    } else {
+        reply.body().len()
+    };
+    fit_response(state, share, &mut held, reserved).await;
     (reply, log, held)
 }
 
@@ -680,11 +699,12 @@ fn execute(state: &State, parts: &http::request::Parts, body: &[u8]) -> (Reply, 
     match result {
         Ok(reply) => {
             log.stream = reply.stream.or(log.stream);
-            let response = plain(
-                StatusCode::OK,
-                protocol.content_type(),
-                Bytes::from(reply.body),
-            );
+            let Some(feed) = reply.events else {
+                let body = Bytes::from(reply.body);
+                return (plain(StatusCode::OK, protocol.content_type(), body), log);
+            };
+            let mut response = plain(StatusCode::OK, EVENT_STREAM_TYPE, Bytes::from(reply.body));
+            response.extensions_mut().insert(PushedEvents::new(feed));
             (response, log)
         }
         Err(error) => {

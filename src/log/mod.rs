@@ -491,6 +491,15 @@ impl ShardLog {
         inner.write_durable_checkpoint()
     }
 
+    /// Wakes every reader blocked in [`LogReader::wait_for_records_or`], so each checks its stop
+    /// condition again: for changes other than appends that a waiter must see at once (a shard
+    /// closed, a subscription taken over). A log never opened has no readers.
+    pub fn wake_readers(&self) {
+        if let Some(inner) = self.opened.get() {
+            inner.appended.notify();
+        }
+    }
+
     /// Gives the log up without closing it: appends and retention fail with `Closed` from now on,
     /// and dropping it writes nothing, so its directory can be deleted while readers still hold
     /// records or readers of it (their mappings stay valid). For a shard that expired.

@@ -261,6 +261,29 @@ impl LogReader {
             .wait_until(deadline, || self.has_records())
     }
 
+    /// Blocks until a record is ready, `stop()` holds, or `deadline` passes; returns whether a
+    /// record is ready. Whatever makes `stop()` true must then call [`super::ShardLog::wake_readers`]
+    /// (as closing a shard does), or the waiter notices only at the deadline.
+    pub fn wait_for_records_or(
+        &self,
+        deadline: std::time::Instant,
+        stop: impl Fn() -> bool,
+    ) -> bool {
+        self.inner
+            .appended
+            .wait_until(deadline, || stop() || self.has_records());
+        self.has_records()
+    }
+
+    /// The counter of the next record this reader returns at least: one past the last it
+    /// returned, or that of the record it stands at.
+    pub(crate) fn next_counter(&self) -> u64 {
+        match self.previous {
+            Some((counter, _)) => counter.saturating_add(1),
+            None => self.counter_at_position(),
+        }
+    }
+
     /// Whether `segment` follows the current one in the log: a larger base, or the segment that
     /// replaced the current (empty) one under the same base.
     fn comes_after(&self, segment: &Arc<Segment>) -> bool {

@@ -567,6 +567,9 @@ impl Stream {
             }
             Ok(deregistered)
         })?;
+        for shard in self.shards() {
+            shard.log.wake_readers(); // the consumer's subscriptions end now
+        }
         Ok(self.consumer_as(&deregistered, ConsumerStatus::Deleting))
     }
 

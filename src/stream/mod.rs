@@ -24,6 +24,7 @@ mod reshard;
 mod resource_policy;
 mod retention;
 mod settings;
+pub mod subscription;
 pub mod throughput;
 mod warm_throughput;
 
@@ -67,6 +68,10 @@ pub use self::resource_policy::{InvalidResourcePolicy, RESOURCE_POLICY_BYTES_MAX
 pub(crate) use self::settings::validate_tags;
 pub use self::settings::{
     EnhancedMonitoring, SHARD_LEVEL_METRICS, TAG_KEY_CHARS_MAX, TAG_VALUE_CHARS_MAX, TAGS_MAX,
+};
+pub use self::subscription::{
+    SUBSCRIPTION_LIFETIME_MS, SUBSCRIPTION_TAKEOVER_MS, Subscription, SubscriptionError,
+    SubscriptionEvent,
 };
 
 pub use self::warm_throughput::{WARM_THROUGHPUT_MIBPS_MAX, WarmThroughput, WarmThroughputSetting};
@@ -194,6 +199,8 @@ impl Shard {
 
     fn mark_closed(&self, closed_secs: u64) {
         self.closed_secs.store(closed_secs, Ordering::Release);
+        // A subscription waiting for records must now deliver the shard's children.
+        self.log.wake_readers();
     }
 
     /// The shard's log.
@@ -274,6 +281,8 @@ pub struct Stream {
     writable: AtomicBool,
     /// Counters of every shard the stream has opened, and of PutRecords calls.
     metrics: StreamMetrics,
+    /// The live push subscriptions, one per consumer and shard (see `subscription`).
+    subscriptions: subscription::LiveSubscriptions,
 }
 
 /// The directory of a shard's log inside its stream's directory.
@@ -320,6 +329,7 @@ impl Stream {
             shards: RwLock::new(ShardTable::new(shards)),
             writable: AtomicBool::new(false),
             metrics,
+            subscriptions: subscription::LiveSubscriptions::default(),
         })
     }
 
@@ -429,6 +439,7 @@ impl Stream {
         self.writable.store(false, Ordering::Release);
         for shard in self.shards() {
             shard.log.abandon();
+            shard.log.wake_readers(); // subscriptions end with the stream
         }
     }
 

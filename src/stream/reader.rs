@@ -243,7 +243,11 @@ impl Stream {
     }
 
     /// The children of `shard` if it is closed and `reader` has read all of it.
-    fn children_if_finished(&self, shard: &Shard, reader: &LogReader) -> Option<Vec<ChildShard>> {
+    pub(super) fn children_if_finished(
+        &self,
+        shard: &Shard,
+        reader: &LogReader,
+    ) -> Option<Vec<ChildShard>> {
         // Closed first: once it reads closed, every record is published, so "no more records"
         // afterwards means the end of the shard.
         if shard.closed_secs().is_none() || reader.has_records() {
@@ -279,7 +283,7 @@ impl Stream {
         .encode(&self.context.iterator_key)
     }
 
-    fn millis_behind(&self, reader: &LogReader, records: &[Record]) -> u64 {
+    pub(super) fn millis_behind(&self, reader: &LogReader, records: &[Record]) -> u64 {
         if !reader.has_records() {
             return 0;
         }
@@ -290,7 +294,11 @@ impl Stream {
     }
 
     /// Translates a starting position into a log seek, checking it the way Kinesis does.
-    fn seek_for(&self, shard: &Shard, position: StartingPosition) -> StreamResult<SeekTo> {
+    pub(super) fn seek_for(
+        &self,
+        shard: &Shard,
+        position: StartingPosition,
+    ) -> StreamResult<SeekTo> {
         Ok(match position {
             StartingPosition::TrimHorizon => SeekTo::Oldest,
             StartingPosition::Latest => SeekTo::Latest,

@@ -39,6 +39,7 @@ fn reply(context: &Context<'_>, commitment: MinimumThroughputBillingCommitment) 
     Reply {
         body: context.protocol.encode(&out),
         stream: None,
+        events: None,
     }
 }
 

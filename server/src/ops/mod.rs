@@ -16,7 +16,10 @@ mod records;
 mod settings;
 mod shards;
 mod streams;
+mod subscribe;
 mod warm_throughput;
+
+pub use subscribe::{EVENT_STREAM_BYTES_HELD, EventFeed};
 
 use std::sync::Arc;
 
@@ -43,6 +46,8 @@ pub struct Reply {
     pub body: Vec<u8>,
     /// The stream involved, if any.
     pub stream: Option<String>,
+    /// For a streamed answer (SubscribeToShard): the messages that follow `body`.
+    pub events: Option<EventFeed>,
 }
 
 macro_rules! operations {
@@ -121,6 +126,7 @@ operations! {
     DescribeStreamConsumer => consumers::describe_stream_consumer,
     ListStreamConsumers => consumers::list_stream_consumers,
     DeregisterStreamConsumer => consumers::deregister_stream_consumer,
+    SubscribeToShard => subscribe::subscribe_to_shard,
 }
 
 impl Reply {
@@ -129,6 +135,7 @@ impl Reply {
         Reply {
             body: context.protocol.encode(body),
             stream: Some(stream.name().as_str().to_owned()),
+            events: None,
         }
     }
 
@@ -137,6 +144,7 @@ impl Reply {
         Reply {
             body: Vec::new(),
             stream,
+            events: None,
         }
     }
 }

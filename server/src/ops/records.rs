@@ -207,6 +207,7 @@ pub fn put_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
             .protocol
             .encode_with_capacity(&out, 64 + entries_out * 120),
         stream: Some(stream.name().as_str().to_owned()),
+        events: None,
     })
 }
 
@@ -318,16 +319,16 @@ pub fn get_shard_iterator(
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct RecordOut<'a> {
-    sequence_number: Text<shardlog::SequenceNumber>,
-    approximate_arrival_timestamp: Timestamp,
-    data: Blob<'a>,
-    partition_key: &'a str,
+pub(super) struct RecordOut<'a> {
+    pub(super) sequence_number: Text<shardlog::SequenceNumber>,
+    pub(super) approximate_arrival_timestamp: Timestamp,
+    pub(super) data: Blob<'a>,
+    pub(super) partition_key: &'a str,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct ChildShardOut {
+pub(super) struct ChildShardOut {
     shard_id: String,
     parent_shards: Vec<String>,
     hash_key_range: HashKeyRangeOut,
@@ -408,5 +409,6 @@ pub fn get_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
     Ok(Reply {
         body: context.protocol.encode_with_capacity(&out, capacity),
         stream: None,
+        events: None,
     })
 }

@@ -326,6 +326,7 @@ pub fn describe_limits(context: &Context<'_>, _fields: Fields<'_, '_>) -> Result
     Ok(Reply {
         body: context.protocol.encode(&out),
         stream: None,
+        events: None,
     })
 }
 

@@ -89,6 +89,7 @@ pub fn list_shards(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
     Ok(Reply {
         body: context.protocol.encode(&out),
         stream: stream_name.map(|name| name.as_str().to_owned()),
+        events: None,
     })
 }
 

@@ -390,6 +390,7 @@ pub fn list_streams(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Rep
     Ok(Reply {
         body: context.protocol.encode(&out),
         stream: None,
+        events: None,
     })
 }
 

@@ -7,6 +7,7 @@
 //! send, though RFC 8949 says seconds). Output types serialize through [`Blob`] and [`Timestamp`],
 //! which pick the form from the serializer (`is_human_readable` is true for JSON only).
 
+pub mod event_stream;
 pub mod fields;
 pub mod node;
 
