@@ -92,6 +92,7 @@ pub fn subscribe_to_shard(
             (0, usize::MAX),
         );
     }
+    super::check_stream_id(&fields, &mut checks)?;
     checks.finish()?;
     let (consumer_arn, shard_text) = (
         consumer_arn.unwrap_or_default(),
