@@ -37,6 +37,7 @@
 #![warn(missing_docs, clippy::unwrap_used, clippy::indexing_slicing)]
 
 pub mod clock;
+mod durable_file;
 pub mod engine;
 mod error;
 mod hex;

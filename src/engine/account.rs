@@ -6,8 +6,8 @@
 //! its end at the earliest allowed time (`ENABLED_UNTIL_EARLIEST_ALLOWED_END`); enabling it again
 //! before then cancels the end. shardlog bills nothing: the commitment is recorded and reported.
 //!
-//! `<data dir>/account.meta` keeps it, replaced atomically (temp file, fsync, rename, fsync
-//! directory), ending with a CRC-32 line over what comes before; each line is absent while unset,
+//! `<data dir>/account.meta` keeps it, replaced atomically and durably (see
+//! [`durable_file::replace`]), ending with a CRC-32 line over what comes before; each line is absent while unset,
 //! and an absent file is an account that never committed:
 //!
 //! ```text
@@ -18,10 +18,10 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::io::Write as _;
 use std::path::Path;
 
-use super::{Engine, sync_dir};
+use super::Engine;
+use crate::durable_file;
 use crate::error::LogError;
 use crate::stream::{StreamError, StreamResult, WarmThroughput};
 
@@ -135,16 +135,8 @@ impl AccountSettings {
     }
 
     fn store(&self, dir: &Path) -> StreamResult<()> {
-        let temporary = dir.join(format!("{ACCOUNT_FILE}.tmp"));
-        let write = || -> std::io::Result<()> {
-            let mut file = fs::File::create(&temporary)?;
-            file.write_all(self.encode().as_bytes())?;
-            file.sync_all()?;
-            drop(file);
-            fs::rename(&temporary, dir.join(ACCOUNT_FILE))?;
-            sync_dir(dir)
-        };
-        write().map_err(|error| LogError::io("writing account settings", dir, error).into())
+        durable_file::replace(&dir.join(ACCOUNT_FILE), self.encode().as_bytes())
+            .map_err(|error| LogError::io("writing account settings", dir, error).into())
     }
 
     /// The commitment at `now_ms`.
