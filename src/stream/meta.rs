@@ -1,7 +1,7 @@
 //! A stream's metadata and its durable file, `stream.meta`.
 //!
 //! The file is small, human-readable text, one `key value` line each, ending with a CRC-32 line
-//! over everything before it:
+//! over everything before it (see `checksummed_text.rs`):
 //!
 //! ```text
 //! shardlog-stream 1
@@ -42,6 +42,7 @@ use super::consumers::ConsumerMeta;
 use super::hash_key::HashKeyRange;
 use super::names::{ShardId, StreamName};
 use super::recorded::RecordedSettings;
+use crate::checksummed_text;
 use crate::durable_file::StagedFile;
 use crate::sequence::ShardIdentity;
 
@@ -246,26 +247,11 @@ impl StreamMeta {
         for consumer in self.consumers.values() {
             consumer.encode(&mut text);
         }
-        let crc = crc32fast::hash(text.as_bytes());
-        let _ = writeln!(text, "crc {crc:08x}");
-        text
+        checksummed_text::seal(text)
     }
 
     fn decode(text: &str) -> Result<StreamMeta, String> {
-        let body_end = text
-            .trim_end_matches('\n')
-            .rfind('\n')
-            .map(|i| i + 1)
-            .ok_or("no checksum line")?;
-        let (body, crc_line) = text.split_at(body_end);
-        let stored = crc_line
-            .trim_end()
-            .strip_prefix("crc ")
-            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-            .ok_or("bad checksum line")?;
-        if crc32fast::hash(body.as_bytes()) != stored {
-            return Err("checksum mismatch".to_owned());
-        }
+        let body = checksummed_text::open(text)?;
         let mut lines = body.lines();
         if lines.next() != Some("shardlog-stream 1") {
             return Err("unknown format".to_owned());
