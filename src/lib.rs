@@ -36,7 +36,9 @@
 // Library code decodes bytes from disk: every access is bounds-checked and nothing unwraps.
 #![warn(missing_docs, clippy::unwrap_used, clippy::indexing_slicing)]
 
+mod checksummed_text;
 pub mod clock;
+mod durable_file;
 pub mod engine;
 mod error;
 mod hex;

@@ -6,9 +6,10 @@
 //! its end at the earliest allowed time (`ENABLED_UNTIL_EARLIEST_ALLOWED_END`); enabling it again
 //! before then cancels the end. shardlog bills nothing: the commitment is recorded and reported.
 //!
-//! `<data dir>/account.meta` keeps it, replaced atomically (temp file, fsync, rename, fsync
-//! directory), ending with a CRC-32 line over what comes before; each line is absent while unset,
-//! and an absent file is an account that never committed:
+//! `<data dir>/account.meta` keeps it, replaced atomically and durably (see
+//! [`durable_file::replace`]), ending with a CRC-32 line over what comes before (see
+//! `checksummed_text.rs`); each line is absent while unset, and an absent file is an account that
+//! never committed:
 //!
 //! ```text
 //! commitment_started_ms 1700000000000
@@ -18,10 +19,11 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::io::Write as _;
 use std::path::Path;
 
-use super::{Engine, sync_dir};
+use super::Engine;
+use crate::checksummed_text;
+use crate::durable_file;
 use crate::error::LogError;
 use crate::stream::{StreamError, StreamResult, WarmThroughput};
 
@@ -105,22 +107,11 @@ impl AccountSettings {
         if let Some(ms) = self.ends_ms {
             let _ = writeln!(text, "commitment_ends_ms {ms}");
         }
-        let crc = crc32fast::hash(text.as_bytes());
-        let _ = writeln!(text, "crc {crc:08x}");
-        text
+        checksummed_text::seal(text)
     }
 
     fn decode(text: &str) -> Result<AccountSettings, String> {
-        let body_end = text.trim_end_matches('\n').rfind('\n').map_or(0, |i| i + 1);
-        let (body, crc_line) = text.split_at(body_end);
-        let stored = crc_line
-            .trim_end()
-            .strip_prefix("crc ")
-            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-            .ok_or("bad checksum line")?;
-        if crc32fast::hash(body.as_bytes()) != stored {
-            return Err("checksum mismatch".to_owned());
-        }
+        let body = checksummed_text::open(text)?;
         let mut settings = AccountSettings::default();
         for line in body.lines() {
             let (key, value) = line.split_once(' ').ok_or("malformed line")?;
@@ -135,16 +126,8 @@ impl AccountSettings {
     }
 
     fn store(&self, dir: &Path) -> StreamResult<()> {
-        let temporary = dir.join(format!("{ACCOUNT_FILE}.tmp"));
-        let write = || -> std::io::Result<()> {
-            let mut file = fs::File::create(&temporary)?;
-            file.write_all(self.encode().as_bytes())?;
-            file.sync_all()?;
-            drop(file);
-            fs::rename(&temporary, dir.join(ACCOUNT_FILE))?;
-            sync_dir(dir)
-        };
-        write().map_err(|error| LogError::io("writing account settings", dir, error).into())
+        durable_file::replace(&dir.join(ACCOUNT_FILE), self.encode().as_bytes())
+            .map_err(|error| LogError::io("writing account settings", dir, error).into())
     }
 
     /// The commitment at `now_ms`.

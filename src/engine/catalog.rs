@@ -1,8 +1,8 @@
 //! The engine's own state: the key that authenticates tokens, the shard creation seconds handed
 //! out so far, and the shard count that quotas are checked against.
 //!
-//! `engine.meta` is a three-line text file, replaced atomically (temp file, fsync, rename, fsync
-//! directory):
+//! `engine.meta` is a three-line text file, replaced atomically and durably (see
+//! [`durable_file::replace`]):
 //!
 //! ```text
 //! iterator_key 0123…(64 hex digits)
@@ -11,9 +11,10 @@
 //! ```
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::durable_file;
 use crate::error::LogError;
 use crate::stream::{StreamError, StreamResult};
 
@@ -108,19 +109,7 @@ impl Catalog {
             self.last_shard_created_secs,
             self.epoch
         );
-        let temporary = self.dir.join(format!("{ENGINE_FILE}.tmp"));
-        let replace = || -> std::io::Result<()> {
-            let mut file = fs::File::create(&temporary)?;
-            file.write_all(text.as_bytes())?;
-            file.sync_all()?;
-            fs::rename(&temporary, self.dir.join(ENGINE_FILE))
-        };
-        let written = replace().inspect_err(|_| {
-            // On a full disk, a failed write leaves no temporary file to take more of it.
-            let _ = fs::remove_file(&temporary);
-        });
-        written
-            .and_then(|()| sync_dir(&self.dir))
+        durable_file::replace(&self.dir.join(ENGINE_FILE), text.as_bytes())
             .map_err(|error| LogError::io("writing engine metadata", &self.dir, error).into())
     }
 
@@ -158,9 +147,4 @@ fn lock_data_dir(dir: &Path) -> StreamResult<fs::File> {
         return Err(LogError::InUse { path }.into());
     }
     Err(LogError::io("locking the data directory", &path, error).into())
-}
-
-/// Makes a directory's entries (created, renamed, removed files) durable.
-pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    fs::File::open(dir)?.sync_all()
 }

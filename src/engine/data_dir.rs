@@ -23,7 +23,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::catalog::sync_dir;
+use crate::durable_file::sync_directory;
 use crate::stream::{StreamMeta, StreamName};
 
 const STREAMS: &str = "streams";
@@ -108,7 +108,9 @@ impl DataDir {
         // Fails if a non-empty directory has the name: the engine checks names first, and every
         // directory in `streams/` is known to it, as a stream or as a damaged one.
         fs::rename(staged, &target)?;
-        if let Err(error) = sync_dir(&self.streams).and_then(|()| sync_dir(&self.staging)) {
+        if let Err(error) =
+            sync_directory(&self.streams).and_then(|()| sync_directory(&self.staging))
+        {
             if let Ok(trashed) = self.move_to_trash(name) {
                 let _ = remove_any(&trashed.path);
             }
@@ -124,7 +126,7 @@ impl DataDir {
         let deletion = self.deletions.fetch_add(1, Ordering::Relaxed);
         let path = self.trash.join(format!("{name}.{}.{deletion}", self.epoch));
         fs::rename(self.stream_dir(name), &path)?;
-        let synced = sync_dir(&self.streams).and_then(|()| sync_dir(&self.trash));
+        let synced = sync_directory(&self.streams).and_then(|()| sync_directory(&self.trash));
         Ok(Trashed { path, synced })
     }
 }

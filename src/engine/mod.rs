@@ -37,7 +37,7 @@ use self::account::AccountSettings;
 pub use self::account::{
     COMMITMENT_MINIMUM_MS, CommitmentStatus, MinimumThroughputBillingCommitment,
 };
-pub(crate) use self::catalog::{Catalog, sync_dir};
+pub(crate) use self::catalog::Catalog;
 pub use self::damaged::{DamagedStream, StreamDamage};
 use self::data_dir::{DataDir, remove_any};
 pub use self::limits::{AccountLimits, EngineLimits};

@@ -20,11 +20,13 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::frame::{u32_at, u64_at};
+use crate::durable_file;
 use crate::sequence::ShardIdentity;
 
 /// Name of the checkpoint file inside a shard directory.
 pub const FILE_NAME: &str = "checkpoint";
-/// Name under which a new checkpoint file is prepared before it is renamed into place.
+/// Name under which [`durable_file::replace`] prepares a new checkpoint file before it renames it
+/// into place; recovery removes one that a crash left behind.
 pub const TEMPORARY_FILE_NAME: &str = "checkpoint.tmp";
 const SLOT_BYTES: usize = 512;
 const MAGIC: [u8; 8] = *b"SHLGCKP1";
@@ -179,41 +181,34 @@ impl CheckpointFile {
         Ok(Some(CheckpointFile { path, current }))
     }
 
-    /// Creates the checkpoint file of a new shard; with `durable`, file and directory entry are
-    /// synced. It is prepared under a temporary name and renamed into place, so a crash never
-    /// leaves a checkpoint file with only a torn slot (at worst, one never written: all zeros).
+    /// Creates the checkpoint file of a new shard, its first write in the second slot and the
+    /// first slot all zeros (how `open` tells a torn creation from damage).
     ///
-    /// Without `durable` the file is written in place: a crash may then leave it empty or zeroed,
-    /// which `open` reads as no checkpoint at all, as if the creation never happened.
+    /// With `durable`, it is replaced into place with [`durable_file::replace`]: a crash or power
+    /// loss never leaves a checkpoint file with only a torn slot, and once this returns, file and
+    /// directory entry survive power loss. Without, the file is written in place and not synced:
+    /// a crash may then leave it empty or zeroed, which `open` reads as no checkpoint at all, as
+    /// if the creation never happened.
     pub fn create(dir: &Path, initial: Checkpoint, durable: bool) -> io::Result<CheckpointFile> {
         let path = dir.join(FILE_NAME);
-        let temporary = if durable {
-            dir.join(TEMPORARY_FILE_NAME)
-        } else {
-            path.clone()
+        let first = Checkpoint {
+            generation: 1,
+            ..initial
         };
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&temporary)?;
-        file.set_len((SLOT_BYTES * 2) as u64)?;
-        drop(file);
-        let mut checkpoint_file = CheckpointFile {
-            path: temporary,
-            current: Checkpoint {
-                generation: 0,
-                ..initial
-            },
-        };
-        checkpoint_file.write_slot(initial, durable)?;
-        if durable {
-            std::fs::rename(&checkpoint_file.path, &path)?;
-            checkpoint_file.path = path;
-            super::segment::sync_directory(dir)?;
+        let mut image = [0u8; SLOT_BYTES * 2];
+        let offset = slot_offset(first.generation);
+        if let Some(slot) = image.get_mut(offset..offset + SLOT_BYTES) {
+            slot.copy_from_slice(&first.encode());
         }
-        Ok(checkpoint_file)
+        if durable {
+            durable_file::replace(&path, &image)?;
+        } else {
+            std::fs::write(&path, image)?;
+        }
+        Ok(CheckpointFile {
+            path,
+            current: first,
+        })
     }
 
     /// The checkpoint as last written (or read).
@@ -236,9 +231,8 @@ impl CheckpointFile {
             generation: self.current.generation + 1,
             ..next
         };
-        let slot_offset = (next.generation % 2) * SLOT_BYTES as u64;
         let file = OpenOptions::new().write(true).open(&self.path)?;
-        file.write_all_at(&next.encode(), slot_offset)?;
+        file.write_all_at(&next.encode(), slot_offset(next.generation) as u64)?;
         if durable {
             file.sync_data()?;
         }
@@ -258,6 +252,15 @@ impl CheckpointFile {
     /// Syncs the file's data (a creation that was not durable, made durable later).
     pub fn sync_file(&self) -> io::Result<()> {
         OpenOptions::new().write(true).open(&self.path)?.sync_data()
+    }
+}
+
+/// Where the slot of a generation is: generations alternate between the two slots.
+fn slot_offset(generation: u64) -> usize {
+    if generation.is_multiple_of(2) {
+        0
+    } else {
+        SLOT_BYTES
     }
 }
 
@@ -342,6 +345,26 @@ mod tests {
             CheckpointFile::open(dir.path()),
             Err(CheckpointError::Damaged)
         ));
+    }
+
+    #[test]
+    fn a_created_file_holds_its_first_write_in_the_second_slot_and_zeros_in_the_first() {
+        for durable in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            CheckpointFile::create(dir.path(), sample(), durable).unwrap();
+            let bytes = std::fs::read(dir.path().join(FILE_NAME)).unwrap();
+            assert_eq!(bytes.len(), SLOT_BYTES * 2);
+            assert!(bytes[..SLOT_BYTES].iter().all(|&byte| byte == 0));
+            let reread = CheckpointFile::open(dir.path()).unwrap().unwrap().current();
+            assert_eq!(
+                reread,
+                Checkpoint {
+                    generation: 1,
+                    ..sample()
+                }
+            );
+            assert!(!dir.path().join(TEMPORARY_FILE_NAME).exists());
+        }
     }
 
     #[test]

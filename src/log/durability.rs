@@ -19,6 +19,7 @@ use parking_lot::{Condvar, Mutex};
 
 use super::Inner;
 use super::checkpoint::LogPosition;
+use crate::durable_file;
 use crate::error::{LogError, LogResult};
 
 /// How far the log is known to be on disk, and whether a sync is running.
@@ -111,9 +112,9 @@ impl Inner {
     pub(crate) fn sync_creation(&self) -> LogResult<()> {
         let created = || -> std::io::Result<()> {
             self.checkpoint.lock().sync_file()?;
-            super::segment::sync_directory(&self.dir)?;
+            durable_file::sync_directory(&self.dir)?;
             match self.dir.parent() {
-                Some(parent) => super::segment::sync_directory(parent),
+                Some(parent) => durable_file::sync_directory(parent),
                 None => Ok(()),
             }
         };
@@ -147,7 +148,7 @@ impl Inner {
         if crosses_into_new_segment {
             // Segments created since the durable point must not vanish with their directory entry
             // (in the durable modes the roll already synced it; then this is one cheap extra fsync).
-            super::segment::sync_directory(&self.dir)
+            durable_file::sync_directory(&self.dir)
                 .map_err(|error| LogError::io("syncing shard directory", &self.dir, error))?;
         }
         let mut reached = from;

@@ -33,6 +33,7 @@ use super::segment::{
     SegmentOpenError,
 };
 use super::{COUNTER_LEASE, FIRST_COUNTER};
+use crate::durable_file;
 use crate::error::{LogError, LogResult};
 
 /// What opening a log found and did.
@@ -211,7 +212,7 @@ fn create(dir: &Path, options: &LogOptions) -> LogResult<Recovered> {
     let first = create_first_segment(dir, options)?;
     if durable && let Some(parent) = dir.parent() {
         // The shard directory itself must survive power loss too.
-        let _ = segment::sync_directory(parent);
+        let _ = durable_file::sync_directory(parent);
     }
     let segments = vec![first];
     let next_counter = FIRST_COUNTER.max(options.epoch_floor());
@@ -556,7 +557,7 @@ impl Recovery<'_> {
                     })?;
             }
         }
-        segment::sync_directory(self.dir)
+        durable_file::sync_directory(self.dir)
             .map_err(|error| LogError::io("syncing shard directory", self.dir, error))
     }
 

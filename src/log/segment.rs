@@ -16,6 +16,7 @@
 //! writer's copies and the readers' shared slices never alias.
 
 use super::checksum;
+use crate::durable_file::sync_directory;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -411,11 +412,6 @@ fn prefault_for_writing(mapping: &Mapping, bytes: u64) {
         }
         offset += page;
     }
-}
-
-/// Fsyncs a directory so that entries created or renamed in it survive power loss.
-pub fn sync_directory(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
 }
 
 /// An open segment: its publication state, its sparse index and, while it is used, its mapping.

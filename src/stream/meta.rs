@@ -1,7 +1,7 @@
 //! A stream's metadata and its durable file, `stream.meta`.
 //!
 //! The file is small, human-readable text, one `key value` line each, ending with a CRC-32 line
-//! over everything before it:
+//! over everything before it (see `checksummed_text.rs`):
 //!
 //! ```text
 //! shardlog-stream 1
@@ -31,19 +31,19 @@
 //! policy, warm throughput) add lines of their own, described in `recorded.rs`. A consumer line is
 //! `consumer <name> <created ms> <active from ms> <gone at ms>` (`-` until deregistered), its tags
 //! on `consumer_tag <name> <key> <value>` lines after it (see `consumers.rs`). It is replaced
-//! atomically: written to a temporary file,
-//! fsynced, renamed over the old one, and the directory fsynced.
+//! atomically and durably (see `durable_file.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::consumers::ConsumerMeta;
 use super::hash_key::HashKeyRange;
 use super::names::{ShardId, StreamName};
 use super::recorded::RecordedSettings;
+use crate::checksummed_text;
+use crate::durable_file::StagedFile;
 use crate::sequence::ShardIdentity;
 
 /// File name of a stream's metadata inside its directory.
@@ -247,26 +247,11 @@ impl StreamMeta {
         for consumer in self.consumers.values() {
             consumer.encode(&mut text);
         }
-        let crc = crc32fast::hash(text.as_bytes());
-        let _ = writeln!(text, "crc {crc:08x}");
-        text
+        checksummed_text::seal(text)
     }
 
     fn decode(text: &str) -> Result<StreamMeta, String> {
-        let body_end = text
-            .trim_end_matches('\n')
-            .rfind('\n')
-            .map(|i| i + 1)
-            .ok_or("no checksum line")?;
-        let (body, crc_line) = text.split_at(body_end);
-        let stored = crc_line
-            .trim_end()
-            .strip_prefix("crc ")
-            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-            .ok_or("bad checksum line")?;
-        if crc32fast::hash(body.as_bytes()) != stored {
-            return Err("checksum mismatch".to_owned());
-        }
+        let body = checksummed_text::open(text)?;
         let mut lines = body.lines();
         if lines.next() != Some("shardlog-stream 1") {
             return Err("unknown format".to_owned());
@@ -350,27 +335,18 @@ impl StreamMeta {
         })
     }
 
-    /// Writes the metadata durably and atomically into `dir` (temp file, fsync, rename, fsync dir).
-    /// A failed write leaves the old file as it was and no temporary file behind (a full disk's
-    /// failures must not take more of it).
+    /// Writes the metadata durably and atomically into `dir` (see `durable_file::replace`): a
+    /// failed write leaves the old file as it was and no temporary file behind.
     pub fn store(&self, dir: &Path) -> std::io::Result<()> {
         self.stage(dir)?.commit()
     }
 
     /// The first half of [`StreamMeta::store`]: the new file is written and synced beside the old
-    /// one, which stays in force until [`StagedMeta::commit`]. Everything that needs free space
+    /// one, which stays in force until `StagedFile::commit`. Everything that needs free space
     /// happens here, so a change can be staged, then made irreversible elsewhere (a reshard seals
     /// its parents), then committed with a rename that cannot fail for lack of space.
-    pub(crate) fn stage(&self, dir: &Path) -> std::io::Result<StagedMeta> {
-        let staged = StagedMeta {
-            temporary: dir.join(format!("{FILE_NAME}.tmp")),
-            dir: dir.to_owned(),
-        };
-        let mut file = fs::File::create(&staged.temporary)?;
-        // On failure, dropping `staged` removes the temporary file.
-        file.write_all(self.encode().as_bytes())?;
-        file.sync_all()?;
-        Ok(staged)
+    pub(crate) fn stage(&self, dir: &Path) -> std::io::Result<StagedFile> {
+        StagedFile::write(&dir.join(FILE_NAME), self.encode().as_bytes())
     }
 
     /// Reads the metadata in `dir`. The error says what is wrong with the file, without its path
@@ -378,29 +354,6 @@ impl StreamMeta {
     pub fn load(dir: &Path) -> Result<StreamMeta, String> {
         let text = fs::read_to_string(dir.join(FILE_NAME)).map_err(|error| error.to_string())?;
         StreamMeta::decode(&text)
-    }
-}
-
-/// A new `stream.meta`, durable beside the old one, not yet in force. Dropping it uncommitted
-/// removes it, leaving the old one as it was.
-#[must_use = "a staged catalog entry takes effect only when committed"]
-pub(crate) struct StagedMeta {
-    dir: PathBuf,
-    temporary: PathBuf,
-}
-
-impl StagedMeta {
-    /// Puts the new file in force (rename, then fsync the directory).
-    pub(crate) fn commit(self) -> std::io::Result<()> {
-        fs::rename(&self.temporary, self.dir.join(FILE_NAME))?;
-        fs::File::open(&self.dir)?.sync_all()
-    }
-}
-
-impl Drop for StagedMeta {
-    fn drop(&mut self) {
-        // After a commit the file is gone already.
-        let _ = fs::remove_file(&self.temporary);
     }
 }
 
