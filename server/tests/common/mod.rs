@@ -284,7 +284,13 @@ impl ServeProcess {
     }
 
     /// Sends SIGTERM and waits (bounded) for a clean exit.
-    pub fn terminate(mut self) {
+    pub fn terminate(self) {
+        self.terminate_timed();
+    }
+
+    /// Sends SIGTERM, waits (bounded) for a clean exit, and returns how long the exit took.
+    pub fn terminate_timed(mut self) -> Duration {
+        let signalled = std::time::Instant::now();
         let status = std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -294,7 +300,7 @@ impl ServeProcess {
         loop {
             if let Some(status) = self.child.try_wait().expect("wait works") {
                 assert!(status.success(), "shardlog exited with {status}");
-                return;
+                return signalled.elapsed();
             }
             if std::time::Instant::now() > deadline {
                 let _ = self.child.kill();
