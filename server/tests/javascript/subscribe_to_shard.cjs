@@ -1,8 +1,9 @@
 // Subscribes to a shard of a shardlog server with the AWS SDK for JavaScript v3
 // (@aws-sdk/client-kinesis, its default HTTP/2 handler), as an application would: registers a
 // consumer, waits for it to be ACTIVE, subscribes from LATEST, puts a record once subscribed and
-// reads events with `for await` until the record arrives. Prints what it saw as one JSON line for
-// the Rust test to check.
+// reads events with `for await` until the record arrives, then prints what it saw as one JSON
+// line. It goes on reading (the test then shuts the server down) and prints how the event stream
+// ended as a second line: {"ending":"end"} when it ended normally, else the error.
 //
 // Usage: node subscribe_to_shard.cjs ENDPOINT ACCESS_KEY SECRET
 // The SDK is found through NODE_PATH (the test installs it into a cache under target/).
@@ -81,30 +82,32 @@ async function main() {
       Data: Buffer.from("pushed to javascript"),
     }),
   );
-  let records = [];
-  let continuation = null;
-  for await (const event of subscription.EventStream) {
-    const shardEvent = event.SubscribeToShardEvent;
-    if (!shardEvent) throw new Error(`unexpected event ${JSON.stringify(Object.keys(event))}`);
-    if (shardEvent.Records.length > 0) {
-      records = shardEvent.Records.map((record) => ({
-        sequenceNumber: record.SequenceNumber,
-        data: Buffer.from(record.Data).toString(),
-      }));
-      continuation = shardEvent.ContinuationSequenceNumber;
-      break;
+  let ending = "end";
+  try {
+    for await (const event of subscription.EventStream) {
+      const shardEvent = event.SubscribeToShardEvent;
+      if (!shardEvent) throw new Error(`unexpected event ${JSON.stringify(Object.keys(event))}`);
+      if (shardEvent.Records.length > 0) {
+        const records = shardEvent.Records.map((record) => ({
+          sequenceNumber: record.SequenceNumber,
+          data: Buffer.from(record.Data).toString(),
+        }));
+        console.log(
+          JSON.stringify({
+            handler: handler.constructor.name,
+            protocol,
+            sequenceNumber: put.SequenceNumber,
+            records,
+            continuation: shardEvent.ContinuationSequenceNumber,
+          }),
+        );
+      }
     }
+  } catch (error) {
+    ending = `${error.name}: ${error.message}`;
   }
+  console.log(JSON.stringify({ ending }));
   kinesis.destroy();
-  console.log(
-    JSON.stringify({
-      handler: handler.constructor.name,
-      protocol,
-      sequenceNumber: put.SequenceNumber,
-      records,
-      continuation,
-    }),
-  );
   process.exit(0);
 }
 
