@@ -5,13 +5,20 @@
 //! buffer has room, HTTP/2 when the peer's flow-control window does), so a client that does not
 //! read leaves the body here, untaken, with its reservation of response bytes
 //! ([`crate::budgets::Held`]) still held. That is what bounds the bytes queued for such clients.
+//!
+//! A streamed response (SubscribeToShard's events) ends when its feed does, or as soon as the
+//! server begins to shut down: a live subscription would otherwise hold its connection for the
+//! whole grace period and then be cut, which clients report as a protocol error. Ending the
+//! response is how Kinesis ends a subscription after five minutes; clients subscribe again.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
+use tokio::sync::watch;
 
 use crate::budgets::Held;
 use crate::connections::Busy;
@@ -26,8 +33,17 @@ pub struct ResponseBody {
     /// The response bytes this body counts against; released when the body is dropped (by hyper,
     /// after the last piece, or with the connection).
     _held: Vec<Held>,
-    /// For a streamed response: what follows `rest`, and the connection kept busy meanwhile.
-    events: Option<(EventFeed, Busy)>,
+    /// For a streamed response: what follows `rest`.
+    events: Option<Streamed>,
+}
+
+/// The rest of a streamed response.
+struct Streamed {
+    feed: EventFeed,
+    /// Completes when the server begins to shut down.
+    server_stopping: Pin<Box<dyn Future<Output = ()> + Send>>,
+    /// The connection is kept busy (not idle) while the response streams.
+    _busy: Busy,
 }
 
 /// A response's event feed, carried from the handler to the body in the response's extensions
@@ -58,12 +74,27 @@ impl ResponseBody {
     }
 
     /// A body of `bytes` then the messages of `feed`, counted against `held` and keeping the
-    /// connection `busy` until it is dropped.
-    pub fn streamed(bytes: Bytes, held: Vec<Held>, feed: EventFeed, busy: Busy) -> ResponseBody {
+    /// connection `busy` until it is dropped. It ends after the message being handed over when
+    /// `stopped` turns true (the server shutting down).
+    pub fn streamed(
+        bytes: Bytes,
+        held: Vec<Held>,
+        feed: EventFeed,
+        busy: Busy,
+        mut stopped: watch::Receiver<bool>,
+    ) -> ResponseBody {
+        let server_stopping = Box::pin(async move {
+            // An error is the server gone, which is stopping too.
+            let _ = stopped.wait_for(|stopped| *stopped).await;
+        });
         ResponseBody {
             rest: bytes,
             _held: held,
-            events: Some((feed, busy)),
+            events: Some(Streamed {
+                feed,
+                server_stopping,
+                _busy: busy,
+            }),
         }
     }
 }
@@ -77,10 +108,15 @@ impl Body for ResponseBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         if self.rest.is_empty() {
-            let Some((feed, _busy)) = &mut self.events else {
+            let Some(streamed) = &mut self.events else {
                 return Poll::Ready(None);
             };
-            match feed.poll_recv(cx) {
+            if streamed.server_stopping.as_mut().poll(cx).is_ready() {
+                // Dropping the feed ends the subscription's thread and frees its place.
+                self.events = None;
+                return Poll::Ready(None);
+            }
+            match streamed.feed.poll_recv(cx) {
                 Poll::Ready(Some(message)) => self.rest = message,
                 Poll::Ready(None) => {
                     self.events = None;

@@ -113,6 +113,8 @@ struct ConnectionShare {
     body_slots: Semaphore,
     /// [`RESPONSE_BYTES_PER_CONNECTION_MAX`].
     response_bytes: ByteBudget,
+    /// Turns true when the server begins to shut down (streamed responses end then).
+    stopped: watch::Receiver<bool>,
 }
 
 type Reply = Response<Bytes>;
@@ -151,7 +153,8 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish
-    /// (for at most the configured grace period) and returns. The caller flushes the engine.
+    /// (for at most the configured grace period) and returns. Live subscriptions do not hold it
+    /// up: their event streams end at once, normally. The caller flushes the engine.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let Server { listener, state } = self;
         let builder = http_builder(&state.config);
@@ -260,6 +263,7 @@ async fn serve_connection(
         local: stream.local_addr().unwrap_or(state.config.listen),
         body_slots: Semaphore::new(BODIES_PER_CONNECTION_MAX),
         response_bytes: ByteBudget::per_connection(RESPONSE_BYTES_PER_CONNECTION_MAX),
+        stopped: stopped.clone(),
     });
     let idle_timeout_serving = state.config.idle_timeout;
     let service = service_fn(move |request| {
@@ -371,7 +375,7 @@ async fn handle(
             response.map(|body| match feed {
                 Some(feed) => {
                     let busy = share.connection.busy(&state.connections);
-                    ResponseBody::streamed(body, held, feed, busy)
+                    ResponseBody::streamed(body, held, feed, busy, share.stopped.clone())
                 }
                 None => ResponseBody::new(body, held),
             })

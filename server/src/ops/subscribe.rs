@@ -13,8 +13,9 @@
 //! next event only once the body has taken the one before, and the body takes it only when the
 //! connection can send it (hyper's flow control). So a subscriber that does not read holds at most
 //! two events ([`EVENT_STREAM_BYTES_HELD`]); at most [`SUBSCRIPTIONS_MAX`] subscriptions run at
-//! once. When the client goes away the channel closes and the thread ends within
-//! [`HEARTBEAT`], freeing the consumer's place.
+//! once. When the client goes away, or the server begins to shut down (the response body then
+//! ends the event stream normally, see [`crate::response_body`]), the channel closes and the
+//! thread ends within [`HEARTBEAT`], freeing the consumer's place.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

@@ -284,7 +284,13 @@ impl ServeProcess {
     }
 
     /// Sends SIGTERM and waits (bounded) for a clean exit.
-    pub fn terminate(mut self) {
+    pub fn terminate(self) {
+        self.terminate_timed();
+    }
+
+    /// Sends SIGTERM, waits (bounded) for a clean exit, and returns how long the exit took.
+    pub fn terminate_timed(mut self) -> Duration {
+        let signalled = std::time::Instant::now();
         let status = std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -294,7 +300,7 @@ impl ServeProcess {
         loop {
             if let Some(status) = self.child.try_wait().expect("wait works") {
                 assert!(status.success(), "shardlog exited with {status}");
-                return;
+                return signalled.elapsed();
             }
             if std::time::Instant::now() > deadline {
                 let _ = self.child.kill();
@@ -401,4 +407,87 @@ impl Signing<'_> {
         instructions.apply_to_request_http1x(&mut request);
         request
     }
+}
+
+/// The AWS SDK for JavaScript v3 the tests run (pinned, so that a new release cannot change them).
+pub const JAVASCRIPT_SDK_PACKAGE: &str = "@aws-sdk/client-kinesis@3.1143.0";
+
+/// Runs `command` to completion within `limit`; its standard output, or a panic with its log.
+pub fn run_bounded(mut command: std::process::Command, limit: Duration) -> String {
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("{command:?} does not start: {error}"));
+    let deadline = std::time::Instant::now() + limit;
+    while child.try_wait().expect("waiting works").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} ran longer than {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().expect("output is collected");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{command:?} failed ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The `node_modules` holding [`JAVASCRIPT_SDK_PACKAGE`], installed with npm into a cache under
+/// `target/` on first use (Node.js and npm must be installed: `.ci/run` installs them).
+pub fn installed_javascript_sdk() -> std::path::PathBuf {
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("javascript-sdk");
+    let modules = cache.join("node_modules");
+    let version = JAVASCRIPT_SDK_PACKAGE
+        .rsplit('@')
+        .next()
+        .expect("a pinned version");
+    let manifest = modules.join("@aws-sdk/client-kinesis/package.json");
+    let present = std::fs::read_to_string(&manifest)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .is_some_and(|package| package["version"] == version);
+    if !present {
+        std::fs::create_dir_all(&cache).expect("the cache directory");
+        let mut npm = std::process::Command::new("npm");
+        npm.args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--no-save",
+            "--prefix",
+        ])
+        .arg(&cache)
+        .arg(JAVASCRIPT_SDK_PACKAGE);
+        run_bounded(npm, Duration::from_secs(300));
+    }
+    modules
+}
+
+/// `node tests/javascript/<script> <args>`, finding the SDK in `modules` and kept from any AWS
+/// configuration of the developer's (`scratch` is a directory for the absent config files).
+pub fn node_script(
+    script: &str,
+    args: &[&str],
+    modules: &Path,
+    scratch: &Path,
+) -> std::process::Command {
+    let mut node = std::process::Command::new("node");
+    node.arg(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/javascript")
+            .join(script),
+    )
+    .args(args)
+    .env("NODE_PATH", modules);
+    isolate_aws_tool(&mut node, scratch);
+    node
 }
