@@ -22,21 +22,9 @@ const SCRIPT: &str = concat!(
 /// Far less than the server's shutdown grace period (10 s): the subscription is not waited for.
 const EXIT_BOUND: Duration = Duration::from_secs(3);
 
-fn boto3_installed() -> bool {
-    Command::new("python3")
-        .args(["-c", "import boto3"])
-        .output()
-        .is_ok_and(|output| output.status.success())
-}
-
 #[test]
 fn a_live_subscription_ends_cleanly_when_the_server_shuts_down() {
-    if !boto3_installed() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "boto3 must be installed in CI (see .ci/run)"
-        );
-        eprintln!("SKIPPED shutdown with a live subscription: boto3 is not installed");
+    if !common::boto3_or_skip("shutdown with a live subscription") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -113,13 +113,6 @@ elif phase == "after":
     print("checked")
 "#;
 
-fn boto3_installed() -> bool {
-    Command::new("python3")
-        .args(["-c", "import boto3"])
-        .output()
-        .is_ok_and(|output| output.status.success())
-}
-
 /// Runs the script's `args` phase against `server`; returns what it printed.
 fn run_phase(server: &ServeProcess, scratch: &Path, args: &[&str]) -> String {
     let mut python = Command::new("python3");
@@ -136,15 +129,9 @@ fn run_phase(server: &ServeProcess, scratch: &Path, args: &[&str]) -> String {
 
 #[test]
 fn boto3_records_encryption_policies_and_account_settings_across_a_restart() {
-    if !boto3_installed() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "boto3 must be installed in CI (see .ci/run)"
-        );
-        eprintln!(
-            "SKIPPED boto3_records_encryption_policies_and_account_settings_across_a_restart: \
-             boto3 is not installed"
-        );
+    if !common::boto3_or_skip(
+        "boto3_records_encryption_policies_and_account_settings_across_a_restart",
+    ) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

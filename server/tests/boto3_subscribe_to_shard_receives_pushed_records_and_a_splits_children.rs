@@ -16,21 +16,9 @@ const SCRIPT: &str = concat!(
     "/tests/python/subscribe_to_shard.py"
 );
 
-fn boto3_installed() -> bool {
-    Command::new("python3")
-        .args(["-c", "import boto3"])
-        .output()
-        .is_ok_and(|output| output.status.success())
-}
-
 #[test]
 fn boto3_subscribe_to_shard_receives_pushed_records_and_a_splits_children() {
-    if !boto3_installed() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "boto3 must be installed in CI (see .ci/run)"
-        );
-        eprintln!("SKIPPED SubscribeToShard through boto3: boto3 is not installed");
+    if !common::boto3_or_skip("SubscribeToShard through boto3") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

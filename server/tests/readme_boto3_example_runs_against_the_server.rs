@@ -24,21 +24,9 @@ fn readme_python_example() -> String {
     block[start..end].to_owned()
 }
 
-fn boto3_installed() -> bool {
-    Command::new("python3")
-        .args(["-c", "import boto3"])
-        .output()
-        .is_ok_and(|output| output.status.success())
-}
-
 #[test]
 fn readme_boto3_example_runs_against_the_server() {
-    if !boto3_installed() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "boto3 must be installed in CI (see .ci/run)"
-        );
-        eprintln!("SKIPPED readme_boto3_example_runs_against_the_server: boto3 is not installed");
+    if !common::boto3_or_skip("readme_boto3_example_runs_against_the_server") {
         return;
     }
     let example = readme_python_example();

@@ -17,13 +17,6 @@ const SCRIPT: &str = concat!(
     "/tests/python/registered_consumers.py"
 );
 
-fn boto3_installed() -> bool {
-    Command::new("python3")
-        .args(["-c", "import boto3"])
-        .output()
-        .is_ok_and(|output| output.status.success())
-}
-
 /// Runs one phase of the script against `server`; returns what it printed (a consumer's ARN).
 fn run_phase(server: &ServeProcess, phase: &str, scratch: &Path) -> String {
     let mut python = Command::new("python3");
@@ -40,12 +33,7 @@ fn run_phase(server: &ServeProcess, phase: &str, scratch: &Path) -> String {
 
 #[test]
 fn registered_consumers_work_through_boto3_and_survive_a_restart() {
-    if !boto3_installed() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "boto3 must be installed in CI (see .ci/run)"
-        );
-        eprintln!("SKIPPED registered consumers: boto3 is not installed");
+    if !common::boto3_or_skip("registered consumers") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 use shardlog::stream::{ChildShard, PutRecordInput, PutRecordsResult, parse_explicit_hash_key};
-use shardlog::{SequenceNumber, ShardId, StartingPosition};
+use shardlog::{Record, SequenceNumber, ShardId, StartingPosition};
 
 use super::streams::HashKeyRangeOut;
 use super::{Context, Reply, StreamRef};
@@ -320,10 +320,35 @@ pub fn get_shard_iterator(
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct RecordOut<'a> {
-    pub(super) sequence_number: Text<shardlog::SequenceNumber>,
-    pub(super) approximate_arrival_timestamp: Timestamp,
-    pub(super) data: Blob<'a>,
-    pub(super) partition_key: &'a str,
+    sequence_number: Text<shardlog::SequenceNumber>,
+    approximate_arrival_timestamp: Timestamp,
+    data: Blob<'a>,
+    partition_key: &'a str,
+}
+
+impl RecordOut<'_> {
+    /// The records as GetRecords and SubscribeToShard answer them.
+    pub(super) fn all(records: &[Record]) -> Vec<RecordOut<'_>> {
+        records
+            .iter()
+            .map(|record| RecordOut {
+                sequence_number: Text(record.sequence_number()),
+                approximate_arrival_timestamp: Timestamp(record.arrival_ms()),
+                data: Blob(record.data()),
+                partition_key: record.partition_key(),
+            })
+            .collect()
+    }
+
+    /// Room to encode `records` in one go: base64 data plus about 200 bytes of framing per
+    /// record, and 1 KiB for the rest of the answer.
+    pub(super) fn encoded_capacity(records: &[Record]) -> usize {
+        records
+            .iter()
+            .map(|record| record.data().len() * 4 / 3 + record.partition_key().len() + 200)
+            .sum::<usize>()
+            + 1024
+    }
 }
 
 #[derive(Serialize)]
@@ -382,16 +407,7 @@ pub fn get_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
         .get_records(shard_iterator.unwrap_or_default(), limit)?;
     let batch = &output.batch;
     let out = GetRecordsOut {
-        records: batch
-            .records
-            .iter()
-            .map(|record| RecordOut {
-                sequence_number: Text(record.sequence_number()),
-                approximate_arrival_timestamp: Timestamp(record.arrival_ms()),
-                data: Blob(record.data()),
-                partition_key: record.partition_key(),
-            })
-            .collect(),
+        records: RecordOut::all(&batch.records),
         next_shard_iterator: output.next_shard_iterator.clone(),
         millis_behind_latest: batch.millis_behind_latest,
         child_shards: batch
@@ -399,13 +415,7 @@ pub fn get_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
             .as_ref()
             .map(|children| children.iter().map(ChildShardOut::from).collect()),
     };
-    // Sized up front: base64 data plus about 200 bytes of framing per record.
-    let capacity = batch
-        .records
-        .iter()
-        .map(|record| record.data().len() * 4 / 3 + record.partition_key().len() + 200)
-        .sum::<usize>()
-        + 1024;
+    let capacity = RecordOut::encoded_capacity(&batch.records);
     Ok(Reply {
         body: context.protocol.encode_with_capacity(&out, capacity),
         stream: None,

@@ -31,7 +31,7 @@ use super::records::{ChildShardOut, RecordOut};
 use super::{Context, Reply};
 use crate::error::ApiError;
 use crate::protocol::fields::{CONSUMER_ARN, Checks, NAME, SEQUENCE_NUMBER};
-use crate::protocol::{Blob, Fields, Protocol, Text, Timestamp, event_stream};
+use crate::protocol::{Fields, Protocol, Text, event_stream};
 
 /// Most subscriptions served at once (each has a thread).
 pub const SUBSCRIPTIONS_MAX: usize = 512;
@@ -289,16 +289,7 @@ impl Producer {
 
     fn event_message(&self, event: &SubscriptionEvent) -> Vec<u8> {
         let out = EventOut {
-            records: event
-                .records
-                .iter()
-                .map(|record| RecordOut {
-                    sequence_number: Text(record.sequence_number()),
-                    approximate_arrival_timestamp: Timestamp(record.arrival_ms()),
-                    data: Blob(record.data()),
-                    partition_key: record.partition_key(),
-                })
-                .collect(),
+            records: RecordOut::all(&event.records),
             continuation_sequence_number: event.continuation_sequence_number.map(Text),
             millis_behind_latest: event.millis_behind_latest,
             child_shards: event
@@ -306,12 +297,7 @@ impl Producer {
                 .as_ref()
                 .map(|children| children.iter().map(ChildShardOut::from).collect()),
         };
-        let capacity = event
-            .records
-            .iter()
-            .map(|record| record.data().len() * 4 / 3 + record.partition_key().len() + 200)
-            .sum::<usize>()
-            + 1024;
+        let capacity = RecordOut::encoded_capacity(&event.records);
         message(
             self.protocol,
             &[(":event-type", "SubscribeToShardEvent")],

@@ -132,6 +132,23 @@ pub fn isolate_aws_tool(command: &mut std::process::Command, scratch: &Path) {
         .env("AWS_MAX_ATTEMPTS", "1");
 }
 
+/// Whether boto3 can be imported, for a test that drives it. In CI, where `.ci/run` installs it,
+/// its absence fails the test; elsewhere the test is skipped, saying so under `test`'s name.
+pub fn boto3_or_skip(test: &str) -> bool {
+    let installed = std::process::Command::new("python3")
+        .args(["-c", "import boto3"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !installed {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "boto3 must be installed in CI (see .ci/run)"
+        );
+        eprintln!("SKIPPED {test}: boto3 is not installed");
+    }
+    installed
+}
+
 /// An answer to a raw request.
 pub struct Answer {
     /// Its status.

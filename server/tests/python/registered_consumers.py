@@ -10,8 +10,7 @@ Every failed check raises, so the exit status says whether all held.
 import sys
 import time
 
-import boto3
-import botocore.config
+import local_kinesis
 from botocore.exceptions import ClientError
 
 ENDPOINT, PHASE = sys.argv[1], sys.argv[2]
@@ -19,15 +18,8 @@ ACCOUNT = "000000000000"
 STREAM = "fanout"
 STREAM_ARN = f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/{STREAM}"
 
-kinesis = boto3.client(
-    "kinesis",
-    endpoint_url=ENDPOINT,
-    region_name="us-east-1",
-    aws_access_key_id="AKIDEXAMPLE",
-    aws_secret_access_key="secret",
-    # Off so that the server, not botocore, judges bad values.
-    config=botocore.config.Config(retries={"max_attempts": 1}, parameter_validation=False),
-)
+# parameter_validation off so that the server, not botocore, judges bad values.
+kinesis = local_kinesis.client(ENDPOINT, parameter_validation=False)
 
 
 def error_of(call, **kwargs):

@@ -13,36 +13,22 @@ import sys
 import threading
 import time
 
-import boto3
-import botocore.config
+import local_kinesis
 from botocore.exceptions import ClientError
 
 ENDPOINT = sys.argv[1]
 STREAM = "pushed"
 SHARD = "shardId-000000000000"
 
-kinesis = boto3.client(
-    "kinesis",
-    endpoint_url=ENDPOINT,
-    region_name="us-east-1",
-    aws_access_key_id="AKIDEXAMPLE",
-    aws_secret_access_key="secret",
-    config=botocore.config.Config(retries={"max_attempts": 1}, read_timeout=30),
-)
+kinesis = local_kinesis.client(ENDPOINT, read_timeout=30)
 
-
-def bounded_wait(check, what):
-    deadline = time.monotonic() + 10
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def register(name, stream_arn):
     arn = kinesis.register_stream_consumer(StreamARN=stream_arn, ConsumerName=name)["Consumer"][
         "ConsumerARN"
     ]
-    bounded_wait(
+    local_kinesis.bounded_wait(
         lambda: kinesis.describe_stream_consumer(ConsumerARN=arn)["ConsumerDescription"][
             "ConsumerStatus"
         ]
@@ -53,7 +39,7 @@ def register(name, stream_arn):
 
 
 kinesis.create_stream(StreamName=STREAM, ShardCount=1)
-bounded_wait(
+local_kinesis.bounded_wait(
     lambda: kinesis.describe_stream_summary(StreamName=STREAM)["StreamDescriptionSummary"][
         "StreamStatus"
     ]
@@ -121,7 +107,7 @@ reader.start()
 time.sleep(0.5)
 put_at = time.monotonic()
 pushed = kinesis.put_record(StreamName=STREAM, PartitionKey="k", Data=b"after")["SequenceNumber"]
-bounded_wait(lambda: "pushed" in arrived, "the pushed record")
+local_kinesis.bounded_wait(lambda: "pushed" in arrived, "the pushed record")
 print(f"{(arrived['pushed'] - put_at) * 1000:.1f}")
 kinesis.split_shard(
     StreamName=STREAM, ShardToSplit=SHARD, NewStartingHashKey=str(2**127)

@@ -11,34 +11,19 @@ ended (`"end"` when the event stream ended normally, else the exception's type a
 
 import json
 import sys
-import time
 
-import boto3
-import botocore.config
+import local_kinesis
 
 ENDPOINT = sys.argv[1]
 STREAM = "shutdown"
 SHARD = "shardId-000000000000"
 
-kinesis = boto3.client(
-    "kinesis",
-    endpoint_url=ENDPOINT,
-    region_name="us-east-1",
-    aws_access_key_id="AKIDEXAMPLE",
-    aws_secret_access_key="secret",
-    config=botocore.config.Config(retries={"max_attempts": 1}, read_timeout=30),
-)
+kinesis = local_kinesis.client(ENDPOINT, read_timeout=30)
 
-
-def bounded_wait(check, what):
-    deadline = time.monotonic() + 10
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 kinesis.create_stream(StreamName=STREAM, ShardCount=1)
-bounded_wait(
+local_kinesis.bounded_wait(
     lambda: kinesis.describe_stream_summary(StreamName=STREAM)["StreamDescriptionSummary"][
         "StreamStatus"
     ]
@@ -52,7 +37,7 @@ kinesis.put_record(StreamName=STREAM, PartitionKey="k", Data=b"before shutdown")
 consumer = kinesis.register_stream_consumer(StreamARN=stream_arn, ConsumerName="reader")[
     "Consumer"
 ]["ConsumerARN"]
-bounded_wait(
+local_kinesis.bounded_wait(
     lambda: kinesis.describe_stream_consumer(ConsumerARN=consumer)["ConsumerDescription"][
         "ConsumerStatus"
     ]
