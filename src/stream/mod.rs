@@ -400,7 +400,10 @@ impl Stream {
     }
 
     /// The shard whose sequence numbers carry `identity`, if it is one of this stream's.
-    fn shard_by_identity(&self, identity: crate::sequence::ShardIdentity) -> Option<Arc<Shard>> {
+    pub(super) fn shard_by_identity(
+        &self,
+        identity: crate::sequence::ShardIdentity,
+    ) -> Option<Arc<Shard>> {
         let table = self.shards.read();
         table
             .by_id(ShardId::new(identity.index))

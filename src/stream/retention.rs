@@ -21,6 +21,7 @@ use crate::engine::MaintenanceReport;
 use crate::error::LogError;
 use crate::log::{LogReader, SeekTo};
 use crate::record::Record;
+use crate::stream::ShardId;
 
 /// Milliseconds in an hour.
 const HOUR_MS: u64 = 3_600_000;
@@ -46,6 +47,27 @@ impl Stream {
     /// stands before the trim horizon, it first jumps to the oldest record that has not expired.
     /// Returns the size of the records read (partition keys plus data), as metrics count it.
     pub(crate) fn read_unexpired(
+        &self,
+        shard: &Shard,
+        reader: &mut LogReader,
+        out: &mut Vec<Record>,
+        limit: usize,
+        bytes_max: usize,
+    ) -> StreamResult<u64> {
+        let read = self.read_unexpired_records(shard, reader, out, limit, bytes_max);
+        match read {
+            // The shard expired and was forgotten while the reader was in it: its files are being
+            // removed (a segment the reader had not mapped yet cannot be mapped any more), and all
+            // its records had expired anyway. It is gone, as for any later call.
+            Err(error) if self.shard_by_identity(shard.meta.identity()).is_none() => Err(self
+                .shard(ShardId::new(shard.meta.index))
+                .err()
+                .unwrap_or(error)),
+            read => read,
+        }
+    }
+
+    fn read_unexpired_records(
         &self,
         shard: &Shard,
         reader: &mut LogReader,
@@ -142,8 +164,9 @@ impl Stream {
         for shard in forgotten {
             let dir = shard_dir(&self.dir, shard.meta.index);
             // Nothing may write into the directory while it is removed: not the log's close when a
-            // reader drops the last handle later, nor its background thread. Readers holding the
-            // shard keep reading (their mappings stay valid after the files go).
+            // reader drops the last handle later, nor its background thread. Readers still in the
+            // shard keep the records they hold (their mappings stay valid after the files go), and
+            // their next read answers ResourceNotFound (see `read_unexpired`).
             shard.log.abandon();
             drop(shard);
             match std::fs::remove_dir_all(&dir) {
