@@ -15,7 +15,7 @@ use parking_lot::{Condvar, Mutex};
 
 use super::Shared;
 use crate::error::LogError;
-use crate::stream::{Stream, StreamResult};
+use crate::stream::{ExpiryReport, Stream, StreamResult};
 
 /// What one maintenance pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,12 +34,10 @@ pub struct MaintenanceReport {
 }
 
 impl MaintenanceReport {
-    fn add(&mut self, other: MaintenanceReport) {
-        self.segments_deleted += other.segments_deleted;
-        self.bytes_deleted += other.bytes_deleted;
-        self.shards_expired += other.shards_expired;
-        self.shards_split += other.shards_split;
-        self.shards_reopened += other.shards_reopened;
+    fn add_expiry(&mut self, expiry: ExpiryReport) {
+        self.segments_deleted += expiry.segments_deleted;
+        self.bytes_deleted += expiry.bytes_deleted;
+        self.shards_expired += expiry.shards_expired;
     }
 }
 
@@ -50,8 +48,8 @@ pub(crate) fn run_once(shared: &Shared) -> StreamResult<MaintenanceReport> {
     let mut report = MaintenanceReport::default();
     let mut first_error = None;
     {
-        // Under the catalog lock: a deletion removes its own trash while holding it.
-        let _catalog = shared.context.catalog.lock();
+        // Under the ledger's lock: a deletion removes its own trash while holding it.
+        let _ledger = shared.context.ledger.lock();
         if let Err(error) = shared.data_dir.empty_trash() {
             first_error = Some(LogError::io("removing deleted streams", &shared.dir, error).into());
         }
@@ -68,7 +66,7 @@ pub(crate) fn run_once(shared: &Shared) -> StreamResult<MaintenanceReport> {
             }
         }
         match stream.expire() {
-            Ok(expired) => report.add(expired),
+            Ok(expired) => report.add_expiry(expired),
             Err(error) => {
                 first_error.get_or_insert(error);
             }

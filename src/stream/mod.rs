@@ -13,6 +13,7 @@ mod encryption;
 mod error;
 pub mod hash_key;
 pub mod iterator;
+mod ledger;
 mod list_shards;
 mod meta;
 pub mod metrics;
@@ -45,6 +46,7 @@ pub use self::encryption::{
 pub use self::error::{StreamError, StreamResult};
 pub use self::hash_key::{HashKey, HashKeyRange, hash_key_of};
 pub use self::iterator::{ITERATOR_TTL_MS, StartingPosition};
+pub(crate) use self::ledger::{ShardCreationSeconds, ShardLedger};
 pub use self::list_shards::{
     LIST_SHARDS_DEFAULT_RESULTS, LIST_SHARDS_MAX_RESULTS, ListShardsFrom, ListShardsOutput,
     NEXT_TOKEN_TTL_MS, ShardFilter,
@@ -65,9 +67,11 @@ pub use self::reader::{ChildShard, GetRecordsOutput, RecordBatch, ShardReader};
 pub use self::recorded::RecordedSettings;
 pub use self::reshard::UpdateShardCountOutput;
 pub use self::resource_policy::{InvalidResourcePolicy, RESOURCE_POLICY_BYTES_MAX, ResourcePolicy};
+pub use self::retention::ExpiryReport;
 pub(crate) use self::settings::validate_tags;
 pub use self::settings::{
-    EnhancedMonitoring, SHARD_LEVEL_METRICS, TAG_KEY_CHARS_MAX, TAG_VALUE_CHARS_MAX, TAGS_MAX,
+    EnhancedMonitoring, MAX_RECORD_SIZE_KIB_RANGE, RETENTION_HOURS_RANGE, SHARD_LEVEL_METRICS,
+    TAG_KEY_CHARS_MAX, TAG_VALUE_CHARS_MAX, TAGS_MAX,
 };
 pub use self::subscription::{
     SUBSCRIPTION_LIFETIME_MS, SUBSCRIPTION_TAKEOVER_MS, Subscription, SubscriptionError,
@@ -79,7 +83,6 @@ pub use self::warm_throughput::{WARM_THROUGHPUT_MIBPS_MAX, WarmThroughput, WarmT
 use self::metrics::{ShardMetrics, StreamMetrics};
 use self::throughput::ShardThroughput;
 use crate::clock::Clock;
-use crate::engine::Catalog;
 use crate::error::LogError;
 use crate::log::{Durability, LogOptions, LogPosition, ShardLog};
 use crate::sequence::SequenceNumber;
@@ -110,9 +113,9 @@ pub(crate) struct StreamContext {
     pub mode_switches_per_day: Option<u32>,
     /// Key that authenticates shard iterator and list tokens.
     pub iterator_key: [u8; 32],
-    /// The engine's catalog: every create, delete and reshard holds this lock. Lock order:
-    /// catalog, then a stream's metadata, then its shard table.
-    pub catalog: Mutex<Catalog>,
+    /// Every create, delete and reshard holds this lock (see `ledger`). Lock order: the ledger,
+    /// then a stream's metadata, then its shard table.
+    pub ledger: Mutex<ShardLedger>,
     /// Hold PROVISIONED streams' shards to Kinesis' per-shard limits (see `throughput`).
     pub enforce_throughput_limits: bool,
 }
@@ -125,8 +128,12 @@ impl StreamContext {
     }
 
     /// Fails with Kinesis' message if `additional` more open shards would exceed the shard quota.
-    pub(crate) fn check_shard_quota(&self, catalog: &Catalog, additional: u64) -> StreamResult<()> {
-        if catalog.open_shards.saturating_add(additional) <= self.max_open_shards {
+    pub(crate) fn check_shard_quota(
+        &self,
+        ledger: &ShardLedger,
+        additional: u64,
+    ) -> StreamResult<()> {
+        if ledger.open_shards.saturating_add(additional) <= self.max_open_shards {
             return Ok(());
         }
         Err(StreamError::LimitExceeded {
@@ -136,7 +143,7 @@ impl StreamContext {
                  would have resulted from this request: {additional}. Refer to the AWS Service \
                  Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) \
                  for current limits and how to request higher limits.",
-                self.account_id, self.region, catalog.open_shards, self.max_open_shards
+                self.account_id, self.region, ledger.open_shards, self.max_open_shards
             ),
         })
     }

@@ -336,7 +336,7 @@ impl Stream {
         requester: Requester,
         build: impl FnOnce(&Stream, &mut Plan) -> StreamResult<()>,
     ) -> StreamResult<()> {
-        let mut catalog = self.context.catalog.lock();
+        let mut ledger = self.context.ledger.lock();
         let mut meta = self.meta.write();
         let now_ms = self.context.clock.now_ms();
         if requester == Requester::User && meta.mode == StreamMode::OnDemand {
@@ -376,10 +376,10 @@ impl Stream {
             });
         }
         let added = u64::from(open_after.saturating_sub(open_before));
-        self.context.check_shard_quota(&catalog, added)?;
+        self.context.check_shard_quota(&ledger, added)?;
 
         // Every check passed: stamp the times, then touch files.
-        let created_secs = catalog.allocate_shard_created_secs(now_ms / 1000)?;
+        let created_secs = ledger.allocate_shard_created_secs(now_ms / 1000)?;
         let now_secs = now_ms / 1000;
         for shard in &mut plan.meta.shards {
             if plan.created.contains(&shard.index) {
@@ -391,8 +391,7 @@ impl Stream {
         }
         plan.meta.updating_until_ms = now_ms.saturating_add(self.context.update_delay_ms);
         self.apply(&mut meta, plan)?;
-        catalog.open_shards =
-            (catalog.open_shards + u64::from(open_after)).saturating_sub(u64::from(open_before));
+        ledger.replace_open_shards(u64::from(open_before), u64::from(open_after));
         Ok(())
     }
 

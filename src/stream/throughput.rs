@@ -18,8 +18,8 @@
 //! - Time comes from the engine's [`Clock`](crate::clock::Clock) in milliseconds; a clock that
 //!   goes backwards refills nothing.
 //!
-//! Limits apply only when the engine enables them
-//! ([`EngineOptions::enforce_throughput_limits`](crate::engine::EngineOptions)) and only to
+//! Limits apply only when the owner of the streams enables them (an engine's
+//! `EngineOptions::enforce_throughput_limits`) and only to
 //! PROVISIONED streams: ON_DEMAND capacity follows traffic, so its shards are not held to these
 //! per-shard limits. When they do not apply, the buckets are never touched.
 //!

@@ -1,5 +1,6 @@
-//! The engine's own state: the key that authenticates tokens, the shard creation seconds handed
-//! out so far, and the shard count that quotas are checked against.
+//! The engine's own durable state: the key that authenticates tokens, the last shard creation
+//! second handed out, and the epoch that leases every log's counters. It also holds the data
+//! directory's lock. Streams see it only as the [`ShardCreationSeconds`] of their shard ledger.
 //!
 //! `engine.meta` is a three-line text file, replaced atomically and durably (see
 //! [`durable_file::replace`]):
@@ -16,18 +17,17 @@ use std::path::{Path, PathBuf};
 
 use crate::durable_file;
 use crate::error::LogError;
-use crate::stream::{StreamError, StreamResult};
+use crate::stream::{ShardCreationSeconds, StreamError, StreamResult};
 
 const ENGINE_FILE: &str = "engine.meta";
 const LOCK_FILE: &str = "LOCK";
 
-/// What every change to the set of streams and shards goes through, under one lock: creating and
-/// deleting streams, resharding, and the shard quota.
+/// `engine.meta`, loaded, with the data directory's lock.
 #[derive(Debug)]
-pub(crate) struct Catalog {
+pub(crate) struct EngineMeta {
     dir: PathBuf,
-    /// The data directory's `LOCK` file, held with an exclusive `flock` for as long as the catalog
-    /// lives, which is as long as any stream of the engine (every stream shares it): two engines on
+    /// The data directory's `LOCK` file, held with an exclusive `flock` for as long as this lives,
+    /// which is as long as any stream of the engine (their shared ledger holds it): two engines on
     /// one directory, in one process or two, would run two logs per shard and hand out sequence
     /// numbers twice.
     _lock: fs::File,
@@ -39,47 +39,43 @@ pub(crate) struct Catalog {
     /// How many times the engine was opened before this open, stored (incremented) durably before
     /// any shard log opens: the logs' counter epoch (see `LogOptions::counter_epoch`).
     pub epoch: u64,
-    /// Open shards in all streams. Invariant: updated under this lock by every create, delete and
-    /// reshard, so quota checks see every change before theirs.
-    pub open_shards: u64,
 }
 
-impl Catalog {
+impl EngineMeta {
     /// Loads `engine.meta` from `dir`, or creates it with a fresh random key.
-    pub fn load_or_create(dir: &Path) -> StreamResult<Catalog> {
+    pub fn load_or_create(dir: &Path) -> StreamResult<EngineMeta> {
         let lock = lock_data_dir(dir)?;
         let path = dir.join(ENGINE_FILE);
         match fs::read_to_string(&path) {
             Ok(text) => {
-                let mut catalog = Catalog::decode(dir, lock, &text).ok_or_else(|| {
+                let mut meta = EngineMeta::decode(dir, lock, &text).ok_or_else(|| {
                     StreamError::Storage(LogError::corrupt(&path, 0, "unreadable engine metadata"))
                 })?;
                 // A new epoch, durable before any log hands out a counter in it.
-                catalog.epoch += 1;
-                catalog.store()?;
-                Ok(catalog)
+                meta.epoch += 1;
+                meta.store()?;
+                Ok(meta)
             }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let mut iterator_key = [0u8; 32];
                 fs::File::open("/dev/urandom")
                     .and_then(|mut random| random.read_exact(&mut iterator_key))
                     .map_err(|error| LogError::io("reading /dev/urandom", "/dev/urandom", error))?;
-                let catalog = Catalog {
+                let meta = EngineMeta {
                     dir: dir.to_owned(),
                     _lock: lock,
                     iterator_key,
                     last_shard_created_secs: 0,
                     epoch: 0,
-                    open_shards: 0,
                 };
-                catalog.store()?;
-                Ok(catalog)
+                meta.store()?;
+                Ok(meta)
             }
             Err(error) => Err(LogError::io("reading engine metadata", &path, error).into()),
         }
     }
 
-    fn decode(dir: &Path, lock: fs::File, text: &str) -> Option<Catalog> {
+    fn decode(dir: &Path, lock: fs::File, text: &str) -> Option<EngineMeta> {
         let mut key = None;
         let mut last = None;
         // Files from before epochs were stored have none: they start at 0.
@@ -92,13 +88,12 @@ impl Catalog {
                 _ => {}
             }
         }
-        Some(Catalog {
+        Some(EngineMeta {
             dir: dir.to_owned(),
             _lock: lock,
             iterator_key: key?,
             last_shard_created_secs: last?,
             epoch: epoch?,
-            open_shards: 0,
         })
     }
 
@@ -112,10 +107,10 @@ impl Catalog {
         durable_file::replace(&self.dir.join(ENGINE_FILE), text.as_bytes())
             .map_err(|error| LogError::io("writing engine metadata", &self.dir, error).into())
     }
+}
 
-    /// A shard creation second later than every one handed out before, and no earlier than
-    /// `now_secs`; durable before it is returned.
-    pub fn allocate_shard_created_secs(&mut self, now_secs: u64) -> StreamResult<u64> {
+impl ShardCreationSeconds for EngineMeta {
+    fn allocate(&mut self, now_secs: u64) -> StreamResult<u64> {
         let secs = now_secs.max(self.last_shard_created_secs + 1);
         let previous = self.last_shard_created_secs;
         self.last_shard_created_secs = secs;
