@@ -3,7 +3,7 @@
 //! directory's lock. Streams see it only as the [`ShardCreationSeconds`] of their shard ledger.
 //!
 //! `engine.meta` is a three-line text file, replaced atomically and durably (see
-//! [`durable_file::replace`]):
+//! `file_system::replace`):
 //!
 //! ```text
 //! iterator_key 0123…(64 hex digits)
@@ -15,8 +15,10 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::durable_file;
+use std::sync::Arc;
+
 use crate::error::LogError;
+use crate::file_system::{self, FileSystem};
 use crate::stream::{ShardCreationSeconds, StreamError, StreamResult};
 
 const ENGINE_FILE: &str = "engine.meta";
@@ -26,6 +28,7 @@ const LOCK_FILE: &str = "LOCK";
 #[derive(Debug)]
 pub(crate) struct EngineMeta {
     dir: PathBuf,
+    file_system: Arc<dyn FileSystem>,
     /// The data directory's `LOCK` file, held with an exclusive `flock` for as long as this lives,
     /// which is as long as any stream of the engine (their shared ledger holds it): two engines on
     /// one directory, in one process or two, would run two logs per shard and hand out sequence
@@ -43,14 +46,22 @@ pub(crate) struct EngineMeta {
 
 impl EngineMeta {
     /// Loads `engine.meta` from `dir`, or creates it with a fresh random key.
-    pub fn load_or_create(dir: &Path) -> StreamResult<EngineMeta> {
-        let lock = lock_data_dir(dir)?;
+    pub fn load_or_create(
+        file_system: &Arc<dyn FileSystem>,
+        dir: &Path,
+    ) -> StreamResult<EngineMeta> {
+        let lock = lock_data_dir(file_system, dir)?;
         let path = dir.join(ENGINE_FILE);
         match fs::read_to_string(&path) {
             Ok(text) => {
-                let mut meta = EngineMeta::decode(dir, lock, &text).ok_or_else(|| {
-                    StreamError::Storage(LogError::corrupt(&path, 0, "unreadable engine metadata"))
-                })?;
+                let mut meta =
+                    EngineMeta::decode(file_system, dir, lock, &text).ok_or_else(|| {
+                        StreamError::Storage(LogError::corrupt(
+                            &path,
+                            0,
+                            "unreadable engine metadata",
+                        ))
+                    })?;
                 // A new epoch, durable before any log hands out a counter in it.
                 meta.epoch += 1;
                 meta.store()?;
@@ -63,6 +74,7 @@ impl EngineMeta {
                     .map_err(|error| LogError::io("reading /dev/urandom", "/dev/urandom", error))?;
                 let meta = EngineMeta {
                     dir: dir.to_owned(),
+                    file_system: Arc::clone(file_system),
                     _lock: lock,
                     iterator_key,
                     last_shard_created_secs: 0,
@@ -75,7 +87,12 @@ impl EngineMeta {
         }
     }
 
-    fn decode(dir: &Path, lock: fs::File, text: &str) -> Option<EngineMeta> {
+    fn decode(
+        file_system: &Arc<dyn FileSystem>,
+        dir: &Path,
+        lock: fs::File,
+        text: &str,
+    ) -> Option<EngineMeta> {
         let mut key = None;
         let mut last = None;
         // Files from before epochs were stored have none: they start at 0.
@@ -90,6 +107,7 @@ impl EngineMeta {
         }
         Some(EngineMeta {
             dir: dir.to_owned(),
+            file_system: Arc::clone(file_system),
             _lock: lock,
             iterator_key: key?,
             last_shard_created_secs: last?,
@@ -104,8 +122,12 @@ impl EngineMeta {
             self.last_shard_created_secs,
             self.epoch
         );
-        durable_file::replace(&self.dir.join(ENGINE_FILE), text.as_bytes())
-            .map_err(|error| LogError::io("writing engine metadata", &self.dir, error).into())
+        file_system::replace(
+            &self.file_system,
+            &self.dir.join(ENGINE_FILE),
+            text.as_bytes(),
+        )
+        .map_err(|error| LogError::io("writing engine metadata", &self.dir, error).into())
     }
 }
 
@@ -123,23 +145,13 @@ impl ShardCreationSeconds for EngineMeta {
 }
 
 /// Takes the data directory's lock, or fails with [`LogError::InUse`] if another engine holds it.
-fn lock_data_dir(dir: &Path) -> StreamResult<fs::File> {
-    use std::os::fd::AsRawFd;
+fn lock_data_dir(file_system: &Arc<dyn FileSystem>, dir: &Path) -> StreamResult<fs::File> {
     let path = dir.join(LOCK_FILE);
-    let file = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|error| LogError::io("opening the lock file", &path, error))?;
-    // SAFETY: flock on a file descriptor this function owns; no memory is involved.
-    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if locked == 0 {
-        return Ok(file);
-    }
-    let error = std::io::Error::last_os_error();
-    if error.kind() == std::io::ErrorKind::WouldBlock {
-        return Err(LogError::InUse { path }.into());
-    }
-    Err(LogError::io("locking the data directory", &path, error).into())
+    file_system.lock_exclusively(&path).map_err(|error| {
+        if error.kind() == std::io::ErrorKind::WouldBlock {
+            LogError::InUse { path }.into()
+        } else {
+            LogError::io("locking the data directory", &path, error).into()
+        }
+    })
 }

@@ -135,7 +135,7 @@ mod tests {
     use crate::clock::{Clock, ManualClock};
     use crate::log::Durability;
     use crate::stream::{PutRecordInput, StartingPosition};
-    use crate::{CreateStream, Engine, EngineOptions};
+    use crate::{CreateStream, Engine, EngineOptions, FaultyFileSystem, FileSystem};
 
     /// A shard whose sync failed refuses writes (its log latched), and the next maintenance pass
     /// reopens it: it takes writes again without a restart, and every acknowledged record reads
@@ -144,10 +144,12 @@ mod tests {
     fn a_maintenance_pass_reopens_a_latched_shard_and_it_takes_writes_again() {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(1_700_000_000_000));
+        let disk = Arc::new(FaultyFileSystem::new());
         let engine = Engine::open(
             dir.path(),
             EngineOptions {
                 durability: Durability::Sync,
+                file_system: Arc::clone(&disk) as Arc<dyn FileSystem>,
                 clock: Arc::clone(&clock) as Arc<dyn Clock>,
                 maintenance_interval: None,
                 ..EngineOptions::default()
@@ -164,7 +166,7 @@ mod tests {
         let mut acknowledged = vec![put("before").unwrap().sequence_number];
 
         let shard = stream.shards().remove(0);
-        shard.log().fail_next_sync().unwrap();
+        disk.fail_next_sync();
         let failed = put("its sync fails").unwrap_err();
         assert_eq!(failed.kinesis_error_code(), "InternalFailure");
         let refused = put("refused while latched").unwrap_err();

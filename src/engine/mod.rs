@@ -47,6 +47,7 @@ pub use self::scaling::OnDemandScaling;
 use self::scaling::ScalingSamples;
 use crate::clock::{Clock, SystemClock};
 use crate::error::LogError;
+use crate::file_system::{FileSystem, OsFileSystem};
 use crate::log::{
     COUNTER_EPOCH_MAX, DEFAULT_INITIAL_SEGMENT_BYTES, DEFAULT_SEGMENT_BYTES, Durability,
 };
@@ -92,6 +93,9 @@ pub struct EngineOptions {
     pub region: String,
     /// Where time comes from.
     pub clock: Arc<dyn Clock>,
+    /// What every file is synced, reserved, replaced and locked through: the OS's by default, a
+    /// [`FaultyFileSystem`](crate::FaultyFileSystem) in tests that make syncs fail.
+    pub file_system: Arc<dyn FileSystem>,
     /// How many streams and open shards the engine accepts (see [`EngineLimits`]).
     pub limits: EngineLimits,
     /// When ON_DEMAND streams split hot shards (see `engine/scaling.rs` for the rule).
@@ -119,6 +123,7 @@ impl Default for EngineOptions {
             account_id: "000000000000".to_owned(),
             region: "us-east-1".to_owned(),
             clock: Arc::new(SystemClock),
+            file_system: OsFileSystem::shared(),
             limits: EngineLimits::default(),
             on_demand: OnDemandScaling::default(),
             maintenance_interval: Some(Duration::from_secs(1)),
@@ -213,8 +218,8 @@ impl Engine {
         let dir = dir.as_ref().to_owned();
         fs::create_dir_all(&dir)
             .map_err(|error| LogError::io("creating data directory", &dir, error))?;
-        let engine_meta = EngineMeta::load_or_create(&dir)?;
-        let data_dir = DataDir::create(&dir, engine_meta.epoch)
+        let engine_meta = EngineMeta::load_or_create(&options.file_system, &dir)?;
+        let data_dir = DataDir::create(&dir, engine_meta.epoch, &options.file_system)
             .map_err(|error| LogError::io("creating data directory", &dir, error))?;
         // Leftovers are never read, so one that cannot be removed yet harms nothing: maintenance
         // tries again.
@@ -236,6 +241,7 @@ impl Engine {
             shard_count_updates_per_day: options.limits.shard_count_updates_per_day,
             mode_switches_per_day: options.limits.mode_switches_per_day,
             iterator_key: engine_meta.iterator_key,
+            file_system: Arc::clone(&options.file_system),
             ledger: Mutex::new(ShardLedger::new(Box::new(engine_meta))),
             enforce_throughput_limits: options.enforce_throughput_limits,
         });

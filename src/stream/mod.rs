@@ -84,6 +84,7 @@ use self::metrics::{ShardMetrics, StreamMetrics};
 use self::throughput::ShardThroughput;
 use crate::clock::Clock;
 use crate::error::LogError;
+use crate::file_system::FileSystem;
 use crate::log::{Durability, LogOptions, LogPosition, ShardLog};
 use crate::sequence::SequenceNumber;
 
@@ -113,6 +114,8 @@ pub(crate) struct StreamContext {
     pub mode_switches_per_day: Option<u32>,
     /// Key that authenticates shard iterator and list tokens.
     pub iterator_key: [u8; 32],
+    /// What every file of the streams and their logs is synced, reserved and replaced through.
+    pub file_system: Arc<dyn FileSystem>,
     /// Every create, delete and reshard holds this lock (see `ledger`). Lock order: the ledger,
     /// then a stream's metadata, then its shard table.
     pub ledger: Mutex<ShardLedger>,
@@ -529,6 +532,7 @@ fn open_shard(
         })
         .initial_segment_bytes(context.initial_segment_bytes)
         .counter_epoch(context.counter_epoch)
+        .file_system(Arc::clone(&context.file_system))
         .record_data_bytes_max(record_data_bytes_max)
         .clock(Arc::clone(&context.clock));
     // Opened on first use: an engine opens in time independent of its shards, and a shard nobody

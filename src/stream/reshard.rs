@@ -425,7 +425,7 @@ impl Stream {
 
         // Everything that needs free space happens before anything changes: a reshard that fails
         // on a full disk leaves the parents as they were, taking writes in their segments.
-        let staged = match plan.meta.stage(&self.dir) {
+        let staged = match plan.meta.stage(&self.context.file_system, &self.dir) {
             Ok(staged) => staged,
             Err(error) => {
                 self.discard(children);

@@ -156,7 +156,7 @@ impl Stream {
             .shards
             .retain(|shard| !indexes.contains(&shard.index));
         changed
-            .store(&self.dir)
+            .store_on(&self.context.file_system, &self.dir)
             .map_err(|error| LogError::io("writing stream metadata", &self.dir, error))?;
         *meta = changed;
         let forgotten: Vec<Arc<Shard>> = {

@@ -88,9 +88,11 @@ impl Stream {
         let mut changed = meta.clone();
         let outcome = change(&mut changed)?;
         if changed != *meta {
-            changed.store(&self.dir).map_err(|error| {
-                StreamError::from(LogError::io("writing stream metadata", &self.dir, error))
-            })?;
+            changed
+                .store_on(&self.context.file_system, &self.dir)
+                .map_err(|error| {
+                    StreamError::from(LogError::io("writing stream metadata", &self.dir, error))
+                })?;
             *meta = changed;
         }
         Ok(outcome)

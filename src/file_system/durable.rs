@@ -1,23 +1,15 @@
-//! Durable changes to small files and to directory entries: the one place that knows what it
-//! takes for them to survive a crash and a power loss.
-//!
-//! Two kinds of failure are meant below. A *crash* is the process dying (kill -9, a panic that
-//! aborts) while the kernel keeps running: whatever was written, synced or not, is in the page
-//! cache and stays. A *power loss* (or a kernel crash) keeps only what was fsynced: file data by an
-//! fsync of the file, a directory entry (a file created, renamed or removed) by an fsync of its
-//! directory. What this module promises rests on two assumptions about the file system (those
-//! shardlog runs on, ext4, xfs and tmpfs, keep them): `rename` over an existing file is atomic, so
-//! the target names either the old file or the new one, never neither; and fsyncing a directory
-//! makes its entries durable.
-//!
-//! A file is replaced the classic way: the new content is written to `<name>.tmp` beside it and
-//! fsynced, renamed over `<name>`, and the directory is fsynced. [`replace`] does all of it;
-//! [`StagedFile`] splits it in two, for a caller that must make a change irreversible elsewhere
-//! between writing the new content (the part that needs free space) and putting it in force.
+//! The atomic, durable replace of a small file: the new content is written to `<name>.tmp` beside
+//! it and fsynced, renamed over `<name>`, and the directory is fsynced (see the parent module for
+//! what a crash and a power loss keep). [`replace`] does all of it; [`StagedFile`] splits it in
+//! two, for a caller that must make a change irreversible elsewhere between writing the new
+//! content (the part that needs free space) and putting it in force.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::FileSystem;
 
 /// Replaces the file at `path` with `bytes`, durably and atomically.
 ///
@@ -28,14 +20,12 @@ use std::path::{Path, PathBuf};
 ///   bring the old one back.
 /// - A crash or a power loss while it runs leaves the target whole, old or new, never a mix. A
 ///   `<name>.tmp` may be left then; the next replace overwrites it.
-pub(crate) fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    StagedFile::write(path, bytes)?.commit()
-}
-
-/// Fsyncs a directory, so that the entries created, renamed or removed in it survive a power loss
-/// (a crash keeps them anyway). The files' contents are not synced by this.
-pub(crate) fn sync_directory(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+pub(crate) fn replace(
+    file_system: &Arc<dyn FileSystem>,
+    path: &Path,
+    bytes: &[u8],
+) -> io::Result<()> {
+    StagedFile::write(file_system, path, bytes)?.commit()
 }
 
 /// The new content of a file, durable beside it under a temporary name but not yet in force: the
@@ -50,19 +40,25 @@ pub(crate) fn sync_directory(dir: &Path) -> io::Result<()> {
 pub(crate) struct StagedFile {
     target: PathBuf,
     temporary: PathBuf,
+    file_system: Arc<dyn FileSystem>,
 }
 
 impl StagedFile {
     /// Writes `bytes` to `<path>.tmp` and fsyncs it. On `Err`, no temporary file is left behind.
-    pub(crate) fn write(path: &Path, bytes: &[u8]) -> io::Result<StagedFile> {
+    pub(crate) fn write(
+        file_system: &Arc<dyn FileSystem>,
+        path: &Path,
+        bytes: &[u8],
+    ) -> io::Result<StagedFile> {
         let staged = StagedFile {
             target: path.to_owned(),
             temporary: temporary_path(path),
+            file_system: Arc::clone(file_system),
         };
         // From here on, an early return drops `staged`, which removes the temporary file.
         let mut file = File::create(&staged.temporary)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
+        staged.file_system.sync_all(&file)?;
         Ok(staged)
     }
 
@@ -70,7 +66,7 @@ impl StagedFile {
     /// `Err` the guarantees are those of [`replace`]'s.
     pub(crate) fn commit(self) -> io::Result<()> {
         fs::rename(&self.temporary, &self.target)?;
-        sync_directory(parent_dir(&self.target))
+        self.file_system.sync_directory(parent_dir(&self.target))
     }
 }
 
@@ -100,6 +96,11 @@ fn parent_dir(path: &Path) -> &Path {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::file_system::OsFileSystem;
+
+    fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+        super::replace(&OsFileSystem::shared(), path, bytes)
+    }
 
     #[test]
     fn a_replace_puts_the_new_content_in_force_and_leaves_no_temporary_file() {
@@ -130,7 +131,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.meta");
         replace(&path, b"old").unwrap();
-        let staged = StagedFile::write(&path, b"new").unwrap();
+        let staged = StagedFile::write(&OsFileSystem::shared(), &path, b"new").unwrap();
         assert_eq!(fs::read(dir.path().join("state.meta.tmp")).unwrap(), b"new");
         drop(staged);
         assert_eq!(fs::read(&path).unwrap(), b"old");
