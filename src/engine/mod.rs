@@ -1,4 +1,4 @@
-//! The engine: a data directory holding many streams, the catalog that remembers them, and the
+//! The engine: a data directory holding many streams, the metadata that remembers them, and the
 //! maintenance thread that keeps them within their retention and capacity.
 //!
 //! ```text
@@ -10,7 +10,8 @@
 //!   staging/, trash/                  streams being created and deleted (see data_dir.rs)
 //! ```
 //!
-//! Stream names are validated before they become a path component. Catalog files are replaced
+//! Stream names are validated before they become a path component. Metadata files
+//! (`engine.meta`, `account.meta`, each stream's `stream.meta`, its catalog entry) are replaced
 //! atomically (temp file, fsync, rename, fsync directory), so a crash leaves either the old or the
 //! new version. A stream is created and deleted by renaming its whole directory into or out of
 //! `streams/` (`data_dir.rs`), so a failure or a crash at any point leaves the stream whole or
