@@ -1,6 +1,6 @@
 //! Kinesis' CloudWatch metrics, per stream and per shard, as cumulative in-process counters.
 //!
-//! Kinesis publishes per-minute statistics (§8 of the semantics reference); an embedded engine
+//! Kinesis publishes per-minute statistics (docs/KINESIS.md §8); an embedded engine
 //! keeps cumulative counters instead and lets the caller derive any window: take two
 //! [`StreamMetricsSnapshot`]s and diff them with [`rate_per_second`]. Every value carries its
 //! Kinesis metric name (`IncomingBytes`, `GetRecords.Latency`, ...) as a `&'static str`, the
@@ -22,7 +22,7 @@
 //! # What counts
 //!
 //! - A record's size is its data plus its partition key, as Kinesis counts it against the
-//!   per-shard limits (§5.1); every `Bytes` metric uses it.
+//!   per-shard limits (docs/KINESIS.md §5.1); every `Bytes` metric uses it.
 //! - GetRecords metrics count [`Stream::get_records`](super::Stream::get_records) and the typed
 //!   reader's [`ShardReader::next_batch`](super::ShardReader::next_batch) alike: both are polling
 //!   reads of a shard. At the shard level they are `OutgoingBytes` / `OutgoingRecords`.

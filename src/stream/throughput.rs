@@ -1,7 +1,7 @@
 //! Kinesis' per-shard throughput limits for PROVISIONED streams, as token buckets.
 //!
 //! Each shard accepts writes of 1 MiB/s and 1 000 records/s, and reads of 2 MiB/s and 5 GetRecords
-//! calls/s (§5.1 and §4.2 of the semantics reference). Each limit is a token bucket that refills
+//! calls/s (docs/KINESIS.md §5.1 and §4.2). Each limit is a token bucket that refills
 //! continuously at its rate and holds at most one second of it, so a shard that was idle can take
 //! one second's budget at once, and exactly that: with a stopped clock, 1 000 records pass and the
 //! 1 001st is refused.

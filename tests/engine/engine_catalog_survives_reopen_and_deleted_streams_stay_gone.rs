@@ -1,4 +1,4 @@
-//! The engine's catalog is durable (reference §6.1–§6.3): streams, their settings, shards and tags
+//! The engine's catalog is durable (docs/KINESIS.md §6.1–§6.3): streams, their settings, shards and tags
 //! come back identical after a reopen; ListStreams pages through every name in order with a
 //! correct `has_more`; DeleteStream removes the stream's directory at once and for good, a stream
 //! created again under the same name starts empty and shares nothing with the old one, and a

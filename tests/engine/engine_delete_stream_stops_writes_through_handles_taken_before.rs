@@ -1,4 +1,4 @@
-//! After DeleteStream returns, the stream is gone (reference §6.3; `Engine::delete_stream`: "the
+//! After DeleteStream returns, the stream is gone (docs/KINESIS.md §6.3; `Engine::delete_stream`: "the
 //! stream's files are gone when this returns"). A `Stream` handle taken before the deletion must
 //! not go on acknowledging writes that no one can ever read: PutRecord and PutRecords through it
 //! fail with ResourceNotFoundException, new readers and iterators cannot be made, and its status

@@ -1,4 +1,4 @@
-//! CreateStream tags follow Kinesis' limits (reference §6.1, §6.3): at most 50 tags per stream,
+//! CreateStream tags follow Kinesis' limits (docs/KINESIS.md §6.1, §6.3): at most 50 tags per stream,
 //! keys of 1–128 characters, values of 0–256 characters. A request outside them fails (the
 //! reference does not give the exact exception, so either ValidationException or
 //! InvalidArgumentException is accepted) and creates nothing; requests at the limits succeed and

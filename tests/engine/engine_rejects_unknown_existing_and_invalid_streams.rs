@@ -1,4 +1,4 @@
-//! The engine's catalog operations fail as Kinesis does (reference §1, §6.1, §7.4, §7.5): an
+//! The engine's catalog operations fail as Kinesis does (docs/KINESIS.md §1, §6.1, §7.4, §7.5): an
 //! unknown stream is `ResourceNotFoundException` "Stream <name> under account <acct> not found.",
 //! creating an existing one is `ResourceInUseException` "… already exists.", a name outside
 //! 1–128 characters of `[a-zA-Z0-9_.-]` is a `ValidationException` and never becomes a path, a
@@ -169,7 +169,7 @@ fn invalid_stream_names_are_rejected_and_never_touch_the_disk() {
 #[test]
 fn a_name_longer_than_128_characters_is_rejected_for_its_length() {
     // 129 characters of `x` match the pattern [a-zA-Z0-9_.-]+; what they break is the length
-    // constraint, and the message must say so (reference §1: 1–128 chars; §7.4 rule wording).
+    // constraint, and the message must say so (docs/KINESIS.md §1: 1–128 chars; §7.4 rule wording).
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
     let engine = open(dir.path(), &options(&clock));

@@ -1,7 +1,7 @@
-//! GetRecords only accepts tokens this engine issued, unaltered, for five minutes (reference §4.1,
+//! GetRecords only accepts tokens this engine issued, unaltered, for five minutes (docs/KINESIS.md §4.1,
 //! §7.5): anything else is `InvalidArgumentException` "Invalid ShardIterator.", an old token is
 //! `ExpiredIteratorException` with the Java-date message, and a limit outside 1–10000 is a
-//! `ValidationException` (reference §4.2).
+//! `ValidationException` (docs/KINESIS.md §4.2).
 
 use std::sync::Arc;
 

@@ -1,4 +1,4 @@
-//! MillisBehindLatest (reference §4.2): 0 when the reader has caught up with the shard, otherwise
+//! MillisBehindLatest (docs/KINESIS.md §4.2): 0 when the reader has caught up with the shard, otherwise
 //! how far behind the present the last record returned is (now − its arrival time), both through
 //! tokens and through the typed reader.
 

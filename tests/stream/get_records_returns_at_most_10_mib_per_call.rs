@@ -1,4 +1,4 @@
-//! GetRecords returns at most 10 MiB of data per call (reference §4.2: "Max 10 MiB per call"),
+//! GetRecords returns at most 10 MiB of data per call (docs/KINESIS.md §4.2),
 //! and the typed reader's batches keep to the same cap; following the next iterators still
 //! returns every record exactly once.
 

@@ -1,4 +1,4 @@
-//! Shard iterator tokens are positions, not cursors (reference §4.1, §4.2): a token returns the
+//! Shard iterator tokens are positions, not cursors (docs/KINESIS.md §4.1, §4.2): a token returns the
 //! same records every time until it expires; NextShardIterator continues exactly after the last
 //! record returned; GetRecords returns at most `limit` records; an empty batch still comes with a
 //! next iterator, which later picks up new records; and tokens read what the typed reader reads.

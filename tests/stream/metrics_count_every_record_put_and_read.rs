@@ -1,4 +1,4 @@
-//! Metrics (reference §8) against a model: random PutRecord, PutRecords, GetRecords and typed
+//! Metrics (docs/KINESIS.md §8) against a model: random PutRecord, PutRecords, GetRecords and typed
 //! reads over a three-shard stream, with a manual clock moving between them; afterwards every
 //! stream-level and shard-level value equals what the model says was put and read. Also: the
 //! iterator age of a consumer falling behind and catching up, and rates from two snapshots.

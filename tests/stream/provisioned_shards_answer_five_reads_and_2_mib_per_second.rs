@@ -1,4 +1,4 @@
-//! Per-shard read limits (reference §4.2) with a manual clock: a PROVISIONED shard answers five
+//! Per-shard read limits (docs/KINESIS.md §4.2) with a manual clock: a PROVISIONED shard answers five
 //! GetRecords calls per second and 2 MiB per second; a call is charged for its bytes after it
 //! returns, so the call that overdraws the budget succeeds and the following ones are refused
 //! until time repays it. The typed reader shares the budget.

@@ -1,4 +1,4 @@
-//! Per-shard write limits (reference §5.1) with a manual clock: a PROVISIONED shard takes exactly
+//! Per-shard write limits (docs/KINESIS.md §5.1) with a manual clock: a PROVISIONED shard takes exactly
 //! 1 000 records and 1 MiB per second through PutRecord, refuses the rest with Kinesis' exception
 //! and message, refills as time passes, and counts every refusal.
 

@@ -1,4 +1,4 @@
-//! `SequenceNumberForOrdering` (reference §2.1, §7.5): a record put with the previous record's
+//! `SequenceNumberForOrdering` (docs/KINESIS.md §2.1, §7.5): a record put with the previous record's
 //! sequence number gets a larger one. A number the shard cannot honour (one it never handed out,
 //! larger than anything it will hand out soon) must be refused with InvalidArgumentException
 //! "ExclusiveMinimumSequenceNumber <s> used in PutRecord on stream <name> under account <acct> is

@@ -1,4 +1,4 @@
-//! PutRecords under per-shard write limits (reference §5.2): entries over their shard's budget
+//! PutRecords under per-shard write limits (docs/KINESIS.md §5.2): entries over their shard's budget
 //! fail alone with `ProvisionedThroughputExceededException` and Kinesis' message, the other
 //! entries (earlier, later, or on another shard) are stored, and the metrics count each outcome.
 

@@ -1,4 +1,4 @@
-//! PutRecord and PutRecords validate each record as Kinesis does (reference §5.1, §7.4): a
+//! PutRecord and PutRecords validate each record as Kinesis does (docs/KINESIS.md §5.1, §7.4): a
 //! partition key is 1–256 Unicode characters (not bytes), and data plus partition key fit the
 //! stream's maximum record size (1 MiB unless the stream was created with a larger one). A rejected
 //! record is a `ValidationException` and nothing is written.

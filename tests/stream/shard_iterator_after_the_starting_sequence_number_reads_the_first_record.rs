@@ -3,7 +3,7 @@
 //! first record, through the typed reader and through tokens, whether or not the clock moved after
 //! the shard was created. (Consumers that seed a checkpoint with the StartingSequenceNumber and
 //! resume with AFTER_SEQUENCE_NUMBER would otherwise silently skip the first record. Both Kinesis
-//! emulators in the reference, §2.3, avoid giving a record the StartingSequenceNumber's counter.)
+//! emulators, docs/KINESIS.md §2.3, avoid giving a record the StartingSequenceNumber's counter.)
 
 use crate::support::engine::{clock, open, options, read_typed, read_via_token};
 use shardlog::{CreateStream, PutRecordInput, ShardId, StartingPosition};

@@ -1,5 +1,5 @@
 //! GetShardIterator (and the typed reader) reject impossible starting positions with the exact
-//! Kinesis messages (reference §7.5): a timestamp in the future, a sequence number from another
+//! Kinesis messages (docs/KINESIS.md §7.5): a timestamp in the future, a sequence number from another
 //! shard or from another stream (including an earlier stream of the same name), and an unknown
 //! shard id.
 

@@ -1,6 +1,6 @@
 //! A new stream is CREATING for `create_delay_ms`; until then PutRecord, PutRecords,
 //! GetShardIterator and readers fail with `ResourceNotFoundException` "Stream <name> under account
-//! <acct> not found." (reference §5.2), and nothing is written. The state survives a reopen, and
+//! <acct> not found." (docs/KINESIS.md §5.2), and nothing is written. The state survives a reopen, and
 //! the stream becomes ACTIVE exactly when the delay has passed.
 
 use crate::support::engine::{ACCOUNT, assert_error, clock, open, options, read_typed};

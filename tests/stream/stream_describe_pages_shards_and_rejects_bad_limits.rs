@@ -1,5 +1,5 @@
 //! DescribeStream pages shards by `ExclusiveStartShardId` and `Limit` (1–100, default 100;
-//! reference §6.2), reports the stream's settings, and rejects a limit of 0 or 101 as a
+//! docs/KINESIS.md §6.2), reports the stream's settings, and rejects a limit of 0 or 101 as a
 //! `ValidationException` in the AWS format (§7.4).
 
 use crate::support::engine::{START_MS, assert_error, clock, open, options, validation_message};

@@ -1,7 +1,7 @@
 //! `parse_explicit_hash_key` accepts exactly the decimals 0 ..= 2^128 − 1 written as the API
 //! pattern `0|([1-9]\d{0,38})` allows. Text that breaks the pattern is a `ValidationException`; a
 //! well-formed number above 2^128 − 1 is an `InvalidArgumentException` with the exact AWS message
-//! (reference §3.1, §7.4).
+//! (docs/KINESIS.md §3.1, §7.4).
 
 use crate::support::engine::{assert_error, clock, open, options, validation_message};
 use shardlog::stream::parse_explicit_hash_key;

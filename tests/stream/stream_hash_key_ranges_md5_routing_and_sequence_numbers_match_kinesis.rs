@@ -1,4 +1,4 @@
-//! Known answers from the Kinesis reference (§2.2, §3.1, §3.2): the hash-key ranges of new
+//! Known answers from docs/KINESIS.md (§2.2, §3.1, §3.2): the hash-key ranges of new
 //! provisioned streams with 1–4 shards, MD5 routing of fixed partition keys, explicit hash keys at
 //! the shard boundaries, and starting sequence numbers that are 56 digits and encode their shard.
 
@@ -12,7 +12,7 @@ fn n(text: &str) -> u128 {
     text.parse().unwrap()
 }
 
-/// The StartingHashKeys of shards 1..N-1 (reference §3.2).
+/// The StartingHashKeys of shards 1..N-1 (docs/KINESIS.md §3.2).
 fn boundaries(shards: u32) -> Vec<u128> {
     match shards {
         1 => vec![],
@@ -217,7 +217,7 @@ fn decimal_to_hex(decimal: &str) -> String {
 
 #[test]
 fn sequence_numbers_are_56_digits_and_encode_their_shard() {
-    // A real AWS StartingSequenceNumber of shard 1 (reference §2.2) decodes as such.
+    // A real AWS StartingSequenceNumber of shard 1 (docs/KINESIS.md §2.2) decodes as such.
     let aws: SequenceNumber = "49549167410945534708633744510750617797212193316405248018"
         .parse()
         .unwrap();
