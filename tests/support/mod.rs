@@ -35,3 +35,19 @@ pub fn scratch_dir() -> tempfile::TempDir {
     }
     tempfile::tempdir().expect("creating a temporary directory")
 }
+
+/// `len` bytes of the splitmix64 stream that starts from `state`: deterministic data that differs
+/// with the state, for the helpers' `payload`s.
+pub fn splitmix_bytes(mut state: u64, len: usize) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(len + 8);
+    while bytes.len() < len {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        bytes.extend_from_slice(&z.to_le_bytes());
+    }
+    bytes.truncate(len);
+    bytes
+}

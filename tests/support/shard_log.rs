@@ -63,18 +63,8 @@ pub fn crash(log: ShardLog) {
 
 /// Deterministic, id-dependent bytes (a splitmix64 stream), so a record's data proves its identity.
 pub fn payload(id: u64, len: usize) -> Vec<u8> {
-    let mut state = id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (len as u64);
-    let mut bytes = Vec::with_capacity(len + 8);
-    while bytes.len() < len {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        bytes.extend_from_slice(&z.to_le_bytes());
-    }
-    bytes.truncate(len);
-    bytes
+    let state = id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (len as u64);
+    super::splitmix_bytes(state, len)
 }
 
 /// The partition key of record `id`.
