@@ -25,13 +25,14 @@ mod reshard;
 mod resource_policy;
 mod retention;
 mod settings;
+mod shard_set;
 pub mod subscription;
 pub mod throughput;
 mod warm_throughput;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::{Mutex, RwLock};
 
@@ -80,8 +81,9 @@ pub use self::subscription::{
 
 pub use self::warm_throughput::{WARM_THROUGHPUT_MIBPS_MAX, WarmThroughput, WarmThroughputSetting};
 
-use self::metrics::{ShardMetrics, StreamMetrics};
-use self::throughput::ShardThroughput;
+use self::metrics::StreamMetrics;
+pub use self::shard_set::Shard;
+use self::shard_set::{ShardSet, ShardTable};
 use crate::clock::Clock;
 use crate::error::LogError;
 use crate::file_system::FileSystem;
@@ -152,145 +154,18 @@ impl StreamContext {
     }
 }
 
-/// One shard: its catalog entry, its log, its counters and its throughput budget.
-pub struct Shard {
-    /// The catalog entry. Everything in it is fixed for the shard's life except `closed_secs`,
-    /// which is kept in the field below (and `meta.closed_secs` is not read).
-    meta: ShardMeta,
-    /// When the shard was closed, or [`Shard::OPEN`]. Invariant: set only after the shard's log is
-    /// sealed and the catalog saying so is durable, so a reader that sees it set and finds no more
-    /// records has read the shard to its end.
-    closed_secs: AtomicU64,
-    log: ShardLog,
-    /// Shared with the stream's registry, which keeps them after the shard leaves the table.
-    metrics: Arc<ShardMetrics>,
-    /// Touched only when limits apply (see `Stream::throughput_limits_apply`).
-    throughput: ShardThroughput,
-}
-
-impl Shard {
-    const OPEN: u64 = u64::MAX;
-
-    /// A shard of the stream whose metrics are `stream_metrics`, with full throughput buckets.
-    pub(crate) fn new(meta: ShardMeta, log: ShardLog, stream_metrics: &StreamMetrics) -> Shard {
-        Shard {
-            closed_secs: AtomicU64::new(meta.closed_secs.unwrap_or(Shard::OPEN)),
-            metrics: stream_metrics.shard(meta.index),
-            meta,
-            log,
-            throughput: ShardThroughput::default(),
-        }
-    }
-
-    /// The shard's cumulative metrics since its stream was opened (IncomingBytes, OutgoingBytes,
-    /// ...); diff two of them for a rate.
-    pub fn metrics(&self) -> ShardMetricsSnapshot {
-        self.metrics.snapshot(self.id())
-    }
-
-    /// The shard's id.
-    pub fn id(&self) -> ShardId {
-        self.meta.id()
-    }
-
-    /// The shard's catalog entry.
-    pub fn meta(&self) -> ShardMeta {
-        ShardMeta {
-            closed_secs: self.closed_secs(),
-            ..self.meta.clone()
-        }
-    }
-
-    /// When a split or merge closed the shard (Unix seconds), or `None` while it is open.
-    pub fn closed_secs(&self) -> Option<u64> {
-        let secs = self.closed_secs.load(Ordering::Acquire);
-        (secs != Shard::OPEN).then_some(secs)
-    }
-
-    fn mark_closed(&self, closed_secs: u64) {
-        self.closed_secs.store(closed_secs, Ordering::Release);
-        // A subscription waiting for records must now deliver the shard's children.
-        self.log.wake_readers();
-    }
-
-    /// The shard's log.
-    pub fn log(&self) -> &ShardLog {
-        &self.log
-    }
-}
-
-/// The shards of a stream, and the open ones in hash-key order for routing.
-struct ShardTable {
-    /// Every shard, by index.
-    all: Vec<Arc<Shard>>,
-    /// Open shards sorted by starting hash key. Invariant: their ranges cover 0..=2^128−1 without
-    /// gaps or overlaps, so routing is a binary search.
-    open: Vec<Arc<Shard>>,
-    /// `open`'s starting hash keys, side by side: routing searches these contiguous keys instead
-    /// of touching a shard per step (with 10,000 shards, 14 cache misses per record).
-    open_starts: Vec<HashKey>,
-}
-
-impl ShardTable {
-    fn new(mut all: Vec<Arc<Shard>>) -> ShardTable {
-        all.sort_by_key(|shard| shard.meta.index);
-        let mut open: Vec<Arc<Shard>> = all
-            .iter()
-            .filter(|shard| shard.closed_secs().is_none())
-            .cloned()
-            .collect();
-        open.sort_by_key(|shard| shard.meta.hash_key_range.starting);
-        debug_assert!(
-            open.windows(2).all(|pair| match pair {
-                [a, b] =>
-                    a.meta.hash_key_range.ending.checked_add(1)
-                        == Some(b.meta.hash_key_range.starting),
-                _ => true,
-            }),
-            "open shards tile the hash-key space"
-        );
-        let open_starts = open
-            .iter()
-            .map(|shard| shard.meta.hash_key_range.starting)
-            .collect();
-        ShardTable {
-            all,
-            open,
-            open_starts,
-        }
-    }
-
-    /// The open shard that owns `key`.
-    fn route(&self, key: HashKey) -> Option<&Arc<Shard>> {
-        let after = self
-            .open_starts
-            .partition_point(|&starting| starting <= key);
-        self.open
-            .get(after.checked_sub(1)?)
-            .filter(|shard| shard.meta.hash_key_range.contains(key))
-    }
-
-    fn by_id(&self, id: ShardId) -> Option<&Arc<Shard>> {
-        self.all
-            .binary_search_by_key(&id.index(), |shard| shard.meta.index)
-            .ok()
-            .and_then(|position| self.all.get(position))
-    }
-}
-
 /// A stream: named, with a capacity mode, a retention period and a set of shards.
 /// `Send + Sync`; share it behind an `Arc`.
 pub struct Stream {
     context: Arc<StreamContext>,
     dir: PathBuf,
     meta: RwLock<StreamMeta>,
-    shards: RwLock<ShardTable>,
+    /// The data path: shards, routing and counters.
+    shards: ShardSet,
     /// Set once the stream has been seen ACTIVE or UPDATING, so the write path need not read the
     /// clock and the metadata on every record. Invariant: cleared by any change to a status that
     /// refuses writes (only deletion, today).
     writable: AtomicBool,
-    /// Counters of every shard the stream has opened, and of PutRecords calls.
-    metrics: StreamMetrics,
     /// The live push subscriptions, one per consumer and shard (see `subscription`).
     subscriptions: subscription::LiveSubscriptions,
 }
@@ -336,9 +211,8 @@ impl Stream {
             context,
             dir,
             meta: RwLock::new(meta),
-            shards: RwLock::new(ShardTable::new(shards)),
+            shards: ShardSet::new(shards, metrics),
             writable: AtomicBool::new(false),
-            metrics,
             subscriptions: subscription::LiveSubscriptions::default(),
         })
     }
@@ -346,7 +220,8 @@ impl Stream {
     /// The stream's cumulative metrics now, stream-level and per shard, stamped with the engine
     /// clock's time; diff two with [`rate_per_second`] for rates over the window between them.
     pub fn metrics(&self) -> StreamMetricsSnapshot {
-        self.metrics
+        self.shards
+            .metrics()
             .snapshot(self.name(), self.context.clock.now_ms())
     }
 
@@ -387,19 +262,19 @@ impl Stream {
 
     /// Every shard (open and closed), by index.
     pub fn shards(&self) -> Vec<Arc<Shard>> {
-        self.shards.read().all.clone()
+        self.shards.all()
     }
 
     /// Open shards now.
     pub fn open_shard_count(&self) -> usize {
-        self.shards.read().open.len()
+        self.shards.open_count()
     }
 
     /// The shard with this id.
     pub fn shard(&self, id: ShardId) -> StreamResult<Arc<Shard>> {
         // The table guard is dropped before the error reads the metadata: lock order is metadata
         // before table.
-        let found = self.shards.read().by_id(id).cloned();
+        let found = self.shards.by_id(id);
         found.ok_or_else(|| StreamError::ResourceNotFound {
             message: format!(
                 "Shard {id} in stream {} under account {} does not exist",
@@ -414,11 +289,7 @@ impl Stream {
         &self,
         identity: crate::sequence::ShardIdentity,
     ) -> Option<Arc<Shard>> {
-        let table = self.shards.read();
-        table
-            .by_id(ShardId::new(identity.index))
-            .filter(|shard| shard.meta.identity() == identity)
-            .cloned()
+        self.shards.by_identity(identity)
     }
 
     /// The `StartingSequenceNumber` of a shard: counter 0 at the shard's creation.

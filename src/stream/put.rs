@@ -206,7 +206,7 @@ impl Stream {
             }
             self.append_group(&group, entries, &mut answered);
         }
-        Ok(answered.finish(&self.metrics))
+        Ok(answered.finish(self.shards.metrics()))
     }
 
     /// Routes every entry and groups their positions by shard, keeping request order inside each
@@ -426,7 +426,7 @@ impl Stream {
         let key = input
             .explicit_hash_key
             .unwrap_or_else(|| hash_key_of(input.partition_key));
-        self.shards.read().route(key).cloned().ok_or_else(|| {
+        self.shards.route(key).ok_or_else(|| {
             // Open shards always cover the whole space; a gap is a damaged catalog.
             StreamError::Storage(crate::error::LogError::corrupt(
                 self.dir.join("stream.meta"),

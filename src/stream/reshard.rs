@@ -411,7 +411,7 @@ impl Stream {
                     &self.dir,
                     &plan.meta,
                     shard_meta.clone(),
-                    &self.metrics,
+                    self.shards.metrics(),
                 )
             });
             match opened {
@@ -432,7 +432,7 @@ impl Stream {
                 return Err(LogError::io("writing stream metadata", &self.dir, error).into());
             }
         };
-        let mut table = self.shards.write();
+        let mut table = self.shards.change();
         let closing: Vec<(Arc<Shard>, u64)> = plan
             .meta
             .shards
@@ -476,7 +476,7 @@ impl Stream {
         for (shard, closed_secs) in &closing {
             shard.mark_closed(*closed_secs);
         }
-        let mut all = table.all.clone();
+        let mut all = table.all().to_vec();
         all.extend(children);
         *table = ShardTable::new(all);
         *meta = plan.meta;

@@ -160,9 +160,9 @@ impl Stream {
             .map_err(|error| LogError::io("writing stream metadata", &self.dir, error))?;
         *meta = changed;
         let forgotten: Vec<Arc<Shard>> = {
-            let mut table = self.shards.write();
+            let mut table = self.shards.change();
             let (forgotten, kept): (Vec<_>, Vec<_>) = table
-                .all
+                .all()
                 .iter()
                 .cloned()
                 .partition(|shard| indexes.contains(&shard.meta.index));
