@@ -807,9 +807,7 @@ impl Inner {
         let fields = FrameFields {
             counter: writer.next_counter,
             arrival_ms,
-            partition_key: record.partition_key,
-            explicit_hash_key: record.explicit_hash_key,
-            data: record.data,
+            record: *record,
         };
         // The identity was checked at open, the counter above, the arrival time per batch.
         let sequence_number = SequenceNumber::from_checked_parts(

@@ -52,6 +52,15 @@ impl<'a> PutRecordInput<'a> {
             sequence_number_for_ordering: None,
         }
     }
+
+    /// The record as the shard's log stores it.
+    pub fn record(&self) -> RecordInput<'a> {
+        RecordInput {
+            partition_key: self.partition_key,
+            explicit_hash_key: self.explicit_hash_key,
+            data: self.data,
+        }
+    }
 }
 
 /// Where a record was stored.
@@ -147,11 +156,7 @@ impl Stream {
                 }
             }
             self.admit_write(&shard, bytes)?;
-            let appended = shard.log.append(RecordInput {
-                partition_key: input.partition_key,
-                explicit_hash_key: input.explicit_hash_key,
-                data: input.data,
-            });
+            let appended = shard.log.append(input.record());
             match appended {
                 Ok(sequence_number) => {
                     let output = PutRecordOutput {
@@ -255,11 +260,7 @@ impl Stream {
         let inputs: Vec<RecordInput<'_>> = positions
             .iter()
             .filter_map(|&position| entries.get(position))
-            .map(|entry| RecordInput {
-                partition_key: entry.partition_key,
-                explicit_hash_key: entry.explicit_hash_key,
-                data: entry.data,
-            })
+            .map(PutRecordInput::record)
             .collect();
         let mut appended = positions.iter();
         let outcome = shard.log.append_each(&inputs, |sequence_number| {
