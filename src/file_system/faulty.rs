@@ -9,11 +9,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{FileSystem, MappedRange, OsFileSystem};
 
-/// [`OsFileSystem`], except that the next syncs fail when a test asks for it.
+/// [`OsFileSystem`], except that one sync fails when a test asks for it.
 #[derive(Debug, Default)]
 pub struct FaultyFileSystem {
-    /// How many of the next syncs (file or directory) fail.
-    syncs_to_fail: AtomicUsize,
+    /// Syncs (of files, mapped ranges or directories) until the one that fails, counting it; 0
+    /// when none is to fail.
+    syncs_until_failure: AtomicUsize,
 }
 
 impl FaultyFileSystem {
@@ -24,18 +25,30 @@ impl FaultyFileSystem {
 
     /// Makes the next sync, of a file, a mapped range or a directory, fail with an I/O error.
     pub fn fail_next_sync(&self) {
-        self.syncs_to_fail.fetch_add(1, Ordering::SeqCst);
+        self.fail_sync_number(1);
     }
 
-    /// Fails this sync if one was asked to fail.
+    /// Makes the `n`th sync from now fail (1 is the next one; 0 fails none), replacing any failure
+    /// asked for before. Trying `n` = 1, 2, 3, … until an operation succeeds fails each of its
+    /// syncs in turn.
+    pub fn fail_sync_number(&self, n: usize) {
+        self.syncs_until_failure.store(n, Ordering::SeqCst);
+    }
+
+    /// Whether a failure asked for has not happened yet.
+    pub fn failure_pending(&self) -> bool {
+        self.syncs_until_failure.load(Ordering::SeqCst) > 0
+    }
+
+    /// Fails this sync if it is the one asked to fail.
     fn sync_allowed(&self) -> io::Result<()> {
-        let failed = self
-            .syncs_to_fail
+        let before = self
+            .syncs_until_failure
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
                 left.checked_sub(1)
             })
-            .is_ok();
-        if failed {
+            .unwrap_or(0);
+        if before == 1 {
             Err(io::Error::other("injected sync failure"))
         } else {
             Ok(())

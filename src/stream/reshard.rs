@@ -445,11 +445,13 @@ impl Stream {
         let mut sealed = Vec::new();
         let mut outcome: StreamResult<()> = Ok(());
         for (shard, _) in &closing {
+            // Counted before it is sealed: a seal whose sync fails has refused appends already,
+            // and must be undone with the others.
+            sealed.push(Arc::clone(shard));
             outcome = shard.log.seal().map_err(StreamError::from);
             if outcome.is_err() {
                 break;
             }
-            sealed.push(Arc::clone(shard));
         }
         if outcome.is_ok() {
             outcome = staged

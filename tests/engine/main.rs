@@ -8,6 +8,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod a_failed_sync_fails_creating_and_resharding_and_leaves_no_trace;
 mod a_full_disk_is_an_error_not_a_crash;
 mod acknowledged_puts_survive_sigkill_of_a_writer_that_reshards;
 mod an_interrupted_stream_creation_is_cleaned_up_on_open;
