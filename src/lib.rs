@@ -38,9 +38,9 @@
 
 mod checksummed_text;
 pub mod clock;
-mod durable_file;
 pub mod engine;
 mod error;
+pub mod file_system;
 mod hex;
 pub mod log;
 mod record;
@@ -50,6 +50,7 @@ pub mod stream;
 pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use crate::engine::{CreateStream, Engine, EngineOptions, StreamList};
 pub use crate::error::{LogError, LogResult};
+pub use crate::file_system::{FaultyFileSystem, FileSystem, OsFileSystem};
 pub use crate::log::{
     Durability, LogOptions, LogPosition, LogReader, RecoveryReport, RetentionReport, SeekTo,
     ShardLog, Truncation,

@@ -12,15 +12,17 @@
 //!
 //! `/proc/self/maps` is process-wide, so this scenario is its own test binary.
 
-mod common;
+#[path = "support/mod.rs"]
+mod support;
 
 use std::fs;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::*;
 use shardlog::{LogOptions, RecordInput, ShardLog};
+use support::scratch_dir;
+use support::shard_log::*;
 
 const LOGS: usize = 40;
 /// A record of this size fills 1 MiB past half, and two do not fit.

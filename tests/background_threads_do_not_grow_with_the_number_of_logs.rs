@@ -9,15 +9,17 @@
 //! The thread count is process-wide, so this scenario is its own test binary: the harness runs
 //! its one test on one thread, which exists both before and after the logs are opened.
 
-mod common;
+#[path = "support/mod.rs"]
+mod support;
 
 use std::fs;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
 use shardlog::log::{background_threads, background_threads_max};
 use shardlog::{Durability, LogOptions, ShardLog};
+use support::scratch_dir;
+use support::shard_log::*;
 
 const RECORDS_PER_LOG: u64 = 8;
 const DATA_BYTES: usize = 1000;

@@ -10,17 +10,19 @@
 //! only a log about to need one has one. The cache and the counts are process-wide, so this
 //! scenario is its own test binary.
 
-mod common;
+#[path = "support/mod.rs"]
+mod support;
 
 use std::fs;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use common::*;
 use shardlog::log::{
     background_threads, mapped_segments, mapping_cache_capacity, set_mapping_cache_capacity,
 };
 use shardlog::{LogOptions, ManualClock, ShardLog};
+use support::scratch_dir;
+use support::shard_log::*;
 
 const LOGS: usize = 500;
 const CACHE_CAPACITY: usize = 64;

@@ -13,6 +13,7 @@
 
 use std::ops::Range;
 
+use shardlog::RecordInput;
 use shardlog::log::frame::{FrameError, FrameFields, decode, encode};
 
 use super::common::crc32;
@@ -158,9 +159,11 @@ fn check_decode(bytes: &[u8]) {
     let fields = FrameFields {
         counter: frame.counter,
         arrival_ms: frame.arrival_ms,
-        partition_key,
-        explicit_hash_key: frame.explicit_hash_key,
-        data: &bytes[frame.data.clone()],
+        record: RecordInput {
+            partition_key,
+            explicit_hash_key: frame.explicit_hash_key,
+            data: &bytes[frame.data.clone()],
+        },
     };
     assert_eq!(fields.encoded_len(), frame.frame_len);
     let mut encoded = vec![0u8; frame.frame_len];
@@ -193,9 +196,11 @@ pub fn seeds() -> Vec<Vec<u8>> {
         let fields = FrameFields {
             counter,
             arrival_ms,
-            partition_key,
-            explicit_hash_key,
-            data,
+            record: RecordInput {
+                partition_key,
+                explicit_hash_key,
+                data,
+            },
         };
         let mut frame = vec![0u8; fields.encoded_len()];
         encode(&fields, &mut frame);

@@ -517,9 +517,11 @@ fn frame_from(input: &mut Input<'_>, template: &Template) -> (Vec<u8>, u64) {
     let fields = FrameFields {
         counter,
         arrival_ms,
-        partition_key: &partition_key,
-        explicit_hash_key,
-        data,
+        record: RecordInput {
+            partition_key: &partition_key,
+            explicit_hash_key,
+            data,
+        },
     };
     let mut frame = vec![0u8; fields.encoded_len()];
     encode(&fields, &mut frame);
@@ -906,9 +908,11 @@ fn check_recovery(dir: &Path, template: &Template, files: &Snapshot, checks: Che
         let fields = FrameFields {
             counter: record.counter(),
             arrival_ms: record.arrival_ms,
-            partition_key: &record.partition_key,
-            explicit_hash_key: record.explicit_hash_key,
-            data: &record.data,
+            record: RecordInput {
+                partition_key: &record.partition_key,
+                explicit_hash_key: record.explicit_hash_key,
+                data: &record.data,
+            },
         };
         let mut frame = vec![0u8; fields.encoded_len()];
         encode(&fields, &mut frame);

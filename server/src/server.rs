@@ -117,7 +117,9 @@ struct ConnectionShare {
     stopped: watch::Receiver<bool>,
 }
 
-type Reply = Response<Bytes>;
+/// An HTTP response with its whole body in memory, as the server sends it (an operation's own
+/// answer, before encoding, is an `ops::Reply`).
+type HttpReply = Response<Bytes>;
 
 impl Server {
     /// Binds the listening socket. When the address is taken, the error names it and `--listen`.
@@ -333,7 +335,11 @@ async fn handle(
         match verdict {
             Verdict::Refuse(message) => {
                 tracing::info!(request_id, message, "request refused");
-                (refusal(&request, message), Log::default(), Vec::new())
+                (
+                    refusal(&request, message),
+                    RequestLogEntry::default(),
+                    Vec::new(),
+                )
             }
             Verdict::Serve => route(&state, &share, request, false).await,
             Verdict::ServeCrossOrigin(origin) => {
@@ -349,7 +355,7 @@ async fn handle(
         biased;
         answered = answering => answered,
         () = share.connection.close_requested() => {
-            (plain_status(StatusCode::SERVICE_UNAVAILABLE), Log::default(), Vec::new())
+            (plain_status(StatusCode::SERVICE_UNAVAILABLE), RequestLogEntry::default(), Vec::new())
         }
     };
     let headers = response.headers_mut();
@@ -391,11 +397,11 @@ async fn route(
     share: &Arc<ConnectionShare>,
     request: Request<Incoming>,
     cross_origin: bool,
-) -> (Reply, Log, Vec<Held>) {
+) -> (HttpReply, RequestLogEntry, Vec<Held>) {
     match (request.method(), request.uri().path()) {
         (&Method::GET, "/health") => (
             plain(StatusCode::OK, "text/plain", Bytes::from_static(b"ok\n")),
-            Log::default(),
+            RequestLogEntry::default(),
             Vec::new(),
         ),
         (&Method::GET, "/metrics") => metrics(state, share, &request).await,
@@ -403,22 +409,22 @@ async fn route(
             if let Some(page) =
                 crate::console::answer(path, request.headers(), state.engine.region()) =>
         {
-            (page, Log::default(), Vec::new())
+            (page, RequestLogEntry::default(), Vec::new())
         }
         (method, _)
             if cross_origin && crate::origin_policy::is_preflight(method, request.headers()) =>
         {
             let mut response = plain_status(StatusCode::OK);
             crate::origin_policy::add_preflight_headers(response.headers_mut(), request.headers());
-            (response, Log::default(), Vec::new())
+            (response, RequestLogEntry::default(), Vec::new())
         }
         (&Method::POST, _) => api(state, share, request).await,
-        _ => (access_denied(), Log::default(), Vec::new()),
+        _ => (access_denied(), RequestLogEntry::default(), Vec::new()),
     }
 }
 
 /// A request the origin policy refuses: a Kinesis error for an API call, text for anything else.
-fn refusal(request: &Request<Incoming>, message: String) -> Reply {
+fn refusal(request: &Request<Incoming>, message: String) -> HttpReply {
     let protocol = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -446,7 +452,7 @@ async fn metrics(
     state: &Arc<State>,
     share: &Arc<ConnectionShare>,
     request: &Request<Incoming>,
-) -> (Reply, Log, Vec<Held>) {
+) -> (HttpReply, RequestLogEntry, Vec<Held>) {
     if state.config.credentials.verifies() {
         let (parts, ()) = clone_head(request).into_parts();
         let region = state.engine.region();
@@ -455,9 +461,9 @@ async fn metrics(
             .credentials
             .check(&parts, &[], region, unix_secs())
         {
-            let log = Log {
+            let log = RequestLogEntry {
                 error: Some(error.kind),
-                ..Log::default()
+                ..RequestLogEntry::default()
             };
             return (error_reply(Protocol::Json, &error), log, Vec::new());
         }
@@ -479,7 +485,7 @@ async fn metrics(
         "text/plain; version=0.0.4",
         Bytes::from(text),
     );
-    (reply, Log::default(), held)
+    (reply, RequestLogEntry::default(), held)
 }
 
 /// The request's method, URI and headers, without its body.
@@ -556,9 +562,9 @@ async fn fit_response(state: &State, share: &ConnectionShare, held: &mut [Held],
     }
 }
 
-/// What the request log says about an API call.
+/// What the request log (not a shard's log) says about an API call.
 #[derive(Default)]
-struct Log {
+struct RequestLogEntry {
     /// The operation asked for (served or not).
     operation: Option<String>,
     stream: Option<String>,
@@ -570,7 +576,7 @@ async fn api(
     state: &Arc<State>,
     share: &Arc<ConnectionShare>,
     request: Request<Incoming>,
-) -> (Reply, Log, Vec<Held>) {
+) -> (HttpReply, RequestLogEntry, Vec<Held>) {
     let body_bytes_max = state.config.body_bytes_max;
     let declared_bytes = request
         .headers()
@@ -578,13 +584,13 @@ async fn api(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
     if declared_bytes.is_some_and(|bytes| bytes > body_bytes_max as u64) {
-        return (too_large(), Log::default(), Vec::new());
+        return (too_large(), RequestLogEntry::default(), Vec::new());
     }
     let declared_bytes = declared_bytes.map(|bytes| bytes as usize);
     // Waiting for a slot of this connection's is waiting for the client's own other requests.
     let Ok(_slot) = share.body_slots.acquire().await else {
         let reply = plain_status(StatusCode::SERVICE_UNAVAILABLE);
-        return (reply, Log::default(), Vec::new());
+        return (reply, RequestLogEntry::default(), Vec::new());
     };
     let body_held = {
         let _busy = share.connection.busy(&state.connections);
@@ -610,12 +616,12 @@ async fn api(
         Ok(body) => body,
         Err(BodyError::TooSlow) => {
             let reply = plain_status(StatusCode::REQUEST_TIMEOUT);
-            return (reply, Log::default(), Vec::new());
+            return (reply, RequestLogEntry::default(), Vec::new());
         }
-        Err(BodyError::TooLarge) => return (too_large(), Log::default(), Vec::new()),
+        Err(BodyError::TooLarge) => return (too_large(), RequestLogEntry::default(), Vec::new()),
         Err(BodyError::Broken) => {
             let reply = plain_status(StatusCode::BAD_REQUEST);
-            return (reply, Log::default(), Vec::new());
+            return (reply, RequestLogEntry::default(), Vec::new());
         }
     };
     let mut held = reserve_response(state, share).await;
@@ -631,9 +637,9 @@ async fn api(
             let error = ApiError::internal();
             (
                 error_reply(Protocol::Json, &error),
-                Log {
+                RequestLogEntry {
                     error: Some(error.kind),
-                    ..Log::default()
+                    ..RequestLogEntry::default()
                 },
             )
         }
@@ -650,7 +656,11 @@ async fn api(
 /// Authenticates, decodes and runs a call: content type and target, operation, signature (over
 /// the raw body, so that an unsigned or forged request costs no decoding), body syntax, then the
 /// operation's own validation.
-fn execute(state: &State, parts: &http::request::Parts, body: &[u8]) -> (Reply, Log) {
+fn execute(
+    state: &State,
+    parts: &http::request::Parts,
+    body: &[u8],
+) -> (HttpReply, RequestLogEntry) {
     let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
@@ -666,9 +676,9 @@ fn execute(state: &State, parts: &http::request::Parts, body: &[u8]) -> (Reply, 
         .strip_prefix(TARGET_PREFIX)
         .and_then(Operation::from_name);
     let asked = target.strip_prefix(TARGET_PREFIX).unwrap_or(target);
-    let mut log = Log {
+    let mut log = RequestLogEntry {
         operation: (!asked.is_empty()).then(|| asked.to_owned()),
-        ..Log::default()
+        ..RequestLogEntry::default()
     };
     let Some(protocol) = protocol else {
         // Neither JSON nor CBOR: the front end answers in XML, as it cannot know the encoding.
@@ -720,7 +730,7 @@ fn execute(state: &State, parts: &http::request::Parts, body: &[u8]) -> (Reply, 
 
 /// The front end's XML answer to a request it cannot tie to an operation (no JSON or CBOR body
 /// type and no target, or not a POST at all).
-fn access_denied() -> Reply {
+fn access_denied() -> HttpReply {
     plain(
         StatusCode::FORBIDDEN,
         "application/xml",
@@ -748,7 +758,7 @@ fn unix_secs() -> i64 {
         .map_or(0, |elapsed| elapsed.as_secs() as i64)
 }
 
-fn error_reply(protocol: Protocol, error: &ApiError) -> Reply {
+fn error_reply(protocol: Protocol, error: &ApiError) -> HttpReply {
     let mut response = plain(
         error.status,
         protocol.content_type(),
@@ -760,7 +770,7 @@ fn error_reply(protocol: Protocol, error: &ApiError) -> Reply {
     response
 }
 
-fn plain(status: StatusCode, content_type: &'static str, body: Bytes) -> Reply {
+fn plain(status: StatusCode, content_type: &'static str, body: Bytes) -> HttpReply {
     let mut response = Response::new(body);
     *response.status_mut() = status;
     response
@@ -769,13 +779,13 @@ fn plain(status: StatusCode, content_type: &'static str, body: Bytes) -> Reply {
     response
 }
 
-fn plain_status(status: StatusCode) -> Reply {
+fn plain_status(status: StatusCode) -> HttpReply {
     let mut response = Response::new(Bytes::new());
     *response.status_mut() = status;
     response
 }
 
-fn too_large() -> Reply {
+fn too_large() -> HttpReply {
     let mut response = plain_status(StatusCode::PAYLOAD_TOO_LARGE);
     // The unread rest of the body makes the connection unusable for another request.
     response

@@ -7,7 +7,7 @@
 //! before then cancels the end. shardlog bills nothing: the commitment is recorded and reported.
 //!
 //! `<data dir>/account.meta` keeps it, replaced atomically and durably (see
-//! [`durable_file::replace`]), ending with a CRC-32 line over what comes before (see
+//! an atomic replace, see `file_system`), ending with a CRC-32 line over what comes before (see
 //! `checksummed_text.rs`); each line is absent while unset, and an absent file is an account that
 //! never committed:
 //!
@@ -23,8 +23,10 @@ use std::path::Path;
 
 use super::Engine;
 use crate::checksummed_text;
-use crate::durable_file;
+use std::sync::Arc;
+
 use crate::error::LogError;
+use crate::file_system::{self, FileSystem};
 use crate::stream::{StreamError, StreamResult, WarmThroughput};
 
 const ACCOUNT_FILE: &str = "account.meta";
@@ -125,9 +127,13 @@ impl AccountSettings {
         Ok(settings)
     }
 
-    fn store(&self, dir: &Path) -> StreamResult<()> {
-        durable_file::replace(&dir.join(ACCOUNT_FILE), self.encode().as_bytes())
-            .map_err(|error| LogError::io("writing account settings", dir, error).into())
+    fn store(&self, file_system: &Arc<dyn FileSystem>, dir: &Path) -> StreamResult<()> {
+        file_system::replace(
+            file_system,
+            &dir.join(ACCOUNT_FILE),
+            self.encode().as_bytes(),
+        )
+        .map_err(|error| LogError::io("writing account settings", dir, error).into())
     }
 
     /// The commitment at `now_ms`.
@@ -205,7 +211,7 @@ impl Engine {
         let mut account = self.shared.account.lock();
         let changed = account.requested(enable, now_ms);
         if changed != *account {
-            changed.store(&self.shared.dir)?;
+            changed.store(&self.shared.context.file_system, &self.shared.dir)?;
             *account = changed;
         }
         Ok(account.commitment_at(now_ms))
@@ -322,7 +328,9 @@ mod tests {
         let settings = AccountSettings::default()
             .requested(true, START)
             .requested(false, START + 5);
-        settings.store(dir.path()).unwrap();
+        settings
+            .store(&crate::OsFileSystem::shared(), dir.path())
+            .unwrap();
         assert_eq!(AccountSettings::load(dir.path()).unwrap(), settings);
         let path = dir.path().join(ACCOUNT_FILE);
         let text = fs::read_to_string(&path).unwrap();

@@ -23,7 +23,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::durable_file::sync_directory;
+use std::sync::Arc;
+
+use crate::file_system::FileSystem;
 use crate::stream::{StreamMeta, StreamName};
 
 const STREAMS: &str = "streams";
@@ -40,17 +42,23 @@ pub(crate) struct DataDir {
     /// data directory, even while earlier trash could not be removed.
     epoch: u64,
     deletions: AtomicU64,
+    file_system: Arc<dyn FileSystem>,
 }
 
 impl DataDir {
     /// Makes the three directories under `root` if they are missing.
-    pub(crate) fn create(root: &Path, epoch: u64) -> io::Result<DataDir> {
+    pub(crate) fn create(
+        root: &Path,
+        epoch: u64,
+        file_system: &Arc<dyn FileSystem>,
+    ) -> io::Result<DataDir> {
         let data_dir = DataDir {
             streams: root.join(STREAMS),
             staging: root.join(STAGING),
             trash: root.join(TRASH),
             epoch,
             deletions: AtomicU64::new(0),
+            file_system: Arc::clone(file_system),
         };
         for dir in [&data_dir.streams, &data_dir.staging, &data_dir.trash] {
             fs::create_dir_all(dir)?;
@@ -91,7 +99,7 @@ impl DataDir {
         let staged = self.staging.join(meta.name.as_str());
         let built = remove_any(&staged)
             .and_then(|()| fs::create_dir(&staged))
-            .and_then(|()| meta.store(&staged))
+            .and_then(|()| meta.store_on(&self.file_system, &staged))
             .and_then(|()| self.publish(&staged, &meta.name));
         if built.is_err() {
             let _ = remove_any(&staged);
@@ -108,15 +116,19 @@ impl DataDir {
         // Fails if a non-empty directory has the name: the engine checks names first, and every
         // directory in `streams/` is known to it, as a stream or as a damaged one.
         fs::rename(staged, &target)?;
-        if let Err(error) =
-            sync_directory(&self.streams).and_then(|()| sync_directory(&self.staging))
-        {
+        if let Err(error) = self.sync_directories(&self.streams, &self.staging) {
             if let Ok(trashed) = self.move_to_trash(name) {
                 let _ = remove_any(&trashed.path);
             }
             return Err(error);
         }
         Ok(target)
+    }
+
+    /// Makes a rename from one directory into the other durable.
+    fn sync_directories(&self, first: &Path, second: &Path) -> io::Result<()> {
+        self.file_system.sync_directory(first)?;
+        self.file_system.sync_directory(second)
     }
 
     /// Takes the stream named `name` out of `streams/` in one rename, which needs no free space.
@@ -126,7 +138,7 @@ impl DataDir {
         let deletion = self.deletions.fetch_add(1, Ordering::Relaxed);
         let path = self.trash.join(format!("{name}.{}.{deletion}", self.epoch));
         fs::rename(self.stream_dir(name), &path)?;
-        let synced = sync_directory(&self.streams).and_then(|()| sync_directory(&self.trash));
+        let synced = self.sync_directories(&self.streams, &self.trash);
         Ok(Trashed { path, synced })
     }
 }

@@ -24,7 +24,7 @@ pub struct EngineLimits {
     /// [`Engine::describe_limits`](crate::engine::Engine::describe_limits) reports with the
     /// current count (DescribeLimits' `ShardLimit` and `OpenShardCount`).
     ///
-    /// Checked, under the engine's catalog lock, by everything that opens shards: creating a
+    /// Checked, under the shard ledger's lock, by everything that opens shards: creating a
     /// stream, the reshards (split, merge, UpdateShardCount) and ON_DEMAND scaling, whose split is
     /// then not made. A reshard counts the shards it opens and stops counting the parents it
     /// closes; a closed shard keeps its log until retention expires it, but does not count.

@@ -15,7 +15,7 @@ use parking_lot::{Condvar, Mutex};
 
 use super::Shared;
 use crate::error::LogError;
-use crate::stream::{Stream, StreamResult};
+use crate::stream::{ExpiryReport, Stream, StreamResult};
 
 /// What one maintenance pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,12 +34,10 @@ pub struct MaintenanceReport {
 }
 
 impl MaintenanceReport {
-    fn add(&mut self, other: MaintenanceReport) {
-        self.segments_deleted += other.segments_deleted;
-        self.bytes_deleted += other.bytes_deleted;
-        self.shards_expired += other.shards_expired;
-        self.shards_split += other.shards_split;
-        self.shards_reopened += other.shards_reopened;
+    fn add_expiry(&mut self, expiry: ExpiryReport) {
+        self.segments_deleted += expiry.segments_deleted;
+        self.bytes_deleted += expiry.bytes_deleted;
+        self.shards_expired += expiry.shards_expired;
     }
 }
 
@@ -50,8 +48,8 @@ pub(crate) fn run_once(shared: &Shared) -> StreamResult<MaintenanceReport> {
     let mut report = MaintenanceReport::default();
     let mut first_error = None;
     {
-        // Under the catalog lock: a deletion removes its own trash while holding it.
-        let _catalog = shared.context.catalog.lock();
+        // Under the ledger's lock: a deletion removes its own trash while holding it.
+        let _ledger = shared.context.ledger.lock();
         if let Err(error) = shared.data_dir.empty_trash() {
             first_error = Some(LogError::io("removing deleted streams", &shared.dir, error).into());
         }
@@ -68,7 +66,7 @@ pub(crate) fn run_once(shared: &Shared) -> StreamResult<MaintenanceReport> {
             }
         }
         match stream.expire() {
-            Ok(expired) => report.add(expired),
+            Ok(expired) => report.add_expiry(expired),
             Err(error) => {
                 first_error.get_or_insert(error);
             }
@@ -137,7 +135,7 @@ mod tests {
     use crate::clock::{Clock, ManualClock};
     use crate::log::Durability;
     use crate::stream::{PutRecordInput, StartingPosition};
-    use crate::{CreateStream, Engine, EngineOptions};
+    use crate::{CreateStream, Engine, EngineOptions, FaultyFileSystem, FileSystem};
 
     /// A shard whose sync failed refuses writes (its log latched), and the next maintenance pass
     /// reopens it: it takes writes again without a restart, and every acknowledged record reads
@@ -146,10 +144,12 @@ mod tests {
     fn a_maintenance_pass_reopens_a_latched_shard_and_it_takes_writes_again() {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(1_700_000_000_000));
+        let disk = Arc::new(FaultyFileSystem::new());
         let engine = Engine::open(
             dir.path(),
             EngineOptions {
                 durability: Durability::Sync,
+                file_system: Arc::clone(&disk) as Arc<dyn FileSystem>,
                 clock: Arc::clone(&clock) as Arc<dyn Clock>,
                 maintenance_interval: None,
                 ..EngineOptions::default()
@@ -166,7 +166,7 @@ mod tests {
         let mut acknowledged = vec![put("before").unwrap().sequence_number];
 
         let shard = stream.shards().remove(0);
-        shard.log().fail_next_sync().unwrap();
+        disk.fail_next_sync();
         let failed = put("its sync fails").unwrap_err();
         assert_eq!(failed.kinesis_error_code(), "InternalFailure");
         let refused = put("refused while latched").unwrap_err();

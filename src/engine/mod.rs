@@ -1,4 +1,4 @@
-//! The engine: a data directory holding many streams, the catalog that remembers them, and the
+//! The engine: a data directory holding many streams, the metadata that remembers them, and the
 //! maintenance thread that keeps them within their retention and capacity.
 //!
 //! ```text
@@ -10,7 +10,8 @@
 //!   staging/, trash/                  streams being created and deleted (see data_dir.rs)
 //! ```
 //!
-//! Stream names are validated before they become a path component. Catalog files are replaced
+//! Stream names are validated before they become a path component. Metadata files
+//! (`engine.meta`, `account.meta`, each stream's `stream.meta`, its catalog entry) are replaced
 //! atomically (temp file, fsync, rename, fsync directory), so a crash leaves either the old or the
 //! new version. A stream is created and deleted by renaming its whole directory into or out of
 //! `streams/` (`data_dir.rs`), so a failure or a crash at any point leaves the stream whole or
@@ -18,9 +19,9 @@
 //! the others from opening.
 
 mod account;
-mod catalog;
 mod damaged;
 mod data_dir;
+mod engine_meta;
 mod limits;
 mod maintenance;
 mod scaling;
@@ -37,9 +38,9 @@ use self::account::AccountSettings;
 pub use self::account::{
     COMMITMENT_MINIMUM_MS, CommitmentStatus, MinimumThroughputBillingCommitment,
 };
-pub(crate) use self::catalog::Catalog;
 pub use self::damaged::{DamagedStream, StreamDamage};
 use self::data_dir::{DataDir, remove_any};
+use self::engine_meta::EngineMeta;
 pub use self::limits::{AccountLimits, EngineLimits};
 use self::maintenance::Maintenance;
 pub use self::maintenance::MaintenanceReport;
@@ -47,24 +48,24 @@ pub use self::scaling::OnDemandScaling;
 use self::scaling::ScalingSamples;
 use crate::clock::{Clock, SystemClock};
 use crate::error::LogError;
+use crate::file_system::{FileSystem, OsFileSystem};
 use crate::log::{
     COUNTER_EPOCH_MAX, DEFAULT_INITIAL_SEGMENT_BYTES, DEFAULT_SEGMENT_BYTES, Durability,
 };
 use crate::stream::iterator::IteratorToken;
 use crate::stream::{
     Consumer, ConsumerArn, ConsumerError, ConsumerResult, GetRecordsOutput, HashKeyRange,
-    ListShardsFrom, ListShardsOutput, ShardMeta, Stream, StreamContext, StreamError, StreamMeta,
-    StreamMode, StreamName, StreamResult, StreamStatus, validate_tags,
+    ListShardsFrom, ListShardsOutput, ShardLedger, ShardMeta, Stream, StreamContext, StreamError,
+    StreamMeta, StreamMode, StreamName, StreamResult, StreamStatus, validate_tags,
 };
 
 /// Shards of a new ON_DEMAND stream.
 pub const ON_DEMAND_INITIAL_SHARDS: u32 = 4;
 /// Default retention of a new stream.
 pub const DEFAULT_RETENTION_HOURS: u32 = 24;
-/// Allowed retention periods, in hours.
-pub const RETENTION_HOURS_RANGE: std::ops::RangeInclusive<u32> = 24..=8760;
-/// Allowed maximum record sizes, in KiB.
-pub const MAX_RECORD_SIZE_KIB_RANGE: std::ops::RangeInclusive<u32> = 1024..=10240;
+/// Allowed retention periods and record sizes: stream settings, named here too for the engine's
+/// users.
+pub use crate::stream::{MAX_RECORD_SIZE_KIB_RANGE, RETENTION_HOURS_RANGE};
 
 /// How an engine stores, limits and maintains its streams.
 #[derive(Debug, Clone)]
@@ -93,6 +94,9 @@ pub struct EngineOptions {
     pub region: String,
     /// Where time comes from.
     pub clock: Arc<dyn Clock>,
+    /// What every file is synced, reserved, replaced and locked through: the OS's by default, a
+    /// [`FaultyFileSystem`](crate::FaultyFileSystem) in tests that make syncs fail.
+    pub file_system: Arc<dyn FileSystem>,
     /// How many streams and open shards the engine accepts (see [`EngineLimits`]).
     pub limits: EngineLimits,
     /// When ON_DEMAND streams split hot shards (see `engine/scaling.rs` for the rule).
@@ -120,6 +124,7 @@ impl Default for EngineOptions {
             account_id: "000000000000".to_owned(),
             region: "us-east-1".to_owned(),
             clock: Arc::new(SystemClock),
+            file_system: OsFileSystem::shared(),
             limits: EngineLimits::default(),
             on_demand: OnDemandScaling::default(),
             maintenance_interval: Some(Duration::from_secs(1)),
@@ -214,8 +219,8 @@ impl Engine {
         let dir = dir.as_ref().to_owned();
         fs::create_dir_all(&dir)
             .map_err(|error| LogError::io("creating data directory", &dir, error))?;
-        let catalog = Catalog::load_or_create(&dir)?;
-        let data_dir = DataDir::create(&dir, catalog.epoch)
+        let engine_meta = EngineMeta::load_or_create(&options.file_system, &dir)?;
+        let data_dir = DataDir::create(&dir, engine_meta.epoch, &options.file_system)
             .map_err(|error| LogError::io("creating data directory", &dir, error))?;
         // Leftovers are never read, so one that cannot be removed yet harms nothing: maintenance
         // tries again.
@@ -229,15 +234,16 @@ impl Engine {
             segment_bytes: options.segment_bytes,
             initial_segment_bytes: options.initial_segment_bytes,
             // Past the last epoch the format can number, logs fall back to their own leases.
-            counter_epoch: Some(catalog.epoch).filter(|&epoch| epoch <= COUNTER_EPOCH_MAX),
+            counter_epoch: Some(engine_meta.epoch).filter(|&epoch| epoch <= COUNTER_EPOCH_MAX),
             update_delay_ms: options.update_delay_ms,
             consumer_delay_ms: options.consumer_delay_ms.unwrap_or(options.create_delay_ms),
             max_shards_per_stream: options.limits.max_shards_per_stream,
             max_open_shards: options.limits.max_open_shards,
             shard_count_updates_per_day: options.limits.shard_count_updates_per_day,
             mode_switches_per_day: options.limits.mode_switches_per_day,
-            iterator_key: catalog.iterator_key,
-            catalog: Mutex::new(catalog),
+            iterator_key: engine_meta.iterator_key,
+            file_system: Arc::clone(&options.file_system),
+            ledger: Mutex::new(ShardLedger::new(Box::new(engine_meta))),
             enforce_throughput_limits: options.enforce_throughput_limits,
         });
         let mut streams = BTreeMap::new();
@@ -257,7 +263,7 @@ impl Engine {
             };
             match open_stream(&context, &data_dir, &name) {
                 Found::Stream(stream) => {
-                    context.catalog.lock().open_shards += stream.open_shard_count() as u64;
+                    context.ledger.lock().open_shards += stream.open_shard_count() as u64;
                     streams.insert(name, Arc::from(stream));
                 }
                 Found::Damaged(damage) => {
@@ -347,7 +353,7 @@ impl Engine {
             });
         }
 
-        let mut catalog = context.catalog.lock();
+        let mut ledger = context.ledger.lock();
         if shared.streams.read().contains_key(&name) || shared.damaged.read().contains_key(&name) {
             return Err(StreamError::ResourceInUse {
                 message: format!(
@@ -356,9 +362,9 @@ impl Engine {
                 ),
             });
         }
-        self.check_create_limits(&catalog, request.mode, shard_count)?;
+        self.check_create_limits(&ledger, request.mode, shard_count)?;
         let now_ms = context.clock.now_ms();
-        let created_secs = catalog.allocate_shard_created_secs(now_ms / 1000)?;
+        let created_secs = ledger.allocate_shard_created_secs(now_ms / 1000)?;
         let shards = HashKeyRange::even_split(shard_count)
             .into_iter()
             .zip(0u32..)
@@ -401,15 +407,15 @@ impl Engine {
             .data_dir
             .create_stream(&meta)
             .map_err(|error| LogError::io("creating stream", &stream_dir, error))?;
-        catalog.open_shards += u64::from(shard_count);
+        ledger.open_shards += u64::from(shard_count);
         shared.streams.write().insert(name, Arc::clone(&stream));
-        drop(catalog);
+        drop(ledger);
         Ok(stream)
     }
 
     fn check_create_limits(
         &self,
-        catalog: &Catalog,
+        ledger: &ShardLedger,
         mode: StreamMode,
         shard_count: u32,
     ) -> StreamResult<()> {
@@ -437,7 +443,7 @@ impl Engine {
         }
         shared
             .context
-            .check_shard_quota(catalog, u64::from(shard_count))
+            .check_shard_quota(ledger, u64::from(shard_count))
     }
 
     fn on_demand_stream_count(&self) -> usize {
@@ -532,7 +538,7 @@ impl Engine {
     pub fn delete_stream(&self, name: &str) -> StreamResult<()> {
         let shared = &*self.shared;
         let context = &shared.context;
-        let mut catalog = context.catalog.lock();
+        let mut ledger = context.ledger.lock();
         let stream = match self.stream(name) {
             Ok(stream) => Some(stream),
             Err(StreamError::Damaged { .. }) => None,
@@ -553,9 +559,7 @@ impl Engine {
         match shared.data_dir.move_to_trash(&name) {
             Ok(trashed) => {
                 shared.streams.write().remove(&name);
-                catalog.open_shards = catalog
-                    .open_shards
-                    .saturating_sub(stream.open_shard_count() as u64);
+                ledger.replace_open_shards(stream.open_shard_count() as u64, 0);
                 finish_deletion(trashed)
             }
             Err(error) => {
@@ -566,9 +570,7 @@ impl Engine {
                     }
                     Err(reopening) => {
                         shared.streams.write().remove(&name);
-                        catalog.open_shards = catalog
-                            .open_shards
-                            .saturating_sub(stream.open_shard_count() as u64);
+                        ledger.replace_open_shards(stream.open_shard_count() as u64, 0);
                         let damage = StreamDamage::Unopenable {
                             reason: reopening.to_string(),
                         };
@@ -652,8 +654,8 @@ impl Engine {
     pub fn update_stream_mode(&self, name: &str, mode: StreamMode) -> StreamResult<()> {
         let shared = &*self.shared;
         let stream = self.stream(name)?;
-        // Under the catalog lock, so two switches cannot both take the last on-demand slot.
-        let _catalog = shared.context.catalog.lock();
+        // Under the ledger's lock, so two switches cannot both take the last on-demand slot.
+        let _ledger = shared.context.ledger.lock();
         if mode == StreamMode::OnDemand && stream.meta().mode != StreamMode::OnDemand {
             self.check_on_demand_limit()?;
         }
@@ -663,7 +665,7 @@ impl Engine {
     /// The account's limits and how much of them is used (Kinesis DescribeLimits).
     pub fn describe_limits(&self) -> AccountLimits {
         let shared = &*self.shared;
-        let open_shard_count = shared.context.catalog.lock().open_shards;
+        let open_shard_count = shared.context.ledger.lock().open_shards;
         AccountLimits {
             shard_limit: shared.limits.max_open_shards,
             open_shard_count,

@@ -262,7 +262,13 @@ fn prepare_next_segment(inner: &Inner) {
     };
     // Preparing takes milliseconds: do it without holding the lock. A failure here is not an
     // error yet: the writer will try again on the append path and report it there.
-    let prepared = PreparedSegment::create(&inner.dir, capacity, prefault_bytes(capacity)).ok();
+    let prepared = PreparedSegment::create(
+        &inner.options.file_system,
+        &inner.dir,
+        capacity,
+        prefault_bytes(capacity),
+    )
+    .ok();
     let mut slot = inner.prepared.lock();
     slot.in_progress = false;
     match prepared {
@@ -304,7 +310,12 @@ impl Inner {
                 if let Some(too_small) = other {
                     too_small.discard();
                 }
-                PreparedSegment::create(&self.dir, capacity_bytes, prefault_bytes(capacity_bytes))
+                PreparedSegment::create(
+                    &self.options.file_system,
+                    &self.dir,
+                    capacity_bytes,
+                    prefault_bytes(capacity_bytes),
+                )
             }
         }
     }

@@ -20,12 +20,14 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::frame::{u32_at, u64_at};
-use crate::durable_file;
+use std::sync::Arc;
+
+use crate::file_system::{self, FileSystem};
 use crate::sequence::ShardIdentity;
 
 /// Name of the checkpoint file inside a shard directory.
 pub const FILE_NAME: &str = "checkpoint";
-/// Name under which [`durable_file::replace`] prepares a new checkpoint file before it renames it
+/// Name under which [`file_system::replace`] prepares a new checkpoint file before it renames it
 /// into place; recovery removes one that a crash left behind.
 pub const TEMPORARY_FILE_NAME: &str = "checkpoint.tmp";
 const SLOT_BYTES: usize = 512;
@@ -144,11 +146,15 @@ pub enum CheckpointError {
 pub struct CheckpointFile {
     path: PathBuf,
     current: Checkpoint,
+    file_system: Arc<dyn FileSystem>,
 }
 
 impl CheckpointFile {
     /// Reads the checkpoint in `dir`. `Ok(None)` when there is no file at all (a new shard).
-    pub fn open(dir: &Path) -> Result<Option<CheckpointFile>, CheckpointError> {
+    pub fn open(
+        file_system: &Arc<dyn FileSystem>,
+        dir: &Path,
+    ) -> Result<Option<CheckpointFile>, CheckpointError> {
         let path = dir.join(FILE_NAME);
         let file = match OpenOptions::new().read(true).write(true).open(&path) {
             Ok(file) => file,
@@ -178,18 +184,27 @@ impl CheckpointFile {
             } else {
                 CheckpointError::Damaged
             })?;
-        Ok(Some(CheckpointFile { path, current }))
+        Ok(Some(CheckpointFile {
+            path,
+            current,
+            file_system: Arc::clone(file_system),
+        }))
     }
 
     /// Creates the checkpoint file of a new shard, its first write in the second slot and the
     /// first slot all zeros (how `open` tells a torn creation from damage).
     ///
-    /// With `durable`, it is replaced into place with [`durable_file::replace`]: a crash or power
+    /// With `durable`, it is replaced into place with [`file_system::replace`]: a crash or power
     /// loss never leaves a checkpoint file with only a torn slot, and once this returns, file and
     /// directory entry survive power loss. Without, the file is written in place and not synced:
     /// a crash may then leave it empty or zeroed, which `open` reads as no checkpoint at all, as
     /// if the creation never happened.
-    pub fn create(dir: &Path, initial: Checkpoint, durable: bool) -> io::Result<CheckpointFile> {
+    pub fn create(
+        file_system: &Arc<dyn FileSystem>,
+        dir: &Path,
+        initial: Checkpoint,
+        durable: bool,
+    ) -> io::Result<CheckpointFile> {
         let path = dir.join(FILE_NAME);
         let first = Checkpoint {
             generation: 1,
@@ -201,13 +216,14 @@ impl CheckpointFile {
             slot.copy_from_slice(&first.encode());
         }
         if durable {
-            durable_file::replace(&path, &image)?;
+            file_system::replace(file_system, &path, &image)?;
         } else {
             std::fs::write(&path, image)?;
         }
         Ok(CheckpointFile {
             path,
             current: first,
+            file_system: Arc::clone(file_system),
         })
     }
 
@@ -234,7 +250,7 @@ impl CheckpointFile {
         let file = OpenOptions::new().write(true).open(&self.path)?;
         file.write_all_at(&next.encode(), slot_offset(next.generation) as u64)?;
         if durable {
-            file.sync_data()?;
+            self.file_system.sync_data(&file)?;
         }
         self.current = next;
         Ok(())
@@ -251,7 +267,8 @@ impl CheckpointFile {
 
     /// Syncs the file's data (a creation that was not durable, made durable later).
     pub fn sync_file(&self) -> io::Result<()> {
-        OpenOptions::new().write(true).open(&self.path)?.sync_data()
+        let file = OpenOptions::new().write(true).open(&self.path)?;
+        self.file_system.sync_data(&file)
     }
 }
 
@@ -282,6 +299,11 @@ fn read_up_to(file: &File, buffer: &mut [u8]) -> io::Result<usize> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::file_system::OsFileSystem;
+
+    fn os() -> Arc<dyn FileSystem> {
+        OsFileSystem::shared()
+    }
 
     fn sample() -> Checkpoint {
         Checkpoint {
@@ -308,14 +330,17 @@ mod tests {
     #[test]
     fn the_newest_valid_slot_wins() {
         let dir = tempfile::tempdir().unwrap();
-        let mut file = CheckpointFile::create(dir.path(), sample(), true).unwrap();
+        let mut file = CheckpointFile::create(&os(), dir.path(), sample(), true).unwrap();
         let later = Checkpoint {
             counter_lease_limit: 2 << 24,
             clean: true,
             ..sample()
         };
         file.write(later).unwrap();
-        let reread = CheckpointFile::open(dir.path()).unwrap().unwrap().current();
+        let reread = CheckpointFile::open(&os(), dir.path())
+            .unwrap()
+            .unwrap()
+            .current();
         assert_eq!(reread.counter_lease_limit, 2 << 24);
         assert!(reread.clean);
         assert_eq!(reread.generation, 2);
@@ -324,7 +349,7 @@ mod tests {
     #[test]
     fn a_torn_slot_falls_back_to_the_other() {
         let dir = tempfile::tempdir().unwrap();
-        let mut file = CheckpointFile::create(dir.path(), sample(), true).unwrap();
+        let mut file = CheckpointFile::create(&os(), dir.path(), sample(), true).unwrap();
         file.write(Checkpoint {
             counter_lease_limit: 99,
             ..sample()
@@ -335,14 +360,17 @@ mod tests {
         let mut bytes = std::fs::read(&path).unwrap();
         bytes[100] ^= 0xff;
         std::fs::write(&path, &bytes).unwrap();
-        let reread = CheckpointFile::open(dir.path()).unwrap().unwrap().current();
+        let reread = CheckpointFile::open(&os(), dir.path())
+            .unwrap()
+            .unwrap()
+            .current();
         assert_eq!(reread.generation, 1);
         assert_eq!(reread.counter_lease_limit, 1 << 24);
 
         bytes[SLOT_BYTES + 100] ^= 0xff;
         std::fs::write(&path, &bytes).unwrap();
         assert!(matches!(
-            CheckpointFile::open(dir.path()),
+            CheckpointFile::open(&os(), dir.path()),
             Err(CheckpointError::Damaged)
         ));
     }
@@ -351,11 +379,14 @@ mod tests {
     fn a_created_file_holds_its_first_write_in_the_second_slot_and_zeros_in_the_first() {
         for durable in [true, false] {
             let dir = tempfile::tempdir().unwrap();
-            CheckpointFile::create(dir.path(), sample(), durable).unwrap();
+            CheckpointFile::create(&os(), dir.path(), sample(), durable).unwrap();
             let bytes = std::fs::read(dir.path().join(FILE_NAME)).unwrap();
             assert_eq!(bytes.len(), SLOT_BYTES * 2);
             assert!(bytes[..SLOT_BYTES].iter().all(|&byte| byte == 0));
-            let reread = CheckpointFile::open(dir.path()).unwrap().unwrap().current();
+            let reread = CheckpointFile::open(&os(), dir.path())
+                .unwrap()
+                .unwrap()
+                .current();
             assert_eq!(
                 reread,
                 Checkpoint {
@@ -370,6 +401,6 @@ mod tests {
     #[test]
     fn a_missing_file_means_a_new_shard() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(CheckpointFile::open(dir.path()).unwrap().is_none());
+        assert!(CheckpointFile::open(&os(), dir.path()).unwrap().is_none());
     }
 }

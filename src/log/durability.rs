@@ -19,7 +19,6 @@ use parking_lot::{Condvar, Mutex};
 
 use super::Inner;
 use super::checkpoint::LogPosition;
-use crate::durable_file;
 use crate::error::{LogError, LogResult};
 
 /// How far the log is known to be on disk, and whether a sync is running.
@@ -112,9 +111,10 @@ impl Inner {
     pub(crate) fn sync_creation(&self) -> LogResult<()> {
         let created = || -> std::io::Result<()> {
             self.checkpoint.lock().sync_file()?;
-            durable_file::sync_directory(&self.dir)?;
+            let file_system = &self.options.file_system;
+            file_system.sync_directory(&self.dir)?;
             match self.dir.parent() {
-                Some(parent) => durable_file::sync_directory(parent),
+                Some(parent) => file_system.sync_directory(parent),
                 None => Ok(()),
             }
         };
@@ -123,14 +123,6 @@ impl Inner {
 
     /// Syncs every published byte at or after `from` and returns the position reached.
     fn sync_from(&self, from: LogPosition) -> LogResult<LogPosition> {
-        #[cfg(test)]
-        if self
-            .fail_next_sync
-            .swap(false, std::sync::atomic::Ordering::SeqCst)
-        {
-            let injected = std::io::Error::other("injected sync failure");
-            return Err(LogError::io("syncing segment", &self.dir, injected));
-        }
         let pending: Vec<_> = {
             let segments = self.segments.read();
             segments
@@ -148,7 +140,9 @@ impl Inner {
         if crosses_into_new_segment {
             // Segments created since the durable point must not vanish with their directory entry
             // (in the durable modes the roll already synced it; then this is one cheap extra fsync).
-            durable_file::sync_directory(&self.dir)
+            self.options
+                .file_system
+                .sync_directory(&self.dir)
                 .map_err(|error| LogError::io("syncing shard directory", &self.dir, error))?;
         }
         let mut reached = from;

@@ -28,6 +28,7 @@
 //! scanner's sequence-continuity check, not here.
 
 use super::checksum;
+use crate::record::RecordInput;
 use crate::sequence::SequenceNumber;
 use std::ops::Range;
 
@@ -97,30 +98,28 @@ pub enum FrameError {
     PartitionKeyNotUtf8,
 }
 
-/// The fields of one record, borrowed, as the writer hands them to [`encode`].
+/// One record as the writer hands it to [`encode`]: what the producer gave, unchanged since it
+/// entered the library, and what the log adds.
 #[derive(Debug, Clone, Copy)]
 pub struct FrameFields<'a> {
     /// Per-shard sequence counter.
     pub counter: u64,
     /// Arrival time, Unix milliseconds.
     pub arrival_ms: u64,
-    /// Partition key, 1..=[`PARTITION_KEY_BYTES_MAX`] bytes.
-    pub partition_key: &'a str,
-    /// Explicit hash key, if the producer gave one.
-    pub explicit_hash_key: Option<u128>,
-    /// The record's data.
-    pub data: &'a [u8],
+    /// The record: partition key (1..=[`PARTITION_KEY_BYTES_MAX`] bytes), explicit hash key if
+    /// the producer gave one, and data.
+    pub record: RecordInput<'a>,
 }
 
 impl FrameFields<'_> {
     /// Total encoded size of this frame in bytes.
     pub fn encoded_len(&self) -> usize {
-        let hash_key_bytes = if self.explicit_hash_key.is_some() {
+        let hash_key_bytes = if self.record.explicit_hash_key.is_some() {
             HASH_KEY_BYTES
         } else {
             0
         };
-        HEADER_BYTES + hash_key_bytes + self.partition_key.len() + self.data.len()
+        HEADER_BYTES + hash_key_bytes + self.record.partition_key.len() + self.record.data.len()
     }
 }
 
@@ -148,13 +147,14 @@ pub struct DecodedFrame {
 /// the caller, so it is asserted rather than returned.
 pub fn encode(fields: &FrameFields<'_>, destination: &mut [u8]) -> usize {
     let frame_len = fields.encoded_len();
-    let key = fields.partition_key.as_bytes();
+    let record = &fields.record;
+    let key = record.partition_key.as_bytes();
     assert!(
         !key.is_empty() && key.len() <= PARTITION_KEY_BYTES_MAX,
         "partition key length validated by the caller"
     );
     assert!(
-        fields.data.len() <= DATA_BYTES_MAX,
+        record.data.len() <= DATA_BYTES_MAX,
         "data length validated by the caller"
     );
     assert!(
@@ -168,7 +168,7 @@ pub fn encode(fields: &FrameFields<'_>, destination: &mut [u8]) -> usize {
     let (frame, _) = destination.split_at_mut(frame_len);
     let (header, body) = frame.split_at_mut(HEADER_BYTES);
 
-    let flags = if fields.explicit_hash_key.is_some() {
+    let flags = if record.explicit_hash_key.is_some() {
         FLAG_EXPLICIT_HASH_KEY
     } else {
         0
@@ -181,18 +181,18 @@ pub fn encode(fields: &FrameFields<'_>, destination: &mut [u8]) -> usize {
     header_bytes[12..20].copy_from_slice(&fields.counter.to_le_bytes());
     header_bytes[20..28].copy_from_slice(&fields.arrival_ms.to_le_bytes());
     header_bytes[28..30].copy_from_slice(&(key.len() as u16).to_le_bytes());
-    header_bytes[32..36].copy_from_slice(&(fields.data.len() as u32).to_le_bytes());
+    header_bytes[32..36].copy_from_slice(&(record.data.len() as u32).to_le_bytes());
     header.copy_from_slice(&header_bytes);
 
     let mut rest = body;
-    if let Some(hash_key) = fields.explicit_hash_key {
+    if let Some(hash_key) = record.explicit_hash_key {
         let (hash_key_bytes, tail) = rest.split_at_mut(HASH_KEY_BYTES);
         hash_key_bytes.copy_from_slice(&hash_key.to_be_bytes());
         rest = tail;
     }
     let (key_bytes, data_bytes) = rest.split_at_mut(key.len());
     key_bytes.copy_from_slice(key);
-    data_bytes.copy_from_slice(fields.data);
+    data_bytes.copy_from_slice(record.data);
 
     let (crc_field, covered) = frame.split_at_mut(4);
     crc_field.copy_from_slice(&checksum::crc32(covered).to_le_bytes());
@@ -323,9 +323,11 @@ mod tests {
         let fields = FrameFields {
             counter: 42,
             arrival_ms: 1_700_000_000_123,
-            partition_key: "user-ü",
-            explicit_hash_key,
-            data: b"hello, kinesis",
+            record: RecordInput {
+                partition_key: "user-ü",
+                explicit_hash_key,
+                data: b"hello, kinesis",
+            },
         };
         let mut buffer = vec![0u8; fields.encoded_len() + 8];
         let len = encode(&fields, &mut buffer);

@@ -1,12 +1,13 @@
 //! Unit tests of leaving a latch: a log whose sync failed reopens from disk in place
 //! (`ShardLog::recover_if_latched`), keeps every acknowledged record, never hands out a counter
 //! twice, and its readers neither repeat nor skip a record across the reopen. The failure is the
-//! log's own test injection (`fail_next_sync`): a real failing fsync needs a failing device.
+//! log's file system, a `FaultyFileSystem`: a real failing fsync needs a failing device.
 
 use std::sync::Arc;
 
 use super::*;
 use crate::clock::{Clock, ManualClock};
+use crate::file_system::{FaultyFileSystem, FileSystem};
 use crate::sequence::ShardIdentity;
 
 const SHARD: ShardIdentity = ShardIdentity {
@@ -43,7 +44,9 @@ fn append(log: &ShardLog, clock: &ManualClock, data: &str) -> LogResult<Sequence
 fn a_latched_log_reopens_in_place_keeps_what_was_acknowledged_and_never_reuses_a_counter() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(1_700_000_000_000));
-    let (log, _) = ShardLog::open(dir.path(), sync_options(&clock)).unwrap();
+    let disk = Arc::new(FaultyFileSystem::new());
+    let options = sync_options(&clock).file_system(Arc::clone(&disk) as Arc<dyn FileSystem>);
+    let (log, _) = ShardLog::open(dir.path(), options).unwrap();
     let mut acknowledged = Vec::new();
     for i in 0..200 {
         acknowledged.push(append(&log, &clock, &format!("acknowledged {i}")).unwrap());
@@ -58,10 +61,7 @@ fn a_latched_log_reopens_in_place_keeps_what_was_acknowledged_and_never_reuses_a
         "the log rolled"
     );
 
-    log.inner()
-        .unwrap()
-        .fail_next_sync
-        .store(true, Ordering::SeqCst);
+    disk.fail_next_sync();
     let failed = append(&log, &clock, "its sync failed: never acknowledged");
     assert!(matches!(failed, Err(LogError::Io { .. })), "{failed:?}");
     let refused = append(&log, &clock, "refused");

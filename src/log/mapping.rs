@@ -23,6 +23,7 @@ use memmap2::{Advice, MmapOptions, MmapRaw};
 use parking_lot::Mutex;
 
 use super::segment::Segment;
+use crate::file_system::MappedRange;
 
 /// Default of [`mapping_cache_capacity`]: a quarter of Linux's default `vm.max_map_count`, leaving
 /// room for the mappings records and appends hold and for the rest of the process.
@@ -61,10 +62,10 @@ impl Mapping {
         self.map.as_mut_ptr()
     }
 
-    /// Writes dirty pages in `[from, from + len)` back and waits (msync MS_SYNC, an fdatasync of
-    /// the range on Linux).
-    pub fn flush_range(&self, from: u64, len: u64) -> io::Result<()> {
-        self.map.flush_range(from as usize, len as usize)
+    /// The bytes `[from, from + len)`, for a file system to sync
+    /// ([`FileSystem::sync_mapped`](crate::file_system::FileSystem::sync_mapped)).
+    pub fn range(&self, from: u64, len: u64) -> MappedRange<'_> {
+        MappedRange::new(&self.map, from, len)
     }
 
     /// Faults the pages of `[from, from + len)` in for writing (MADV_POPULATE_WRITE), so appends

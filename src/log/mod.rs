@@ -149,9 +149,6 @@ pub(crate) struct Inner {
     /// starts.
     sync_scheduled: AtomicBool,
     appended: AppendNotifier,
-    /// Fault injection for unit tests: the next sync fails.
-    #[cfg(test)]
-    fail_next_sync: AtomicBool,
 }
 
 /// What only the appending thread touches.
@@ -283,13 +280,6 @@ impl ShardLog {
             Some(inner) if inner.latched.load(Ordering::Acquire) => inner.reopen(),
             _ => Ok(None),
         }
-    }
-
-    /// Fault injection for unit tests of the layers above: the log's next sync fails.
-    #[cfg(test)]
-    pub(crate) fn fail_next_sync(&self) -> LogResult<()> {
-        self.inner()?.fail_next_sync.store(true, Ordering::SeqCst);
-        Ok(())
     }
 
     /// Whether the log has been opened (always, for [`ShardLog::open`]; after its first use for
@@ -723,8 +713,6 @@ impl Inner {
             sync_scheduled: AtomicBool::new(false),
             appended: AppendNotifier::new(),
             record_data_bytes_max: AtomicUsize::new(record_data_bytes_max),
-            #[cfg(test)]
-            fail_next_sync: AtomicBool::new(false),
             dir: dir.to_owned(),
             options: options.clone(),
         });
@@ -819,9 +807,7 @@ impl Inner {
         let fields = FrameFields {
             counter: writer.next_counter,
             arrival_ms,
-            partition_key: record.partition_key,
-            explicit_hash_key: record.explicit_hash_key,
-            data: record.data,
+            record: *record,
         };
         // The identity was checked at open, the counter above, the arrival time per batch.
         let sequence_number = SequenceNumber::from_checked_parts(

@@ -7,6 +7,7 @@ use super::frame::{DATA_BYTES_MAX, FRAME_BYTES_MAX};
 use super::segment::SEGMENT_HEADER_BYTES;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{LogError, LogResult};
+use crate::file_system::{FileSystem, OsFileSystem};
 use crate::sequence::{SequenceNumber, ShardIdentity};
 
 /// When an appended record is on disk.
@@ -61,6 +62,8 @@ pub struct LogOptions {
     pub recycle_segments: bool,
     /// Where arrival times come from.
     pub clock: Arc<dyn Clock>,
+    /// The file system the log syncs, reserves space and replaces files through.
+    pub file_system: Arc<dyn FileSystem>,
     /// The number of times the owner of this log (an engine) has been opened, made durable by the
     /// owner before it opens any log. `None` for a log on its own.
     ///
@@ -110,6 +113,7 @@ impl LogOptions {
             prepare_segments_in_background: true,
             recycle_segments: true,
             clock: Arc::new(SystemClock),
+            file_system: OsFileSystem::shared(),
             counter_epoch: None,
             handed_out_below: 0,
         }
@@ -175,6 +179,12 @@ impl LogOptions {
     pub(crate) fn epoch_lease_limit(&self) -> Option<u64> {
         self.counter_epoch
             .map(|epoch| (epoch + 1) << COUNTERS_PER_EPOCH_BITS)
+    }
+
+    /// Sets the file system (a [`FaultyFileSystem`](crate::FaultyFileSystem) in tests).
+    pub fn file_system(mut self, file_system: Arc<dyn FileSystem>) -> LogOptions {
+        self.file_system = file_system;
+        self
     }
 
     /// Sets the clock.

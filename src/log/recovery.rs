@@ -33,7 +33,6 @@ use super::segment::{
     SegmentOpenError,
 };
 use super::{COUNTER_LEASE, FIRST_COUNTER};
-use crate::durable_file;
 use crate::error::{LogError, LogResult};
 
 /// What opening a log found and did.
@@ -91,7 +90,7 @@ pub(super) fn recover(dir: &Path, options: &LogOptions) -> LogResult<Recovered> 
         .map_err(|error| LogError::io("creating shard directory", dir, error))?;
     let bases =
         list_directory(dir).map_err(|error| LogError::io("listing shard directory", dir, error))?;
-    let checkpoint = match CheckpointFile::open(dir) {
+    let checkpoint = match CheckpointFile::open(&options.file_system, dir) {
         Ok(checkpoint) => checkpoint,
         Err(CheckpointError::Io(error)) => {
             return Err(LogError::io("reading checkpoint", dir, error));
@@ -112,10 +111,13 @@ pub(super) fn recover(dir: &Path, options: &LogOptions) -> LogResult<Recovered> 
         (None, None) => return create(dir, options),
         // A creation that never reached the disk whole. With a counter epoch it needed no sync,
         // so its segments may hold records: recover them as an unsynced tail.
-        (None, Some(_)) if options.counter_epoch.is_some() => {
-            CheckpointFile::create(dir, creation_checkpoint(options), false)
-                .map_err(|error| LogError::io("creating checkpoint", dir, error))?
-        }
+        (None, Some(_)) if options.counter_epoch.is_some() => CheckpointFile::create(
+            &options.file_system,
+            dir,
+            creation_checkpoint(options),
+            false,
+        )
+        .map_err(|error| LogError::io("creating checkpoint", dir, error))?,
         (None, Some(base)) => {
             return Err(LogError::corrupt(
                 dir.join(segment::file_name(*base)),
@@ -207,12 +209,12 @@ fn creation_checkpoint(options: &LogOptions) -> Checkpoint {
 fn create(dir: &Path, options: &LogOptions) -> LogResult<Recovered> {
     let durable = options.counter_epoch.is_none();
     let initial = creation_checkpoint(options);
-    let checkpoint = CheckpointFile::create(dir, initial, durable)
+    let checkpoint = CheckpointFile::create(&options.file_system, dir, initial, durable)
         .map_err(|error| LogError::io("creating checkpoint", dir, error))?;
     let first = create_first_segment(dir, options)?;
     if durable && let Some(parent) = dir.parent() {
         // The shard directory itself must survive power loss too.
-        let _ = durable_file::sync_directory(parent);
+        let _ = options.file_system.sync_directory(parent);
     }
     let segments = vec![first];
     let next_counter = FIRST_COUNTER.max(options.epoch_floor());
@@ -261,9 +263,14 @@ fn create_first_segment(dir: &Path, options: &LogOptions) -> LogResult<Arc<Segme
     let durable = options.counter_epoch.is_none();
     let prefault = super::background::prefault_bytes(capacity);
     let prepared = if durable {
-        PreparedSegment::create(dir, capacity, prefault)
+        PreparedSegment::create(&options.file_system, dir, capacity, prefault)
     } else {
-        PreparedSegment::create_at(dir.join(segment::file_name(0)), capacity, prefault)
+        PreparedSegment::create_at(
+            &options.file_system,
+            dir.join(segment::file_name(0)),
+            capacity,
+            prefault,
+        )
     };
     prepared
         .and_then(|prepared| {
@@ -334,7 +341,12 @@ impl Recovery<'_> {
     fn open_segments(&mut self, bases: &[u64]) -> LogResult<()> {
         for (i, &base) in bases.iter().enumerate() {
             let path = self.segment_path(base);
-            match Segment::open(&path, self.options.identity, base) {
+            match Segment::open(
+                &self.options.file_system,
+                &path,
+                self.options.identity,
+                base,
+            ) {
                 Ok(segment) => self.segments.push(segment),
                 Err(SegmentOpenError::Io(error)) => {
                     return Err(LogError::io("opening segment", &path, error));
@@ -384,7 +396,7 @@ impl Recovery<'_> {
             .max(FIRST_COUNTER);
         let capacity = self.options.first_segment_capacity();
         let prefault = super::background::prefault_bytes(capacity);
-        PreparedSegment::create(self.dir, capacity, prefault)
+        PreparedSegment::create(&self.options.file_system, self.dir, capacity, prefault)
             .and_then(|prepared| {
                 let now_ms = self.options.clock.now_ms();
                 prepared.activate(self.dir, self.options.identity, base, now_ms, None, true)
@@ -557,7 +569,9 @@ impl Recovery<'_> {
                     })?;
             }
         }
-        durable_file::sync_directory(self.dir)
+        self.options
+            .file_system
+            .sync_directory(self.dir)
             .map_err(|error| LogError::io("syncing shard directory", self.dir, error))
     }
 

@@ -16,11 +16,10 @@
 //! writer's copies and the readers' shared slices never alias.
 
 use super::checksum;
-use crate::durable_file::sync_directory;
+use crate::file_system::FileSystem;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -181,6 +180,8 @@ pub struct PreparedSegment {
     mapping: Mapping,
     /// Made from the shard's recycled file (see [`Segment::recycle`]): stale frames follow.
     recycled: bool,
+    /// Syncs the header at activation; handed to the segment.
+    file_system: Arc<dyn FileSystem>,
     _counted: PreparedCount,
 }
 
@@ -214,6 +215,7 @@ impl PreparedSegment {
     /// disk is an error here, not a SIGBUS on a later page fault), maps it, and pre-faults its first
     /// `prefault_bytes` for writing so the first appends into it do not stall on faults.
     pub fn create(
+        file_system: &Arc<dyn FileSystem>,
         dir: &Path,
         capacity_bytes: u64,
         prefault_bytes: u64,
@@ -223,12 +225,16 @@ impl PreparedSegment {
         static NEXT_PREPARED: AtomicU64 = AtomicU64::new(0);
         let number = NEXT_PREPARED.fetch_add(1, Ordering::Relaxed);
         let path = dir.join(format!("{PREPARED_FILE_PREFIX}.{number}"));
-        if let Some(prepared) =
-            PreparedSegment::reuse_recycled(dir, &path, capacity_bytes, prefault_bytes)?
-        {
+        if let Some(prepared) = PreparedSegment::reuse_recycled(
+            file_system,
+            dir,
+            &path,
+            capacity_bytes,
+            prefault_bytes,
+        )? {
             return Ok(prepared);
         }
-        PreparedSegment::create_at(path, capacity_bytes, prefault_bytes)
+        PreparedSegment::create_at(file_system, path, capacity_bytes, prefault_bytes)
     }
 
     /// Makes the shard's recycled file (an expired segment, see [`Segment::recycle`]) the prepared
@@ -237,6 +243,7 @@ impl PreparedSegment {
     /// file's pages are all three. A file whose pages were evicted would cost a read from disk per
     /// page instead, more than a new one: it is deleted. `None` when there is nothing to reuse.
     fn reuse_recycled(
+        file_system: &Arc<dyn FileSystem>,
         dir: &Path,
         path: &Path,
         capacity_bytes: u64,
@@ -260,7 +267,7 @@ impl PreparedSegment {
                 // Shrinking drops the pages past the new end; growing adds zeros (reserved below).
                 file.set_len(capacity_bytes)?;
             }
-            reserve_blocks(&file, capacity_bytes)?;
+            file_system.reserve(&file, capacity_bytes)?;
             Ok(Some(Mapping::from_raw(MmapOptions::new().map_raw(&file)?)))
         };
         // A file not worth reusing, or that could not be made the new size (a full disk), goes:
@@ -277,6 +284,7 @@ impl PreparedSegment {
             path: path.to_owned(),
             mapping,
             recycled: true,
+            file_system: Arc::clone(file_system),
             _counted: PreparedCount::new(),
         }))
     }
@@ -285,6 +293,7 @@ impl PreparedSegment {
     /// be lost in a crash (a new shard's first segment, with a counter epoch: recovery then
     /// starts the log again), which saves a rename.
     pub fn create_at(
+        file_system: &Arc<dyn FileSystem>,
         path: PathBuf,
         capacity_bytes: u64,
         prefault_bytes: u64,
@@ -295,7 +304,8 @@ impl PreparedSegment {
             .create(true)
             .truncate(true)
             .open(&path)?;
-        let mapped = reserve_blocks(&file, capacity_bytes)
+        let mapped = file_system
+            .reserve(&file, capacity_bytes)
             .and_then(|()| MmapOptions::new().map_raw(&file))
             .inspect_err(|_| {
                 // A full disk must not keep a file per failed attempt.
@@ -307,6 +317,7 @@ impl PreparedSegment {
             path,
             mapping,
             recycled: false,
+            file_system: Arc::clone(file_system),
             _counted: PreparedCount::new(),
         })
     }
@@ -355,8 +366,9 @@ impl PreparedSegment {
             fs::rename(&self.path, &path)?;
         }
         if durable {
-            self.mapping.flush_range(0, header.len() as u64)?;
-            sync_directory(dir)?;
+            self.file_system
+                .sync_mapped(self.mapping.range(0, header.len() as u64))?;
+            self.file_system.sync_directory(dir)?;
         }
         let capacity = self.mapping.len();
         let segment = Arc::new(Segment::new(
@@ -365,25 +377,13 @@ impl PreparedSegment {
             capacity,
             facts,
             Some(Arc::new(self.mapping)),
+            self.file_system,
         ));
         segment
             .published_len
             .store(SEGMENT_HEADER_BYTES, Ordering::Release);
         mapping::admit(&segment);
         Ok(segment)
-    }
-}
-
-/// Reserves real blocks for the whole file so that writes through the mapping cannot hit a hole.
-fn reserve_blocks(file: &File, len: u64) -> io::Result<()> {
-    let len = libc::off_t::try_from(len)
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "segment too large"))?;
-    // SAFETY: plain syscall on a file descriptor we own; no memory is passed.
-    let code = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) };
-    if code == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::from_raw_os_error(code))
     }
 }
 
@@ -438,6 +438,8 @@ pub struct Segment {
     index: SparseIndex,
     /// What the header says beyond identity and base.
     facts: HeaderFacts,
+    /// Syncs and reserves the file's blocks.
+    file_system: Arc<dyn FileSystem>,
 }
 
 impl Segment {
@@ -447,11 +449,13 @@ impl Segment {
         capacity: u64,
         facts: HeaderFacts,
         mapping: Option<Arc<Mapping>>,
+        file_system: Arc<dyn FileSystem>,
     ) -> Segment {
         Segment {
             base_counter,
             path,
             facts,
+            file_system,
             capacity: AtomicU64::new(capacity),
             mapping: RwLock::new(mapping),
             recently_used: AtomicBool::new(true),
@@ -467,6 +471,7 @@ impl Segment {
     /// Opens an existing segment file for recovery. Its header is checked; nothing but the header
     /// is published yet (recovery publishes what it validates).
     pub fn open(
+        file_system: &Arc<dyn FileSystem>,
         path: &Path,
         identity: ShardIdentity,
         base_counter: u64,
@@ -487,6 +492,7 @@ impl Segment {
             capacity,
             facts,
             None,
+            Arc::clone(file_system),
         ));
         segment
             .published_len
@@ -595,7 +601,7 @@ impl Segment {
         file.set_len(len)?;
         self.capacity.store(len, Ordering::Release);
         if durable {
-            file.sync_all()?;
+            self.file_system.sync_all(&file)?;
         }
         Ok(())
     }
@@ -665,7 +671,8 @@ impl Segment {
         if to <= from {
             return Ok(());
         }
-        self.mapping()?.flush_range(from, to - from)
+        self.file_system
+            .sync_mapped(self.mapping()?.range(from, to - from))
     }
 
     /// Marks the segment finished, trims the file to its used length (the unused tail's blocks and
@@ -719,9 +726,9 @@ impl Segment {
             // writes through the mapping from ever hitting a hole.
             file.set_len(len)?;
             file.set_len(file_len)?;
-            reserve_blocks(&file, file_len)?;
+            self.file_system.reserve(&file, file_len)?;
         }
-        file.sync_all()
+        self.file_system.sync_all(&file)
     }
 
     /// Keeps the file of this expired segment as the shard's recycled file, for the next segment

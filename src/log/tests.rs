@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::clock::{Clock, ManualClock};
+use crate::file_system::{FaultyFileSystem, FileSystem};
 use crate::record::Record;
 use crate::sequence::ShardIdentity;
 
@@ -411,13 +412,14 @@ fn a_failed_sync_latches_the_log_until_it_is_reopened() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(START_MS));
     let sync_options = options(&clock).durability(Durability::Sync);
-    let (log, _) = ShardLog::open(dir.path(), sync_options.clone()).unwrap();
+    let disk = Arc::new(FaultyFileSystem::new());
+    let faulty_options = sync_options
+        .clone()
+        .file_system(Arc::clone(&disk) as Arc<dyn FileSystem>);
+    let (log, _) = ShardLog::open(dir.path(), faulty_options).unwrap();
     let kept = log.append(RecordInput::new("k", b"durable")).unwrap();
 
-    log.inner()
-        .unwrap()
-        .fail_next_sync
-        .store(true, Ordering::SeqCst);
+    disk.fail_next_sync();
     assert!(matches!(
         log.append(RecordInput::new("k", b"unknown fate")),
         Err(LogError::Io { .. })

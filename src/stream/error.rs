@@ -1,7 +1,7 @@
 //! Errors of the stream layer, one variant per Kinesis exception.
 //!
 //! Each variant carries the message text AWS uses where it is known (see
-//! `shared/reference/kinesis-semantics.md` §7.5), so the server can answer exactly as Kinesis would,
+//! `docs/KINESIS.md` §7.5), so the server can answer exactly as Kinesis would,
 //! and [`StreamError::kinesis_error_code`] gives the exception name for the wire.
 
 use crate::error::LogError;

@@ -31,19 +31,20 @@
 //! policy, warm throughput) add lines of their own, described in `recorded.rs`. A consumer line is
 //! `consumer <name> <created ms> <active from ms> <gone at ms>` (`-` until deregistered), its tags
 //! on `consumer_tag <name> <key> <value>` lines after it (see `consumers.rs`). It is replaced
-//! atomically and durably (see `durable_file.rs`).
+//! atomically and durably (see `file_system/durable.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::consumers::ConsumerMeta;
 use super::hash_key::HashKeyRange;
 use super::names::{ShardId, StreamName};
 use super::recorded::RecordedSettings;
 use crate::checksummed_text;
-use crate::durable_file::StagedFile;
+use crate::file_system::{FileSystem, OsFileSystem, StagedFile};
 use crate::sequence::ShardIdentity;
 
 /// File name of a stream's metadata inside its directory.
@@ -335,18 +336,31 @@ impl StreamMeta {
         })
     }
 
-    /// Writes the metadata durably and atomically into `dir` (see `durable_file::replace`): a
-    /// failed write leaves the old file as it was and no temporary file behind.
+    /// Writes the metadata durably and atomically into `dir` (an atomic replace, see
+    /// `file_system`): a failed write leaves the old file as it was and no temporary file behind.
     pub fn store(&self, dir: &Path) -> std::io::Result<()> {
-        self.stage(dir)?.commit()
+        self.store_on(&OsFileSystem::shared(), dir)
+    }
+
+    /// [`StreamMeta::store`] through `file_system`.
+    pub(crate) fn store_on(
+        &self,
+        file_system: &Arc<dyn FileSystem>,
+        dir: &Path,
+    ) -> std::io::Result<()> {
+        self.stage(file_system, dir)?.commit()
     }
 
     /// The first half of [`StreamMeta::store`]: the new file is written and synced beside the old
     /// one, which stays in force until `StagedFile::commit`. Everything that needs free space
     /// happens here, so a change can be staged, then made irreversible elsewhere (a reshard seals
     /// its parents), then committed with a rename that cannot fail for lack of space.
-    pub(crate) fn stage(&self, dir: &Path) -> std::io::Result<StagedFile> {
-        StagedFile::write(&dir.join(FILE_NAME), self.encode().as_bytes())
+    pub(crate) fn stage(
+        &self,
+        file_system: &Arc<dyn FileSystem>,
+        dir: &Path,
+    ) -> std::io::Result<StagedFile> {
+        StagedFile::write(file_system, &dir.join(FILE_NAME), self.encode().as_bytes())
     }
 
     /// Reads the metadata in `dir`. The error says what is wrong with the file, without its path

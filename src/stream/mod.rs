@@ -13,6 +13,7 @@ mod encryption;
 mod error;
 pub mod hash_key;
 pub mod iterator;
+mod ledger;
 mod list_shards;
 mod meta;
 pub mod metrics;
@@ -24,13 +25,14 @@ mod reshard;
 mod resource_policy;
 mod retention;
 mod settings;
+mod shard_set;
 pub mod subscription;
 pub mod throughput;
 mod warm_throughput;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::{Mutex, RwLock};
 
@@ -45,6 +47,7 @@ pub use self::encryption::{
 pub use self::error::{StreamError, StreamResult};
 pub use self::hash_key::{HashKey, HashKeyRange, hash_key_of};
 pub use self::iterator::{ITERATOR_TTL_MS, StartingPosition};
+pub(crate) use self::ledger::{ShardCreationSeconds, ShardLedger};
 pub use self::list_shards::{
     LIST_SHARDS_DEFAULT_RESULTS, LIST_SHARDS_MAX_RESULTS, ListShardsFrom, ListShardsOutput,
     NEXT_TOKEN_TTL_MS, ShardFilter,
@@ -65,9 +68,11 @@ pub use self::reader::{ChildShard, GetRecordsOutput, RecordBatch, ShardReader};
 pub use self::recorded::RecordedSettings;
 pub use self::reshard::UpdateShardCountOutput;
 pub use self::resource_policy::{InvalidResourcePolicy, RESOURCE_POLICY_BYTES_MAX, ResourcePolicy};
+pub use self::retention::ExpiryReport;
 pub(crate) use self::settings::validate_tags;
 pub use self::settings::{
-    EnhancedMonitoring, SHARD_LEVEL_METRICS, TAG_KEY_CHARS_MAX, TAG_VALUE_CHARS_MAX, TAGS_MAX,
+    EnhancedMonitoring, MAX_RECORD_SIZE_KIB_RANGE, RETENTION_HOURS_RANGE, SHARD_LEVEL_METRICS,
+    TAG_KEY_CHARS_MAX, TAG_VALUE_CHARS_MAX, TAGS_MAX,
 };
 pub use self::subscription::{
     SUBSCRIPTION_LIFETIME_MS, SUBSCRIPTION_TAKEOVER_MS, Subscription, SubscriptionError,
@@ -76,11 +81,12 @@ pub use self::subscription::{
 
 pub use self::warm_throughput::{WARM_THROUGHPUT_MIBPS_MAX, WarmThroughput, WarmThroughputSetting};
 
-use self::metrics::{ShardMetrics, StreamMetrics};
-use self::throughput::ShardThroughput;
+use self::metrics::StreamMetrics;
+pub use self::shard_set::Shard;
+use self::shard_set::{ShardSet, ShardTable};
 use crate::clock::Clock;
-use crate::engine::Catalog;
 use crate::error::LogError;
+use crate::file_system::FileSystem;
 use crate::log::{Durability, LogOptions, LogPosition, ShardLog};
 use crate::sequence::SequenceNumber;
 
@@ -110,9 +116,11 @@ pub(crate) struct StreamContext {
     pub mode_switches_per_day: Option<u32>,
     /// Key that authenticates shard iterator and list tokens.
     pub iterator_key: [u8; 32],
-    /// The engine's catalog: every create, delete and reshard holds this lock. Lock order:
-    /// catalog, then a stream's metadata, then its shard table.
-    pub catalog: Mutex<Catalog>,
+    /// What every file of the streams and their logs is synced, reserved and replaced through.
+    pub file_system: Arc<dyn FileSystem>,
+    /// Every create, delete and reshard holds this lock (see `ledger`). Lock order: the ledger,
+    /// then a stream's metadata, then its shard table.
+    pub ledger: Mutex<ShardLedger>,
     /// Hold PROVISIONED streams' shards to Kinesis' per-shard limits (see `throughput`).
     pub enforce_throughput_limits: bool,
 }
@@ -125,8 +133,12 @@ impl StreamContext {
     }
 
     /// Fails with Kinesis' message if `additional` more open shards would exceed the shard quota.
-    pub(crate) fn check_shard_quota(&self, catalog: &Catalog, additional: u64) -> StreamResult<()> {
-        if catalog.open_shards.saturating_add(additional) <= self.max_open_shards {
+    pub(crate) fn check_shard_quota(
+        &self,
+        ledger: &ShardLedger,
+        additional: u64,
+    ) -> StreamResult<()> {
+        if ledger.open_shards.saturating_add(additional) <= self.max_open_shards {
             return Ok(());
         }
         Err(StreamError::LimitExceeded {
@@ -136,135 +148,9 @@ impl StreamContext {
                  would have resulted from this request: {additional}. Refer to the AWS Service \
                  Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) \
                  for current limits and how to request higher limits.",
-                self.account_id, self.region, catalog.open_shards, self.max_open_shards
+                self.account_id, self.region, ledger.open_shards, self.max_open_shards
             ),
         })
-    }
-}
-
-/// One shard: its catalog entry, its log, its counters and its throughput budget.
-pub struct Shard {
-    /// The catalog entry. Everything in it is fixed for the shard's life except `closed_secs`,
-    /// which is kept in the field below (and `meta.closed_secs` is not read).
-    meta: ShardMeta,
-    /// When the shard was closed, or [`Shard::OPEN`]. Invariant: set only after the shard's log is
-    /// sealed and the catalog saying so is durable, so a reader that sees it set and finds no more
-    /// records has read the shard to its end.
-    closed_secs: AtomicU64,
-    log: ShardLog,
-    /// Shared with the stream's registry, which keeps them after the shard leaves the table.
-    metrics: Arc<ShardMetrics>,
-    /// Touched only when limits apply (see `Stream::throughput_limits_apply`).
-    throughput: ShardThroughput,
-}
-
-impl Shard {
-    const OPEN: u64 = u64::MAX;
-
-    /// A shard of the stream whose metrics are `stream_metrics`, with full throughput buckets.
-    pub(crate) fn new(meta: ShardMeta, log: ShardLog, stream_metrics: &StreamMetrics) -> Shard {
-        Shard {
-            closed_secs: AtomicU64::new(meta.closed_secs.unwrap_or(Shard::OPEN)),
-            metrics: stream_metrics.shard(meta.index),
-            meta,
-            log,
-            throughput: ShardThroughput::default(),
-        }
-    }
-
-    /// The shard's cumulative metrics since its stream was opened (IncomingBytes, OutgoingBytes,
-    /// ...); diff two of them for a rate.
-    pub fn metrics(&self) -> ShardMetricsSnapshot {
-        self.metrics.snapshot(self.id())
-    }
-
-    /// The shard's id.
-    pub fn id(&self) -> ShardId {
-        self.meta.id()
-    }
-
-    /// The shard's catalog entry.
-    pub fn meta(&self) -> ShardMeta {
-        ShardMeta {
-            closed_secs: self.closed_secs(),
-            ..self.meta.clone()
-        }
-    }
-
-    /// When a split or merge closed the shard (Unix seconds), or `None` while it is open.
-    pub fn closed_secs(&self) -> Option<u64> {
-        let secs = self.closed_secs.load(Ordering::Acquire);
-        (secs != Shard::OPEN).then_some(secs)
-    }
-
-    fn mark_closed(&self, closed_secs: u64) {
-        self.closed_secs.store(closed_secs, Ordering::Release);
-        // A subscription waiting for records must now deliver the shard's children.
-        self.log.wake_readers();
-    }
-
-    /// The shard's log.
-    pub fn log(&self) -> &ShardLog {
-        &self.log
-    }
-}
-
-/// The shards of a stream, and the open ones in hash-key order for routing.
-struct ShardTable {
-    /// Every shard, by index.
-    all: Vec<Arc<Shard>>,
-    /// Open shards sorted by starting hash key. Invariant: their ranges cover 0..=2^128−1 without
-    /// gaps or overlaps, so routing is a binary search.
-    open: Vec<Arc<Shard>>,
-    /// `open`'s starting hash keys, side by side: routing searches these contiguous keys instead
-    /// of touching a shard per step (with 10,000 shards, 14 cache misses per record).
-    open_starts: Vec<HashKey>,
-}
-
-impl ShardTable {
-    fn new(mut all: Vec<Arc<Shard>>) -> ShardTable {
-        all.sort_by_key(|shard| shard.meta.index);
-        let mut open: Vec<Arc<Shard>> = all
-            .iter()
-            .filter(|shard| shard.closed_secs().is_none())
-            .cloned()
-            .collect();
-        open.sort_by_key(|shard| shard.meta.hash_key_range.starting);
-        debug_assert!(
-            open.windows(2).all(|pair| match pair {
-                [a, b] =>
-                    a.meta.hash_key_range.ending.checked_add(1)
-                        == Some(b.meta.hash_key_range.starting),
-                _ => true,
-            }),
-            "open shards tile the hash-key space"
-        );
-        let open_starts = open
-            .iter()
-            .map(|shard| shard.meta.hash_key_range.starting)
-            .collect();
-        ShardTable {
-            all,
-            open,
-            open_starts,
-        }
-    }
-
-    /// The open shard that owns `key`.
-    fn route(&self, key: HashKey) -> Option<&Arc<Shard>> {
-        let after = self
-            .open_starts
-            .partition_point(|&starting| starting <= key);
-        self.open
-            .get(after.checked_sub(1)?)
-            .filter(|shard| shard.meta.hash_key_range.contains(key))
-    }
-
-    fn by_id(&self, id: ShardId) -> Option<&Arc<Shard>> {
-        self.all
-            .binary_search_by_key(&id.index(), |shard| shard.meta.index)
-            .ok()
-            .and_then(|position| self.all.get(position))
     }
 }
 
@@ -274,13 +160,12 @@ pub struct Stream {
     context: Arc<StreamContext>,
     dir: PathBuf,
     meta: RwLock<StreamMeta>,
-    shards: RwLock<ShardTable>,
+    /// The data path: shards, routing and counters.
+    shards: ShardSet,
     /// Set once the stream has been seen ACTIVE or UPDATING, so the write path need not read the
     /// clock and the metadata on every record. Invariant: cleared by any change to a status that
     /// refuses writes (only deletion, today).
     writable: AtomicBool,
-    /// Counters of every shard the stream has opened, and of PutRecords calls.
-    metrics: StreamMetrics,
     /// The live push subscriptions, one per consumer and shard (see `subscription`).
     subscriptions: subscription::LiveSubscriptions,
 }
@@ -326,9 +211,8 @@ impl Stream {
             context,
             dir,
             meta: RwLock::new(meta),
-            shards: RwLock::new(ShardTable::new(shards)),
+            shards: ShardSet::new(shards, metrics),
             writable: AtomicBool::new(false),
-            metrics,
             subscriptions: subscription::LiveSubscriptions::default(),
         })
     }
@@ -336,7 +220,8 @@ impl Stream {
     /// The stream's cumulative metrics now, stream-level and per shard, stamped with the engine
     /// clock's time; diff two with [`rate_per_second`] for rates over the window between them.
     pub fn metrics(&self) -> StreamMetricsSnapshot {
-        self.metrics
+        self.shards
+            .metrics()
             .snapshot(self.name(), self.context.clock.now_ms())
     }
 
@@ -377,19 +262,19 @@ impl Stream {
 
     /// Every shard (open and closed), by index.
     pub fn shards(&self) -> Vec<Arc<Shard>> {
-        self.shards.read().all.clone()
+        self.shards.all()
     }
 
     /// Open shards now.
     pub fn open_shard_count(&self) -> usize {
-        self.shards.read().open.len()
+        self.shards.open_count()
     }
 
     /// The shard with this id.
     pub fn shard(&self, id: ShardId) -> StreamResult<Arc<Shard>> {
         // The table guard is dropped before the error reads the metadata: lock order is metadata
         // before table.
-        let found = self.shards.read().by_id(id).cloned();
+        let found = self.shards.by_id(id);
         found.ok_or_else(|| StreamError::ResourceNotFound {
             message: format!(
                 "Shard {id} in stream {} under account {} does not exist",
@@ -404,11 +289,7 @@ impl Stream {
         &self,
         identity: crate::sequence::ShardIdentity,
     ) -> Option<Arc<Shard>> {
-        let table = self.shards.read();
-        table
-            .by_id(ShardId::new(identity.index))
-            .filter(|shard| shard.meta.identity() == identity)
-            .cloned()
+        self.shards.by_identity(identity)
     }
 
     /// The `StartingSequenceNumber` of a shard: counter 0 at the shard's creation.
@@ -522,6 +403,7 @@ fn open_shard(
         })
         .initial_segment_bytes(context.initial_segment_bytes)
         .counter_epoch(context.counter_epoch)
+        .file_system(Arc::clone(&context.file_system))
         .record_data_bytes_max(record_data_bytes_max)
         .clock(Arc::clone(&context.clock));
     // Opened on first use: an engine opens in time independent of its shards, and a shard nobody

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use super::hash_key::{HashKey, hash_key_of};
-use super::metrics::record_bytes;
+use super::metrics::{StreamMetrics, record_bytes};
 use super::names::ShardId;
 use super::{Shard, Stream, StreamError, StreamResult, max_record_bytes};
 use crate::error::LogError;
@@ -50,6 +50,15 @@ impl<'a> PutRecordInput<'a> {
             data,
             explicit_hash_key: None,
             sequence_number_for_ordering: None,
+        }
+    }
+
+    /// The record as the shard's log stores it.
+    pub fn record(&self) -> RecordInput<'a> {
+        RecordInput {
+            partition_key: self.partition_key,
+            explicit_hash_key: self.explicit_hash_key,
+            data: self.data,
         }
     }
 }
@@ -147,11 +156,7 @@ impl Stream {
                 }
             }
             self.admit_write(&shard, bytes)?;
-            let appended = shard.log.append(RecordInput {
-                partition_key: input.partition_key,
-                explicit_hash_key: input.explicit_hash_key,
-                data: input.data,
-            });
+            let appended = shard.log.append(input.record());
             match appended {
                 Ok(sequence_number) => {
                     let output = PutRecordOutput {
@@ -194,145 +199,164 @@ impl Stream {
             )));
         }
 
-        // Group entry positions by shard, keeping request order inside each group, and sum each
-        // group's size for the metrics while the entry is at hand. Sorting by (shard, position)
-        // groups 500 entries over as many shards in O(n log n), where finding each entry's group
-        // among the others cost O(n²).
+        let groups = self.group_by_shard(entries)?;
+        let limits_apply = self.throughput_limits_apply();
+        let mut answered = Answers::new(entries.len());
+        for mut group in groups {
+            if limits_apply {
+                self.admit_group(&mut group, entries, &mut answered);
+                if group.positions.is_empty() {
+                    continue;
+                }
+            }
+            self.append_group(&group, entries, &mut answered);
+        }
+        Ok(answered.finish(self.shards.metrics()))
+    }
+
+    /// Routes every entry and groups their positions by shard, keeping request order inside each
+    /// group, and sums each group's size for the metrics while the entry is at hand. Sorting by
+    /// (shard, position) groups 500 entries over as many shards in O(n log n), where finding each
+    /// entry's group among the others cost O(n²).
+    fn group_by_shard(&self, entries: &[PutRecordsEntry<'_>]) -> StreamResult<Vec<ShardGroup>> {
         let mut routed = Vec::with_capacity(entries.len());
         for (position, entry) in entries.iter().enumerate() {
             routed.push((self.route(entry)?, position));
         }
         routed.sort_unstable_by_key(|(shard, position)| (shard.meta.index, *position));
-        let mut groups: Vec<(Arc<Shard>, Vec<usize>, u64)> = Vec::new();
+        let mut groups: Vec<ShardGroup> = Vec::new();
         for (shard, position) in routed {
             let bytes = entries
                 .get(position)
                 .map_or(0, |entry| record_bytes(entry.partition_key, entry.data));
             match groups.last_mut() {
-                Some((group, positions, group_bytes)) if Arc::ptr_eq(group, &shard) => {
-                    positions.push(position);
-                    *group_bytes += bytes;
+                Some(group) if Arc::ptr_eq(&group.shard, &shard) => {
+                    group.positions.push(position);
+                    group.bytes += bytes;
                 }
-                _ => groups.push((shard, vec![position], bytes)),
+                _ => groups.push(ShardGroup {
+                    shard,
+                    positions: vec![position],
+                    bytes,
+                }),
             }
         }
-        let mut results: Vec<Option<PutRecordsResult>> = vec![None; entries.len()];
-        let limits_apply = self.throughput_limits_apply();
-        let (mut successful, mut failed, mut throttled) = (0u64, 0u64, 0u64);
-        for (shard, mut positions, mut bytes) in groups {
-            if limits_apply {
-                let refused =
-                    self.admit_group(&shard, &mut positions, &mut bytes, entries, &mut results);
-                shard.metrics.write_throttled(refused);
-                throttled += refused;
-                if positions.is_empty() {
-                    continue;
-                }
-            }
-            let inputs: Vec<RecordInput<'_>> = positions
-                .iter()
-                .filter_map(|&position| entries.get(position))
-                .map(|entry| RecordInput {
-                    partition_key: entry.partition_key,
-                    explicit_hash_key: entry.explicit_hash_key,
-                    data: entry.data,
-                })
-                .collect();
-            let mut appended = positions.iter();
-            let outcome = shard.log.append_each(&inputs, |sequence_number| {
-                if let Some(result) = appended.next().and_then(|&p| results.get_mut(p)) {
-                    *result = Some(PutRecordsResult::Success(PutRecordOutput {
-                        shard_id: shard.id(),
-                        sequence_number,
-                    }));
-                }
-            });
-            if let Err(LogError::Sealed) = outcome {
-                // Closed by a reshard before any entry of the group was appended (the seal is
-                // checked first, under the writer lock): route each entry again.
-                for &position in &positions {
-                    let Some(entry) = entries.get(position) else {
-                        continue;
-                    };
-                    let result = match self.append_routed(entry) {
-                        Ok((child, output)) => {
-                            child
-                                .metrics
-                                .put_records(1, record_bytes(entry.partition_key, entry.data));
-                            successful += 1;
-                            PutRecordsResult::Success(output)
-                        }
-                        Err(StreamError::ProvisionedThroughputExceeded { message }) => {
-                            throttled += 1;
-                            PutRecordsResult::Failure {
-                                error_code: "ProvisionedThroughputExceededException".to_owned(),
-                                error_message: message,
-                            }
-                        }
-                        Err(_) => {
-                            failed += 1;
-                            internal_failure()
-                        }
-                    };
-                    if let Some(slot) = results.get_mut(position) {
-                        *slot = Some(result);
-                    }
-                }
-            } else if outcome.is_ok() {
-                // Every entry of the group was appended.
-                shard.metrics.put_records(positions.len() as u64, bytes);
-                successful += positions.len() as u64;
-            } else {
-                failed += positions.len() as u64;
-                // The group's fate is unknown (a failed sync may follow successful copies): report
-                // every entry as failed so the producer retries; Kinesis is at-least-once anyway.
-                for &position in &positions {
-                    if let Some(result) = results.get_mut(position) {
-                        *result = Some(internal_failure());
-                    }
-                }
-            }
-        }
-        let records: Vec<PutRecordsResult> = results
-            .into_iter()
-            .map(|result| result.unwrap_or_else(internal_failure))
-            .collect();
-        let failed_record_count = records
-            .iter()
-            .filter(|result| matches!(result, PutRecordsResult::Failure { .. }))
-            .count();
-        self.metrics.put_records_call(successful, failed, throttled);
-        Ok(PutRecordsOutput {
-            failed_record_count,
-            records,
-        })
+        Ok(groups)
     }
 
-    /// Charges the entries at `positions` (one shard's group, in request order, of `bytes` in
-    /// total) to `shard`'s write budget, one by one; marks the refused ones
-    /// `ProvisionedThroughputExceededException` in `results`, keeps only the admitted ones in
-    /// `positions` and their size in `bytes`, and returns how many were refused.
+    /// Appends one shard's group with one lock acquisition and answers its entries: stored, routed
+    /// again to a child if a reshard sealed the shard first, or failed.
+    fn append_group(
+        &self,
+        group: &ShardGroup,
+        entries: &[PutRecordsEntry<'_>],
+        answered: &mut Answers,
+    ) {
+        let ShardGroup {
+            shard,
+            positions,
+            bytes,
+        } = group;
+        let inputs: Vec<RecordInput<'_>> = positions
+            .iter()
+            .filter_map(|&position| entries.get(position))
+            .map(PutRecordInput::record)
+            .collect();
+        let mut appended = positions.iter();
+        let outcome = shard.log.append_each(&inputs, |sequence_number| {
+            if let Some(&position) = appended.next() {
+                answered.set(
+                    position,
+                    PutRecordsResult::Success(PutRecordOutput {
+                        shard_id: shard.id(),
+                        sequence_number,
+                    }),
+                );
+            }
+        });
+        match outcome {
+            // Closed by a reshard before any entry of the group was appended (the seal is checked
+            // first, under the writer lock): route each entry again.
+            Err(LogError::Sealed) => self.append_again(positions, entries, answered),
+            Ok(_) => {
+                // Every entry of the group was appended.
+                shard.metrics.put_records(positions.len() as u64, *bytes);
+                answered.successful += positions.len() as u64;
+            }
+            Err(_) => {
+                // The group's fate is unknown (a failed sync may follow successful copies): report
+                // every entry as failed so the producer retries; Kinesis is at-least-once anyway.
+                answered.failed += positions.len() as u64;
+                for &position in positions {
+                    answered.set(position, internal_failure());
+                }
+            }
+        }
+    }
+
+    /// Routes the entries at `positions` again, one by one, after their shard was sealed.
+    fn append_again(
+        &self,
+        positions: &[usize],
+        entries: &[PutRecordsEntry<'_>],
+        answered: &mut Answers,
+    ) {
+        for &position in positions {
+            let Some(entry) = entries.get(position) else {
+                continue;
+            };
+            let result = match self.append_routed(entry) {
+                Ok((child, output)) => {
+                    child
+                        .metrics
+                        .put_records(1, record_bytes(entry.partition_key, entry.data));
+                    answered.successful += 1;
+                    PutRecordsResult::Success(output)
+                }
+                Err(StreamError::ProvisionedThroughputExceeded { message }) => {
+                    answered.throttled += 1;
+                    PutRecordsResult::Failure {
+                        error_code: "ProvisionedThroughputExceededException".to_owned(),
+                        error_message: message,
+                    }
+                }
+                Err(_) => {
+                    answered.failed += 1;
+                    internal_failure()
+                }
+            };
+            answered.set(position, result);
+        }
+    }
+
+    /// Charges the entries of `group` to its shard's write budget, one by one, in request order;
+    /// answers the refused ones `ProvisionedThroughputExceededException` and keeps only the
+    /// admitted ones (and their size) in the group.
     fn admit_group(
         &self,
-        shard: &Shard,
-        positions: &mut Vec<usize>,
-        bytes: &mut u64,
+        group: &mut ShardGroup,
         entries: &[PutRecordsEntry<'_>],
-        results: &mut [Option<PutRecordsResult>],
-    ) -> u64 {
+        answered: &mut Answers,
+    ) {
         let now_ms = self.context.clock.now_ms();
-        let sizes = positions.iter().map(|&position| {
+        let sizes = group.positions.iter().map(|&position| {
             entries
                 .get(position)
                 .map_or(0, |entry| record_bytes(entry.partition_key, entry.data))
         });
-        let mut decisions = Vec::with_capacity(positions.len());
-        shard
+        let mut decisions = Vec::with_capacity(group.positions.len());
+        group
+            .shard
             .throughput
             .admit_writes(now_ms, sizes, |fits| decisions.push(fits));
         let mut refused = 0;
         let mut message = None;
         let mut decision = decisions.into_iter();
+        let ShardGroup {
+            shard,
+            positions,
+            bytes,
+        } = group;
         positions.retain(|&position| {
             if decision.next().unwrap_or(false) {
                 return true;
@@ -342,15 +366,17 @@ impl Stream {
                 .get(position)
                 .map_or(0, |entry| record_bytes(entry.partition_key, entry.data));
             let message = message.get_or_insert_with(|| self.throttled_message(shard));
-            if let Some(result) = results.get_mut(position) {
-                *result = Some(PutRecordsResult::Failure {
+            answered.set(
+                position,
+                PutRecordsResult::Failure {
                     error_code: "ProvisionedThroughputExceededException".to_owned(),
                     error_message: message.clone(),
-                });
-            }
+                },
+            );
             false
         });
-        refused
+        shard.metrics.write_throttled(refused);
+        answered.throttled += refused;
     }
 
     /// Checks one record against Kinesis' rules. `path` prefixes field names in messages
@@ -401,7 +427,7 @@ impl Stream {
         let key = input
             .explicit_hash_key
             .unwrap_or_else(|| hash_key_of(input.partition_key));
-        self.shards.read().route(key).cloned().ok_or_else(|| {
+        self.shards.route(key).ok_or_else(|| {
             // Open shards always cover the whole space; a gap is a damaged catalog.
             StreamError::Storage(crate::error::LogError::corrupt(
                 self.dir.join("stream.meta"),
@@ -431,5 +457,57 @@ fn internal_failure() -> PutRecordsResult {
     PutRecordsResult::Failure {
         error_code: "InternalFailure".to_owned(),
         error_message: "Internal Service Failure".to_owned(),
+    }
+}
+
+/// One shard's share of a PutRecords call: the positions of the entries routed to it, in request
+/// order, and their size (data plus partition keys).
+struct ShardGroup {
+    shard: Arc<Shard>,
+    positions: Vec<usize>,
+    bytes: u64,
+}
+
+/// The answers of a PutRecords call so far, and the counts its metrics need.
+struct Answers {
+    /// One slot per entry, in request order; an entry left unanswered is reported as failed.
+    results: Vec<Option<PutRecordsResult>>,
+    successful: u64,
+    failed: u64,
+    throttled: u64,
+}
+
+impl Answers {
+    fn new(entries: usize) -> Answers {
+        Answers {
+            results: vec![None; entries],
+            successful: 0,
+            failed: 0,
+            throttled: 0,
+        }
+    }
+
+    fn set(&mut self, position: usize, result: PutRecordsResult) {
+        if let Some(slot) = self.results.get_mut(position) {
+            *slot = Some(result);
+        }
+    }
+
+    /// The call's output, once every group was answered; counts the call in `metrics`.
+    fn finish(self, metrics: &StreamMetrics) -> PutRecordsOutput {
+        let records: Vec<PutRecordsResult> = self
+            .results
+            .into_iter()
+            .map(|result| result.unwrap_or_else(internal_failure))
+            .collect();
+        let failed_record_count = records
+            .iter()
+            .filter(|result| matches!(result, PutRecordsResult::Failure { .. }))
+            .count();
+        metrics.put_records_call(self.successful, self.failed, self.throttled);
+        PutRecordsOutput {
+            failed_record_count,
+            records,
+        }
     }
 }

@@ -336,7 +336,7 @@ impl Stream {
         requester: Requester,
         build: impl FnOnce(&Stream, &mut Plan) -> StreamResult<()>,
     ) -> StreamResult<()> {
-        let mut catalog = self.context.catalog.lock();
+        let mut ledger = self.context.ledger.lock();
         let mut meta = self.meta.write();
         let now_ms = self.context.clock.now_ms();
         if requester == Requester::User && meta.mode == StreamMode::OnDemand {
@@ -376,10 +376,10 @@ impl Stream {
             });
         }
         let added = u64::from(open_after.saturating_sub(open_before));
-        self.context.check_shard_quota(&catalog, added)?;
+        self.context.check_shard_quota(&ledger, added)?;
 
         // Every check passed: stamp the times, then touch files.
-        let created_secs = catalog.allocate_shard_created_secs(now_ms / 1000)?;
+        let created_secs = ledger.allocate_shard_created_secs(now_ms / 1000)?;
         let now_secs = now_ms / 1000;
         for shard in &mut plan.meta.shards {
             if plan.created.contains(&shard.index) {
@@ -391,8 +391,7 @@ impl Stream {
         }
         plan.meta.updating_until_ms = now_ms.saturating_add(self.context.update_delay_ms);
         self.apply(&mut meta, plan)?;
-        catalog.open_shards =
-            (catalog.open_shards + u64::from(open_after)).saturating_sub(u64::from(open_before));
+        ledger.replace_open_shards(u64::from(open_before), u64::from(open_after));
         Ok(())
     }
 
@@ -412,7 +411,7 @@ impl Stream {
                     &self.dir,
                     &plan.meta,
                     shard_meta.clone(),
-                    &self.metrics,
+                    self.shards.metrics(),
                 )
             });
             match opened {
@@ -426,14 +425,14 @@ impl Stream {
 
         // Everything that needs free space happens before anything changes: a reshard that fails
         // on a full disk leaves the parents as they were, taking writes in their segments.
-        let staged = match plan.meta.stage(&self.dir) {
+        let staged = match plan.meta.stage(&self.context.file_system, &self.dir) {
             Ok(staged) => staged,
             Err(error) => {
                 self.discard(children);
                 return Err(LogError::io("writing stream metadata", &self.dir, error).into());
             }
         };
-        let mut table = self.shards.write();
+        let mut table = self.shards.change();
         let closing: Vec<(Arc<Shard>, u64)> = plan
             .meta
             .shards
@@ -446,11 +445,13 @@ impl Stream {
         let mut sealed = Vec::new();
         let mut outcome: StreamResult<()> = Ok(());
         for (shard, _) in &closing {
+            // Counted before it is sealed: a seal whose sync fails has refused appends already,
+            // and must be undone with the others.
+            sealed.push(Arc::clone(shard));
             outcome = shard.log.seal().map_err(StreamError::from);
             if outcome.is_err() {
                 break;
             }
-            sealed.push(Arc::clone(shard));
         }
         if outcome.is_ok() {
             outcome = staged
@@ -477,7 +478,7 @@ impl Stream {
         for (shard, closed_secs) in &closing {
             shard.mark_closed(*closed_secs);
         }
-        let mut all = table.all.clone();
+        let mut all = table.all().to_vec();
         all.extend(children);
         *table = ShardTable::new(all);
         *meta = plan.meta;

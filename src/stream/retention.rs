@@ -17,11 +17,21 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::{Shard, ShardTable, Stream, StreamMeta, StreamResult, shard_dir};
-use crate::engine::MaintenanceReport;
 use crate::error::LogError;
 use crate::log::{LogReader, SeekTo};
 use crate::record::Record;
 use crate::stream::ShardId;
+
+/// What one [`Stream::expire`] deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExpiryReport {
+    /// Segment files deleted because all their records expired.
+    pub segments_deleted: usize,
+    /// Bytes of those segments.
+    pub bytes_deleted: u64,
+    /// Closed shards whose data all expired, removed from the stream (Kinesis EXPIRED).
+    pub shards_expired: usize,
+}
 
 /// Milliseconds in an hour.
 const HOUR_MS: u64 = 3_600_000;
@@ -100,9 +110,9 @@ impl Stream {
     /// The rule is needed because a child can expire first: an empty child (born closed within
     /// UpdateShardCount, or closed again before any write) expires by its close time, and its
     /// parent's last append, in flight when the reshard began, may have arrived after that.
-    pub fn expire(&self) -> StreamResult<MaintenanceReport> {
+    pub fn expire(&self) -> StreamResult<ExpiryReport> {
         let trim_ms = self.trim_horizon_ms();
-        let mut report = MaintenanceReport::default();
+        let mut report = ExpiryReport::default();
         let shards = self.shards(); // by index, so parents come before their children
         let listed: BTreeSet<u32> = shards.iter().map(|shard| shard.meta.index).collect();
         let mut expired_shards = BTreeSet::new();
@@ -146,13 +156,13 @@ impl Stream {
             .shards
             .retain(|shard| !indexes.contains(&shard.index));
         changed
-            .store(&self.dir)
+            .store_on(&self.context.file_system, &self.dir)
             .map_err(|error| LogError::io("writing stream metadata", &self.dir, error))?;
         *meta = changed;
         let forgotten: Vec<Arc<Shard>> = {
-            let mut table = self.shards.write();
+            let mut table = self.shards.change();
             let (forgotten, kept): (Vec<_>, Vec<_>) = table
-                .all
+                .all()
                 .iter()
                 .cloned()
                 .partition(|shard| indexes.contains(&shard.meta.index));

@@ -7,9 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::daily_limits;
 use super::meta::{StreamMeta, StreamMode};
 use super::{Stream, StreamError, StreamResult, max_record_bytes};
-use crate::engine::{MAX_RECORD_SIZE_KIB_RANGE, RETENTION_HOURS_RANGE};
 use crate::error::LogError;
 
+/// Allowed retention periods, in hours.
+pub const RETENTION_HOURS_RANGE: std::ops::RangeInclusive<u32> = 24..=8760;
+/// Allowed maximum record sizes, in KiB.
+pub const MAX_RECORD_SIZE_KIB_RANGE: std::ops::RangeInclusive<u32> = 1024..=10240;
 /// Most tags on a stream.
 pub const TAGS_MAX: usize = 50;
 /// Longest tag key, in characters (at least 1).
@@ -85,9 +88,11 @@ impl Stream {
         let mut changed = meta.clone();
         let outcome = change(&mut changed)?;
         if changed != *meta {
-            changed.store(&self.dir).map_err(|error| {
-                StreamError::from(LogError::io("writing stream metadata", &self.dir, error))
-            })?;
+            changed
+                .store_on(&self.context.file_system, &self.dir)
+                .map_err(|error| {
+                    StreamError::from(LogError::io("writing stream metadata", &self.dir, error))
+                })?;
             *meta = changed;
         }
         Ok(outcome)

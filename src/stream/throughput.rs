@@ -1,7 +1,7 @@
 //! Kinesis' per-shard throughput limits for PROVISIONED streams, as token buckets.
 //!
 //! Each shard accepts writes of 1 MiB/s and 1 000 records/s, and reads of 2 MiB/s and 5 GetRecords
-//! calls/s (§5.1 and §4.2 of the semantics reference). Each limit is a token bucket that refills
+//! calls/s (docs/KINESIS.md §5.1 and §4.2). Each limit is a token bucket that refills
 //! continuously at its rate and holds at most one second of it, so a shard that was idle can take
 //! one second's budget at once, and exactly that: with a stopped clock, 1 000 records pass and the
 //! 1 001st is refused.
@@ -18,8 +18,8 @@
 //! - Time comes from the engine's [`Clock`](crate::clock::Clock) in milliseconds; a clock that
 //!   goes backwards refills nothing.
 //!
-//! Limits apply only when the engine enables them
-//! ([`EngineOptions::enforce_throughput_limits`](crate::engine::EngineOptions)) and only to
+//! Limits apply only when the owner of the streams enables them (an engine's
+//! `EngineOptions::enforce_throughput_limits`) and only to
 //! PROVISIONED streams: ON_DEMAND capacity follows traffic, so its shards are not held to these
 //! per-shard limits. When they do not apply, the buckets are never touched.
 //!

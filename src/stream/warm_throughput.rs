@@ -6,7 +6,7 @@
 //! and reported as Kinesis reports it. While the stream shows UPDATING after a change, the
 //! current value is the one before it and the target the new one; afterwards both are the new
 //! one. Kinesis serves the operation only in accounts with a minimum throughput billing
-//! commitment (see `engine::account`), which the engine checks before it gets here.
+//! commitment, which the engine checks before it gets here.
 
 use super::meta::StreamMode;
 use super::{Stream, StreamError, StreamResult};

@@ -1,5 +1,5 @@
 //! The Kinesis operations, one small handler each, grouped by what they touch:
-//! `streams` (the catalog), `records` (the data plane), `shards` (the shape of a stream),
+//! `streams` (which streams exist), `records` (the data plane), `shards` (the shape of a stream),
 //! `settings` (retention, tags, monitoring, record size, limits), and the settings recorded and
 //! reported but not acted on: `encryption`, `policies` (resource policies), `warm_throughput`
 //! and `account` (the account's throughput commitment).

@@ -1,4 +1,4 @@
-//! The catalog: CreateStream, DeleteStream, DescribeStream, DescribeStreamSummary, ListStreams.
+//! Which streams exist: CreateStream, DeleteStream, DescribeStream, DescribeStreamSummary, ListStreams.
 
 use serde::Serialize;
 use shardlog::engine::CreateStream;

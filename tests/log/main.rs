@@ -1,0 +1,31 @@
+//! Scenarios of one shard log (`ShardLog`): appends, reads and seeks, crash images built by
+//! editing its files, recovery, retention, a writer process killed with SIGKILL, and a property
+//! test against a `Vec`. One module per scenario, named as a sentence saying what must hold.
+//!
+//! Run one with `cargo test -p shardlog --test log <scenario>`.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod a_clean_reopen_scans_nothing_and_rebuilds_missing_indexes;
+mod a_failed_sync_latches_the_log_until_reopen;
+mod a_shard_costs_what_it_holds_from_32_kib_growing_fourfold_to_the_segment_maximum;
+mod a_shard_whose_creation_died_before_its_first_checkpoint_write_opens_as_new;
+mod acknowledged_records_survive_sigkill_of_the_writer_process;
+mod concurrent_readers_see_every_record_once_in_order_while_segments_roll;
+mod concurrent_sync_appends_all_succeed_and_survive_reopen;
+mod counter_epochs_spare_every_sync_at_create_and_open_and_never_reuse_a_counter;
+mod cut_records_never_come_back_after_later_appends_and_crashes;
+mod recovery_cuts_a_garbled_tail_and_keeps_the_prefix;
+mod recovery_drops_everything_after_a_lost_page_in_the_unsynced_tail;
+mod recovery_keeps_an_exact_prefix_after_tail_truncation;
+mod recovery_never_keeps_a_later_segment_after_a_lost_page_in_an_earlier_one;
+mod recovery_refuses_a_damaged_segment_header_below_the_durable_point;
+mod recovery_refuses_damage_to_synced_data;
+mod recovery_refuses_synced_records_that_read_back_as_zeros;
+mod recovery_removes_a_half_created_last_segment_beyond_the_durable_point;
+mod recovery_treats_a_lost_segment_header_beyond_the_durable_point_as_a_torn_tail;
+mod retention_recycles_an_expired_segment_and_recovery_never_reads_its_stale_frames;
+mod sealing_a_log_trims_its_last_segment_to_its_data;
+mod seeking_by_timestamp_is_right_when_recovery_left_an_empty_segment;
+mod the_log_behaves_like_a_vector_under_random_operations;
