@@ -49,8 +49,11 @@ pub(crate) struct Coordinator {
 }
 
 struct State {
-    /// Loaded at open, then kept in step with every checkpoint written.
+    /// The checkpoints in force: loaded at open, then updated as leases end.
     progress: BTreeMap<u32, ShardProgress>,
+    /// The last record delivered in each shard by a lease that ended before the shard did (the
+    /// same instance, reading again, continues after it rather than after the checkpoint).
+    delivered: BTreeMap<u32, SequenceNumber>,
     /// Shards leased to a worker now. Invariant: a shard is leased to at most one worker.
     leased: BTreeSet<u32>,
     /// Leases per worker, for spreading them.
@@ -98,6 +101,7 @@ impl Coordinator {
             idle_wait,
             state: Mutex::new(State {
                 progress,
+                delivered: BTreeMap::new(),
                 leased: BTreeSet::new(),
                 leases_per_worker: vec![0; workers],
             }),
@@ -161,7 +165,8 @@ impl Coordinator {
                 Some(ShardProgress::Ended) => continue, // ready_shards leaves these out
                 None => None,
             };
-            let position = match checkpointed {
+            let delivered = state.delivered.get(&meta.index).copied();
+            let position = match delivered.or(checkpointed) {
                 Some(number) => StartingPosition::AfterSequenceNumber(number),
                 None => StartingPosition::TrimHorizon,
             };
@@ -187,7 +192,7 @@ impl Coordinator {
                 shard,
                 reader,
                 processor: make_processor(meta.id()),
-                delivered: None,
+                delivered,
                 checkpointed,
                 throttled_until: None,
             });
@@ -195,16 +200,27 @@ impl Coordinator {
         Ok(())
     }
 
-    /// Ends `worker`'s lease of `index`; `ended` if its end was checkpointed.
-    fn release(&self, worker: usize, index: u32, ended: bool) {
+    /// Ends `worker`'s lease of `index`, whose checkpoint in force is now `progress` and whose
+    /// last record delivered is `delivered`: the next lease of the shard continues after it.
+    fn release(
+        &self,
+        worker: usize,
+        index: u32,
+        progress: Option<ShardProgress>,
+        delivered: Option<SequenceNumber>,
+    ) {
         {
             let mut state = self.state.lock();
+            match delivered {
+                Some(delivered) => state.delivered.insert(index, delivered),
+                None => state.delivered.remove(&index),
+            };
             state.leased.remove(&index);
             if let Some(count) = state.leases_per_worker.get_mut(worker) {
                 *count = count.saturating_sub(1);
             }
-            if ended {
-                state.progress.insert(index, ShardProgress::Ended);
+            if let Some(progress) = progress {
+                state.progress.insert(index, progress);
             }
         }
         self.generation.fetch_add(1, Ordering::AcqRel);
@@ -349,7 +365,8 @@ impl Coordinator {
             Err(error) => Err(error),
         };
         for lease in leases {
-            self.release(worker, lease.identity.index, false);
+            let progress = lease.checkpointed.map(ShardProgress::After);
+            self.release(worker, lease.identity.index, progress, lease.delivered);
         }
         if stopped.is_err() {
             self.request_stop(); // the other workers stop too: the application failed
@@ -390,7 +407,7 @@ impl Coordinator {
                     Step::Over => {
                         let index = lease.identity.index;
                         leases.swap_remove(position);
-                        self.release(worker, index, true);
+                        self.release(worker, index, Some(ShardProgress::Ended), None);
                         progressed = true;
                     }
                 }
