@@ -54,8 +54,11 @@ struct State {
     /// The last record delivered in each shard by a lease that ended before the shard did (the
     /// same instance, reading again, continues after it rather than after the checkpoint).
     delivered: BTreeMap<u32, SequenceNumber>,
-    /// Shards leased to a worker now. Invariant: a shard is leased to at most one worker.
+    /// Shards leased to a worker now (opened, or waiting in its inbox). Invariant: a shard is
+    /// leased to at most one worker.
     leased: BTreeSet<u32>,
+    /// Shards assigned to each worker that it has not taken up yet.
+    inbox: Vec<Vec<ShardMeta>>,
     /// Leases per worker, for spreading them.
     leases_per_worker: Vec<usize>,
 }
@@ -79,8 +82,9 @@ enum Step {
     Delivered(usize),
     /// Nothing to read now.
     Idle,
-    /// The lease is over: the shard's end is checkpointed, or retention forgot the shard.
-    Over,
+    /// The lease is over, after delivering this many records: the shard's end is checkpointed,
+    /// or retention forgot the shard.
+    Over(usize),
 }
 
 impl Coordinator {
@@ -103,6 +107,7 @@ impl Coordinator {
                 progress,
                 delivered: BTreeMap::new(),
                 leased: BTreeSet::new(),
+                inbox: vec![Vec::new(); workers],
                 leases_per_worker: vec![0; workers],
             }),
             changed: Condvar::new(),
@@ -131,8 +136,9 @@ impl Coordinator {
         }
     }
 
-    /// Gives `worker` leases on ready shards that nobody holds, while it holds no more than any
-    /// other worker (with `greedy`, all of them: a single caller reading everything).
+    /// Assigns every ready shard nobody holds to the worker holding the fewest leases (with
+    /// `greedy`, to `worker`: a single caller reading everything), wakes the others if any went to
+    /// them, and opens the leases waiting in `worker`'s inbox.
     fn claim<P, F>(
         &self,
         worker: usize,
@@ -149,23 +155,53 @@ impl Coordinator {
             .iter()
             .map(|shard| shard.meta())
             .collect();
-        let mut state = self.state.lock();
-        let candidates: Vec<ShardMeta> = ready_shards(&listed, &state.progress)
-            .filter(|shard| !state.leased.contains(&shard.index))
-            .cloned()
-            .collect();
-        for meta in candidates {
-            let fewest = state.leases_per_worker.iter().copied().min().unwrap_or(0);
-            let mine = state.leases_per_worker.get(worker).copied().unwrap_or(0);
-            if !greedy && mine > fewest {
-                break;
+        let (mine, assigned_to_others) = {
+            let mut state = self.state.lock();
+            let state = &mut *state;
+            let unassigned: Vec<ShardMeta> = ready_shards(&listed, &state.progress)
+                .filter(|shard| !state.leased.contains(&shard.index))
+                .cloned()
+                .collect();
+            let mut assigned_to_others = false;
+            for meta in unassigned {
+                let target = if greedy {
+                    worker
+                } else {
+                    (0..state.leases_per_worker.len())
+                        .min_by_key(|&candidate| state.leases_per_worker.get(candidate))
+                        .unwrap_or(worker)
+                };
+                assigned_to_others |= target != worker;
+                state.leased.insert(meta.index);
+                if let Some(count) = state.leases_per_worker.get_mut(target) {
+                    *count += 1;
+                }
+                if let Some(inbox) = state.inbox.get_mut(target) {
+                    inbox.push(meta);
+                }
             }
-            let checkpointed = match state.progress.get(&meta.index) {
-                Some(ShardProgress::After(number)) => Some(*number),
-                Some(ShardProgress::Ended) => continue, // ready_shards leaves these out
-                None => None,
-            };
-            let delivered = state.delivered.get(&meta.index).copied();
+            let mine: Vec<(ShardMeta, Option<SequenceNumber>, Option<SequenceNumber>)> = state
+                .inbox
+                .get_mut(worker)
+                .map(std::mem::take)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|meta| {
+                    let checkpointed = match state.progress.get(&meta.index) {
+                        Some(ShardProgress::After(number)) => Some(*number),
+                        Some(ShardProgress::Ended) | None => None,
+                    };
+                    let delivered = state.delivered.get(&meta.index).copied();
+                    (meta, checkpointed, delivered)
+                })
+                .collect();
+            (mine, assigned_to_others)
+        };
+        if assigned_to_others {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            self.wake_all();
+        }
+        for (meta, checkpointed, delivered) in mine {
             let position = match delivered.or(checkpointed) {
                 Some(number) => StartingPosition::AfterSequenceNumber(number),
                 None => StartingPosition::TrimHorizon,
@@ -174,28 +210,22 @@ impl Coordinator {
                 let reader = self.stream.reader(meta.id(), position)?;
                 Ok((shard, reader))
             });
-            let (shard, reader) = match opened {
-                Ok(opened) => opened,
+            match opened {
+                Ok((shard, reader)) => leases.push(Lease {
+                    identity: meta.identity(),
+                    shard,
+                    reader,
+                    processor: make_processor(meta.id()),
+                    delivered,
+                    checkpointed,
+                    throttled_until: None,
+                }),
                 Err(error) => {
-                    // Retention may have forgotten it since it was listed: then the next claim
-                    // no longer lists it.
+                    // Retention forgot it since it was listed: nothing is left to deliver.
                     self.check_read_error(&meta, error)?;
-                    continue;
+                    self.release(worker, meta.index, Some(ShardProgress::Ended), None);
                 }
-            };
-            state.leased.insert(meta.index);
-            if let Some(count) = state.leases_per_worker.get_mut(worker) {
-                *count += 1;
             }
-            leases.push(Lease {
-                identity: meta.identity(),
-                shard,
-                reader,
-                processor: make_processor(meta.id()),
-                delivered,
-                checkpointed,
-                throttled_until: None,
-            });
         }
         Ok(())
     }
@@ -266,7 +296,7 @@ impl Coordinator {
             }
             Err(error) => {
                 self.check_read_error(&meta, error)?;
-                return Ok(Step::Over);
+                return Ok(Step::Over(0));
             }
         };
         let shard_id = meta.id();
@@ -304,7 +334,7 @@ impl Coordinator {
                     source,
                 })?;
             checkpointer.store(ShardProgress::Ended)?;
-            return Ok(Step::Over);
+            return Ok(Step::Over(delivered));
         }
         Ok(if delivered > 0 {
             Step::Delivered(delivered)
@@ -404,7 +434,8 @@ impl Coordinator {
                         position += 1;
                     }
                     Step::Idle => position += 1,
-                    Step::Over => {
+                    Step::Over(count) => {
+                        delivered_total += count as u64;
                         let index = lease.identity.index;
                         leases.swap_remove(position);
                         self.release(worker, index, Some(ShardProgress::Ended), None);
