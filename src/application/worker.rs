@@ -1,12 +1,14 @@
 //! Reading: the leases of ready shards, handed out over the worker threads, and the step that
 //! reads one batch of one shard, hands it to its processor and checkpoints.
 //!
-//! The [`Coordinator`] keeps which shards are ended and which are leased, under one lock, and
-//! hands a ready shard to a worker only when that worker holds no more leases than any other
-//! (so shards spread evenly). Each lease is read by its one worker only, so a shard's batches are
-//! handed over in order and its checkpoint file has one writer. When a lease ends (its shard's end
-//! is checkpointed, or retention forgot it), the coordinator's generation moves on and every
-//! waiting worker is woken to look for shards that became ready.
+//! The [`Coordinator`] keeps which shards are ended and which are leased, under one lock. Whenever
+//! a worker looks (at start, and each time the generation moves on), every ready shard nobody
+//! holds is assigned to the worker holding the fewest leases, into that worker's inbox, and the
+//! others are woken to take theirs up: shards spread evenly, and none waits for its worker to
+//! look by chance. Each lease is read by its one worker only, so a shard's batches are handed over
+//! in order and its checkpoint file has one writer. When a lease ends (its shard's end is
+//! checkpointed, or retention forgot it), the generation moves on and every waiting worker is
+//! woken to look for shards that became ready.
 //!
 //! Waiting: a worker with nothing to read waits on one of its shards' append notification (an
 //! append wakes it at once), for at most `idle_wait` before trying its other shards; a log cannot
