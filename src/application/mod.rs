@@ -196,6 +196,7 @@ impl Application {
         P: RecordProcessor,
         F: Fn(ShardId) -> P,
     {
+        self.coordinator.clear_stop();
         self.coordinator.run_worker(0, true, &make_processor)
     }
 

@@ -124,6 +124,12 @@ impl Coordinator {
         self.wake_all();
     }
 
+    /// Clears a stop left by a failed run, for a new run in the caller's thread (no worker
+    /// threads exist then: `Application::start` consumes the application).
+    pub(crate) fn clear_stop(&self) {
+        self.stop.store(false, Ordering::Release);
+    }
+
     fn stopping(&self) -> bool {
         self.stop.load(Ordering::Acquire)
     }
@@ -203,7 +209,8 @@ impl Coordinator {
             self.generation.fetch_add(1, Ordering::AcqRel);
             self.wake_all();
         }
-        for (meta, checkpointed, delivered) in mine {
+        let mut mine = mine.into_iter();
+        while let Some((meta, checkpointed, delivered)) = mine.next() {
             let position = match delivered.or(checkpointed) {
                 Some(number) => StartingPosition::AfterSequenceNumber(number),
                 None => StartingPosition::TrimHorizon,
@@ -223,8 +230,15 @@ impl Coordinator {
                     throttled_until: None,
                 }),
                 Err(error) => {
+                    if let Err(error) = self.check_read_error(&meta, error) {
+                        // The application fails: the shards not taken up go back.
+                        self.release(worker, meta.index, None, delivered);
+                        for (meta, _, delivered) in mine {
+                            self.release(worker, meta.index, None, delivered);
+                        }
+                        return Err(error);
+                    }
                     // Retention forgot it since it was listed: nothing is left to deliver.
-                    self.check_read_error(&meta, error)?;
                     self.release(worker, meta.index, Some(ShardProgress::Ended), None);
                 }
             }
@@ -376,10 +390,15 @@ impl Coordinator {
         F: Fn(ShardId) -> P,
     {
         let mut leases: Vec<Lease<P>> = Vec::new();
-        let outcome = self.work(worker, until_idle, make_processor, &mut leases);
-        // Whatever happened, the leases go back (only stopping cleanly asks the processors).
+        // A processor that panics must not leave its shards leased to nobody: the leases go back
+        // below, then the panic goes on.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.work(worker, until_idle, make_processor, &mut leases)
+        }));
+        // Only stopping cleanly asks the processors, and keeps what they were handed as this
+        // instance's position; after a failure, each shard resumes from its checkpoint.
         let stopped = match outcome {
-            Ok(delivered) => leases
+            Ok(Ok(delivered)) => leases
                 .iter_mut()
                 .try_for_each(|lease| {
                     let shard_id = ShardId::new(lease.identity.index);
@@ -394,16 +413,28 @@ impl Coordinator {
                         })
                 })
                 .map(|()| delivered),
-            Err(error) => Err(error),
+            Ok(Err(error)) => Err(error),
+            Err(panic) => {
+                self.release_all(worker, leases, false);
+                self.request_stop();
+                std::panic::resume_unwind(panic);
+            }
         };
-        for lease in leases {
-            let progress = lease.checkpointed.map(ShardProgress::After);
-            self.release(worker, lease.identity.index, progress, lease.delivered);
-        }
+        self.release_all(worker, leases, stopped.is_ok());
         if stopped.is_err() {
             self.request_stop(); // the other workers stop too: the application failed
         }
         stopped
+    }
+
+    /// Gives `leases` back; with `keep_positions`, the shards' next leases continue after what
+    /// these delivered, else after their checkpoints.
+    fn release_all<P>(&self, worker: usize, leases: Vec<Lease<P>>, keep_positions: bool) {
+        for lease in leases {
+            let progress = lease.checkpointed.map(ShardProgress::After);
+            let delivered = lease.delivered.filter(|_| keep_positions);
+            self.release(worker, lease.identity.index, progress, delivered);
+        }
     }
 
     fn work<P, F>(
