@@ -63,6 +63,7 @@ const RECORDS_PER_ROUND_MAX: u64 = 300;
 /// and a put the kill interrupted (stored, never acknowledged) never shares an id.
 const ID_ROUND_STRIDE: u64 = 1_000_000;
 const ACKS_PER_RESHARD: u64 = 40;
+const PUT_EVERY: std::time::Duration = std::time::Duration::from_micros(300);
 /// No more reshards once the stream has this many shards (open and closed).
 const SHARDS_MAX: usize = 12;
 const KEYS: u64 = 7;
@@ -192,6 +193,9 @@ fn run_child(dir: &Path, round: u64) {
             output.shard_id.index(),
             output.sequence_number
         );
+        // Paced, so that the workers keep up and most records are delivered (and checkpointed)
+        // by the children that get killed, not only by the last drain.
+        std::thread::sleep(PUT_EVERY);
         if (n + 1).is_multiple_of(ACKS_PER_RESHARD) && stream.meta().shards.len() < SHARDS_MAX {
             println!("{RESHARD_START}");
             reshard(&stream);
@@ -255,6 +259,10 @@ struct Ledger {
     round_last_id_per_key: HashMap<u64, u64>,
     round_ended: BTreeSet<u32>,
     lines: usize,
+    /// Totals over every round, for the summary.
+    deliveries: usize,
+    checkpoints_printed: usize,
+    ends: usize,
     ready: bool,
     reshards_started: usize,
     writes_done: bool,
@@ -317,6 +325,7 @@ impl Ledger {
                 id % KEYS
             );
         }
+        self.deliveries += 1;
         self.round_last.insert(shard, number);
         let furthest = self.furthest.entry(shard).or_insert(number);
         *furthest = (*furthest).max(number);
@@ -330,6 +339,7 @@ impl Ledger {
                 .is_some_and(|last| number <= *last),
             "{context}: shard {shard} checkpointed past what it delivered"
         );
+        self.checkpoints_printed += 1;
         if let Some(previous) = self.checkpoints.insert(shard, number) {
             assert!(
                 previous <= number,
@@ -349,6 +359,7 @@ impl Ledger {
             "{context}: shard {shard} ended without {missing:?}"
         );
         self.round_ended.insert(shard);
+        self.ends += 1;
     }
 
     /// Takes one line of the child's output; false at its end.
@@ -530,6 +541,17 @@ fn applications_deliver_at_least_once_in_order_from_their_checkpoints_across_sig
     assert!(
         undelivered.is_empty(),
         "acknowledged records never delivered: {undelivered:?}"
+    );
+    println!(
+        "{ROUNDS} rounds, {kills_during_reshard} killed right after a reshard began; {} records \
+         acknowledged, {} delivered ({} deliveries: {} again after a kill), {} checkpoints and {} \
+         shard ends printed",
+        ledger.acked.len(),
+        ledger.delivered.len(),
+        ledger.deliveries,
+        ledger.deliveries - ledger.delivered.len(),
+        ledger.checkpoints_printed,
+        ledger.ends
     );
     assert!(
         ledger.acked.len() > 500,
