@@ -70,7 +70,7 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        6 => (0..KEYS, 1u8..6).prop_map(|(key, count)| Op::Put { key, count }),
+        6 => (0..KEYS, 1u8..10).prop_map(|(key, count)| Op::Put { key, count }),
         2 => any::<u8>().prop_map(|pick| Op::Split { pick }),
         2 => any::<u8>().prop_map(|pick| Op::Merge { pick }),
         2 => (1u8..20).prop_map(|hours| Op::Advance { hours }),
