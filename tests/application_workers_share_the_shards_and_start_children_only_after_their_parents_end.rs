@@ -2,7 +2,9 @@
 //! are put and the stream is split and merged: every record is delivered exactly once (nothing
 //! restarts, so nothing is delivered again), each partition key's records in the order they were
 //! put, each shard's records by one thread, a child's first record only after each of its parents
-//! ended, and the shards spread over all three threads. `stop` reports the records delivered.
+//! ended, and the shards spread over all three threads. The first four shards are all read before
+//! any lease ends (a shard ready at start must not wait for one). `stop` reports the records
+//! delivered.
 
 mod application_common;
 mod stream_common;
@@ -18,7 +20,15 @@ use stream_common::{clock, open, options};
 const KEYS: usize = 16;
 const RECORDS_PER_PHASE: usize = 150;
 /// A hang guard only: delivery takes milliseconds.
-const DEADLINE: Duration = Duration::from_secs(30);
+const DEADLINE: Duration = Duration::from_secs(10);
+
+/// Waits until `log` holds `count` records, or the deadline.
+fn wait_for(log: &Log, count: usize) {
+    let started = Instant::now();
+    while log.data().len() < count && started.elapsed() < DEADLINE {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
 
 #[test]
 fn application_workers_share_the_shards_and_start_children_only_after_their_parents_end() {
@@ -41,6 +51,13 @@ fn application_workers_share_the_shards_and_start_children_only_after_their_pare
         .unwrap();
 
     put(&stream, "a", RECORDS_PER_PHASE, KEYS);
+    // Before any lease ends: all four shards are taken up at once.
+    wait_for(&log, RECORDS_PER_PHASE);
+    assert_eq!(
+        log.data().len(),
+        RECORDS_PER_PHASE,
+        "every first shard is read"
+    );
     let middle_of_shard_0 = u128::MAX / 8;
     stream
         .split_shard("shardId-000000000000", &middle_of_shard_0.to_string())
@@ -52,10 +69,7 @@ fn application_workers_share_the_shards_and_start_children_only_after_their_pare
     put(&stream, "c", RECORDS_PER_PHASE, KEYS);
 
     let expected = 3 * RECORDS_PER_PHASE;
-    let started = Instant::now();
-    while log.data().len() < expected && started.elapsed() < DEADLINE {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for(&log, expected);
     assert_eq!(running.stop().unwrap(), expected as u64);
 
     let seen = log.seen();
