@@ -36,6 +36,7 @@
 // Library code decodes bytes from disk: every access is bounds-checked and nothing unwraps.
 #![warn(missing_docs, clippy::unwrap_used, clippy::indexing_slicing)]
 
+pub mod application;
 mod checksummed_text;
 pub mod clock;
 pub mod engine;

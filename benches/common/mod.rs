@@ -4,6 +4,8 @@
 //! Each bench file includes this module with `mod common;` and uses only part of it.
 #![allow(dead_code)]
 
+pub mod fan_out;
+
 use std::fs::{File, OpenOptions};
 use std::hint::black_box;
 use std::os::unix::io::AsRawFd;

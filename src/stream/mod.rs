@@ -260,6 +260,11 @@ impl Stream {
         &self.dir
     }
 
+    /// What the stream's files are synced, reserved, locked and replaced through.
+    pub(crate) fn file_system(&self) -> &Arc<dyn FileSystem> {
+        &self.context.file_system
+    }
+
     /// Every shard (open and closed), by index.
     pub fn shards(&self) -> Vec<Arc<Shard>> {
         self.shards.all()

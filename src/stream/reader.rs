@@ -100,6 +100,14 @@ impl ShardReader {
     pub fn wait_for_records(&self, timeout: Duration) -> bool {
         self.reader.wait_for_records(timeout)
     }
+
+    /// Blocks until a record is ready, `stop()` holds, or `deadline` passes; returns whether a
+    /// record is ready. Whatever makes `stop()` true must then call
+    /// [`ShardLog::wake_readers`](crate::ShardLog::wake_readers) on this shard's log (closing the
+    /// shard does), or the waiter notices only at the deadline.
+    pub fn wait_for_records_or(&self, deadline: Instant, stop: impl Fn() -> bool) -> bool {
+        self.reader.wait_for_records_or(deadline, stop)
+    }
 }
 
 impl Stream {

@@ -5,6 +5,7 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod application;
 pub mod engine;
 pub mod shard_log;
 pub mod tiny_disk;
