@@ -106,9 +106,10 @@ fn console_registers_lists_and_deregisters_stream_consumers() {
     });
 
     // Deregistered in the browser: Deleting, then gone from the page and from the API.
-    browser.click(&format!(
-        "#consumer-rows tr[data-consumer=\"dashboard\"] button[data-action=\"DeregisterStreamConsumer\"]"
-    ));
+    browser.click(
+        "#consumer-rows tr[data-consumer=\"dashboard\"] \
+         button[data-action=\"DeregisterStreamConsumer\"]",
+    );
     browser.wait_for_text(&consumer_cell("dashboard", 2), |text| text == "Deleting");
     browser.wait_until("the deregistered consumer's row to go", || {
         browser
