@@ -449,6 +449,7 @@ function streamView(view, name) {
   const put = putRecordPanel(name);
   const viewer = dataViewerPanel(name);
   const monitoring = monitoringPanel(name);
+  const consumers = consumersPanel();
 
   view.append(
     h("div", { class: "breadcrumb" }, h("a", { href: "#/" }, "Data streams"), ` › ${name}`),
@@ -465,6 +466,7 @@ function streamView(view, name) {
         h("thead", {}, h("tr", {}, ["Shard ID", "State", "Parent", "Children", "Hash-key range",
           "Sequence-number range", "Actions"].map((title) => h("th", {}, title)))),
         shardRows))),
+    consumers.element,
     put.element,
     viewer.element,
     monitoring.element);
@@ -491,6 +493,7 @@ function streamView(view, name) {
     if (document.activeElement !== modeSelect) modeSelect.value = summary.StreamModeDetails?.StreamMode ?? "PROVISIONED";
     if (document.activeElement !== shardCountInput) shardCountInput.value = String(summary.OpenShardCount);
     shardCountForm.hidden = summary.StreamModeDetails?.StreamMode !== "PROVISIONED";
+    consumers.setStreamArn(summary.StreamARN);
   };
 
   const refreshTags = async () => {
@@ -572,7 +575,91 @@ function streamView(view, name) {
       if (summary && summary.StreamStatus !== before) await refreshShards();
     });
   refreshTags();
-  return () => { stopSummary(); monitoring.stop(); };
+  return () => { stopSummary(); monitoring.stop(); consumers.stop(); };
+}
+
+/**
+ * The stream's registered consumers (enhanced fan-out): ListStreamConsumers by the stream's ARN,
+ * which the panel learns from the summary. Registering and deregistering go through the API; a
+ * consumer stays CREATING or DELETING for a while, so the list is reread often until none is.
+ */
+function consumersPanel() {
+  const rows = h("tbody", { id: "consumer-rows" });
+  const empty = h("p", { class: "muted", id: "consumers-empty", hidden: true }, "No registered consumers.");
+  const error = h("p", { class: "error", id: "consumer-error" });
+  const nameInput = h("input", { id: "consumer-name", placeholder: "consumer name", autocomplete: "off" });
+  const form = h("form", { class: "inline" },
+    h("label", {}, "Consumer name", nameInput),
+    h("button", { type: "submit", class: "primary", id: "consumer-submit" }, "Register consumer"));
+  let streamArn = null;
+  let changing = true;
+
+  const refresh = async () => {
+    if (!streamArn) return;
+    const consumers = [];
+    try {
+      let page = await call("ListStreamConsumers", { StreamARN: streamArn });
+      consumers.push(...(page.Consumers ?? []));
+      while (page.NextToken) {
+        page = await call("ListStreamConsumers", { StreamARN: streamArn, NextToken: page.NextToken });
+        consumers.push(...(page.Consumers ?? []));
+      }
+    } catch (failure) {
+      error.textContent = failure.message;
+      return;
+    }
+    changing = consumers.some((consumer) => consumer.ConsumerStatus !== "ACTIVE");
+    empty.hidden = consumers.length !== 0;
+    rows.replaceChildren(...consumers.map((consumer) => h("tr", { dataset: { consumer: consumer.ConsumerName } },
+      h("td", {}, consumer.ConsumerName),
+      h("td", {}, statusBadge(consumer.ConsumerStatus)),
+      h("td", { class: "mono" }, consumer.ConsumerARN),
+      h("td", { class: "nowrap", title: formatTimestamp(consumer.ConsumerCreationTimestamp) },
+        formatDateTime(consumer.ConsumerCreationTimestamp)),
+      h("td", {}, consumer.ConsumerStatus === "DELETING" ? "" : h("button", {
+        class: "danger", type: "button", dataset: { action: "DeregisterStreamConsumer" }, onclick: async () => {
+          error.textContent = "";
+          try {
+            await call("DeregisterStreamConsumer", { ConsumerARN: consumer.ConsumerARN });
+            toast(`Deregistering ${consumer.ConsumerName}`);
+            await refresh();
+          } catch (failure) {
+            error.textContent = failure.message;
+          }
+        },
+      }, "Deregister")))));
+  };
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    try {
+      // The API, not the page, decides what is valid: whatever it answers is shown as is.
+      await call("RegisterStreamConsumer", { StreamARN: streamArn, ConsumerName: nameInput.value });
+      nameInput.value = "";
+      await refresh();
+    } catch (failure) {
+      error.textContent = failure.message;
+    }
+  });
+
+  const stop = every(() => (changing ? DETAIL_REFRESH_CHANGING_MS : DETAIL_REFRESH_STEADY_MS), refresh);
+  return {
+    element: h("section", { class: "panel", id: "consumers" },
+      h("h2", {}, "Enhanced fan-out consumers"),
+      error,
+      h("div", { class: "table-wrap" }, h("table", { id: "consumers-table" },
+        h("thead", {}, h("tr", {}, ["Name", "Status", "ARN", "Creation time", ""]
+          .map((title) => h("th", {}, title)))),
+        rows)),
+      empty, form),
+    setStreamArn(arn) {
+      if (arn === streamArn) return;
+      streamArn = arn;
+      refresh();
+    },
+    stop,
+  };
 }
 
 function putRecordPanel(name) {

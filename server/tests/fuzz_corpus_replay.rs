@@ -1,6 +1,7 @@
-//! Replays every file of the server's fuzz corpus (`fuzz/corpus/server_request_decode/`) through
-//! the fuzz target's body, without libFuzzer: the body is `fuzz/src/lib.rs`, included here as a
-//! module, so this runs exactly the code `cargo fuzz run` runs. Inputs that once found a bug stay
+//! Replays every file of the server's fuzz corpora (`fuzz/corpus/<target>/`) through the fuzz
+//! targets' bodies, without libFuzzer: the bodies are `fuzz/src/lib.rs` and its
+//! `fuzz/src/event_stream.rs`, included here as a module, so this runs exactly the code
+//! `cargo fuzz run` runs. Inputs that once found a bug stay
 //! in the corpus, so this is also the regression test for every finding.
 //!
 //! A missing or empty corpus directory fails the test (a replay of nothing would prove nothing).
@@ -16,7 +17,13 @@ use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 fn corpus_files() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/server_request_decode");
+    corpus_files_of("server_request_decode")
+}
+
+fn corpus_files_of(target: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
     let entries = fs::read_dir(&dir)
         .unwrap_or_else(|error| panic!("corpus directory {} is missing: {error}", dir.display()));
     let mut files: Vec<PathBuf> = entries
@@ -104,5 +111,55 @@ fn the_target_knows_every_operation() {
             .unwrap_or_else(|| panic!("{name} is not served"));
         assert_eq!(operation.name(), *name);
         assert!(!target::OPERATIONS[..index].contains(name), "{name} twice");
+    }
+}
+
+/// Runs every corpus file of `target` through `body`; fails naming each file that panicked.
+fn replay(target: &str, body: fn(&[u8])) {
+    let files = corpus_files_of(target);
+    let mut failures = Vec::new();
+    for path in &files {
+        let input = fs::read(path).expect("reading a corpus file");
+        if panic::catch_unwind(|| body(&input)).is_err() {
+            failures.push(format!("{}: {}", path.display(), hex(&input)));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} {target} inputs failed (panic messages above):\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn event_stream_decode_corpus() {
+    replay(
+        "event_stream_decode",
+        target::event_stream::event_stream_decode,
+    );
+}
+
+#[test]
+fn event_stream_round_trip_corpus() {
+    replay(
+        "event_stream_round_trip",
+        target::event_stream::event_stream_round_trip,
+    );
+}
+
+/// The event-stream seeds are in both corpora, unchanged.
+#[test]
+fn every_event_stream_seed_is_in_both_corpora() {
+    for target in ["event_stream_decode", "event_stream_round_trip"] {
+        let corpus = corpus_files_of(target);
+        for (name, input) in target::event_stream::seeds() {
+            let file = corpus
+                .iter()
+                .find(|path| path.file_name().is_some_and(|file| file == name.as_str()))
+                .unwrap_or_else(|| panic!("seed {name} is not in the {target} corpus"));
+            assert_eq!(fs::read(file).unwrap(), input, "seed {name} is stale");
+        }
     }
 }

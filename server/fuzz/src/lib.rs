@@ -25,6 +25,8 @@
 //! valid shard iterator (TRIM_HORIZON of shard 0) and `$SEQUENCE` the sequence number of the first
 //! record, after decoding and before the operation runs. Everything else is the body as sent.
 
+pub mod event_stream;
+
 use std::borrow::Cow;
 use std::fs;
 use std::path::{Path, PathBuf};

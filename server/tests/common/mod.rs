@@ -508,3 +508,105 @@ pub fn node_script(
     isolate_aws_tool(&mut node, scratch);
     node
 }
+
+/// The messages of an event-stream response body (SubscribeToShard), decoded as they arrive with
+/// the server's decoder (`protocol::event_stream`, the one the fuzz targets exercise).
+pub struct EventMessages {
+    body: hyper::body::Incoming,
+    buffered: Vec<u8>,
+}
+
+impl EventMessages {
+    /// Reads the messages of `body`.
+    pub fn new(body: hyper::body::Incoming) -> EventMessages {
+        EventMessages {
+            body,
+            buffered: Vec::new(),
+        }
+    }
+
+    /// The next message, or `None` when the body ends after a whole message. Bytes that are not
+    /// a message, or a body that ends within one, fail the test.
+    pub async fn next(&mut self) -> Option<shardlog_server::protocol::event_stream::Message> {
+        use shardlog_server::protocol::event_stream::{DecodeError, decode};
+        loop {
+            match decode(&self.buffered) {
+                Ok((message, taken)) => {
+                    self.buffered.drain(..taken);
+                    return Some(message);
+                }
+                Err(DecodeError::Incomplete) => {}
+                Err(error) => panic!("the event stream is malformed: {error}"),
+            }
+            let frame = bounded(self.body.frame()).await;
+            match frame {
+                Some(frame) => {
+                    if let Ok(data) = frame.expect("the body reads").into_data() {
+                        self.buffered.extend_from_slice(&data);
+                    }
+                }
+                None => {
+                    assert!(
+                        self.buffered.is_empty(),
+                        "the event stream ends within a message"
+                    );
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// A raw SubscribeToShard request in `content_type` (JSON or CBOR) carrying `body`, over HTTP/1.1
+/// or HTTP/2 as `version` says.
+pub fn subscribe_request(
+    addr: SocketAddr,
+    version: http::Version,
+    content_type: &str,
+    body: Bytes,
+) -> Request<Full<Bytes>> {
+    // HTTP/2 carries the authority in the URI; HTTP/1.1 in the Host header.
+    let request = if version == http::Version::HTTP_2 {
+        Request::post(format!("http://{addr}/"))
+    } else {
+        Request::post("/").header("host", addr.to_string())
+    };
+    request
+        .version(version)
+        .header("x-amz-target", "Kinesis_20131202.SubscribeToShard")
+        .header("content-type", content_type)
+        .header("x-amz-date", "20150830T123600Z")
+        .header("authorization", WELL_FORMED_AUTHORIZATION)
+        .body(Full::new(body))
+        .expect("request builds")
+}
+
+/// Sends `request` over a new connection of its version and returns the response head and its
+/// body's messages, without waiting for the body's end. The connection's task runs until the
+/// response is dropped.
+pub async fn start_event_stream(
+    addr: SocketAddr,
+    request: Request<Full<Bytes>>,
+) -> (http::response::Parts, EventMessages) {
+    bounded(async {
+        let stream = TcpStream::connect(addr).await.expect("connects");
+        let response = if request.version() == http::Version::HTTP_2 {
+            let (mut sender, connection) =
+                hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                    .await
+                    .expect("HTTP/2 handshake");
+            tokio::spawn(connection);
+            sender.send_request(request).await.expect("response")
+        } else {
+            let (mut sender, connection) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                    .await
+                    .expect("HTTP/1.1 handshake");
+            tokio::spawn(connection);
+            sender.send_request(request).await.expect("response")
+        };
+        let (parts, body) = response.into_parts();
+        (parts, EventMessages::new(body))
+    })
+    .await
+}

@@ -1,0 +1,3 @@
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| shardlog_server_fuzz::event_stream::event_stream_decode(data));
