@@ -81,11 +81,37 @@ async fn bad_requests_get_the_exact_kinesis_errors() {
             ("CreateStream", "{", json!({"__type": "SerializationException"})),
             ("CreateStream", "", json!({"__type": "SerializationException"})),
             ("CreateStream", "[1]", json!({"__type": "SerializationException"})),
+            // Wrong types are named by the Java classes of Kinesis' JSON parser: every number
+            // is a TruncatingBigNumber, and timestamps convert to "milliseconds since epoch".
             (
                 "CreateStream",
                 r#"{"StreamName": 5}"#,
                 json!({"__type": "SerializationException",
-                       "Message": "class java.math.BigDecimal can not be converted to an String"}),
+                       "Message": "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an String"}),
+            ),
+            (
+                "PutRecord",
+                r#"{"StreamName": "s", "PartitionKey": 34.56, "Data": ""}"#,
+                json!({"__type": "SerializationException",
+                       "Message": "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an String"}),
+            ),
+            (
+                "PutRecord",
+                r#"{"StreamName": "s", "PartitionKey": "k", "Data": 2147483648}"#,
+                json!({"__type": "SerializationException",
+                       "Message": "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to a Blob"}),
+            ),
+            (
+                "GetShardIterator",
+                r#"{"StreamName": "s", "ShardId": "shardId-0", "ShardIteratorType": "AT_TIMESTAMP", "Timestamp": "23"}"#,
+                json!({"__type": "SerializationException",
+                       "Message": "class java.lang.String can not be converted to milliseconds since epoch"}),
+            ),
+            (
+                "ListShards",
+                r#"{"StreamName": "s", "StreamCreationTimestamp": true}"#,
+                json!({"__type": "SerializationException",
+                       "Message": "class java.lang.Boolean can not be converted to milliseconds since epoch"}),
             ),
             (
                 "DescribeStream",

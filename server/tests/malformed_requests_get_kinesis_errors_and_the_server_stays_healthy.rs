@@ -226,18 +226,18 @@ async fn malformed_requests_get_kinesis_errors_and_the_server_stays_healthy() {
                 body: [&[0xa1, 0x6a][..], b"StreamName", &[0x01]].concat(),
                 expected: Expected::Cbor(vec![
                     ("__type", "SerializationException"),
-                    ("Message", "class java.math.BigDecimal can not be converted to an String"),
+                    ("Message", "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an String"),
                 ]),
             },
             // Wrong types: SerializationException with the Java front end's message.
             json_case("a name that is a list", "CreateStream", r#"{"StreamName": ["s"], "ShardCount": 1}"#, serialization("Start of list found where not expected")),
             json_case("a count that is a string", "CreateStream", r#"{"StreamName": "t", "ShardCount": "2"}"#, serialization("class java.lang.String can not be converted to an Integer")),
-            json_case("data that is a number", "PutRecord", r#"{"StreamName": "s", "PartitionKey": "k", "Data": 5}"#, serialization("class java.math.BigDecimal can not be converted to a Blob")),
+            json_case("data that is a number", "PutRecord", r#"{"StreamName": "s", "PartitionKey": "k", "Data": 5}"#, serialization("class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to a Blob")),
             json_case("records that are a string", "PutRecords", r#"{"StreamName": "s", "Records": "x"}"#, serialization("Expected list or null")),
             json_case("tags that are a list", "AddTagsToStream", r#"{"StreamName": "s", "Tags": ["a"]}"#, serialization("Start of list found where not expected")),
             json_case("a boolean that is a string", "DeleteStream", r#"{"StreamName": "s", "EnforceConsumerDeletion": "yes"}"#, serialization("'YES' can not be converted to an Boolean")),
             json_case("a structure that is a string", "CreateStream", r#"{"StreamName": "t", "StreamModeDetails": "ON_DEMAND"}"#, serialization("Expected null")),
-            json_case("a timestamp that is a string", "GetShardIterator", r#"{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "AT_TIMESTAMP", "Timestamp": "now"}"#, serialization("class java.lang.String can not be converted to a Timestamp")),
+            json_case("a timestamp that is a string", "GetShardIterator", r#"{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "AT_TIMESTAMP", "Timestamp": "now"}"#, serialization("class java.lang.String can not be converted to milliseconds since epoch")),
             // Huge bodies: under the limit, a huge value is only a validation error (over it,
             // see below).
             json_case("a 2 MiB stream name", "DescribeStreamSummary", json!({"StreamName": big_name}).to_string(),

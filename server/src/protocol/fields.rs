@@ -2,7 +2,9 @@
 //!
 //! Two kinds of failure, in the order Kinesis' front end reports them:
 //! - a field of the wrong type is a `SerializationException` at once, with the message the Java
-//!   front end prints (`class java.lang.String can not be converted to an Integer`);
+//!   front end prints (`class java.lang.String can not be converted to an Integer`,
+//!   `class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an
+//!   String`, `class java.lang.Boolean can not be converted to milliseconds since epoch`);
 //! - constraint violations (length, range, pattern, enum, required) are collected by [`Checks`]
 //!   and reported together as one `ValidationException`, `"2 validation errors detected: Value
 //!   'x' at 'streamName' failed to satisfy constraint: Member must ...; ..."`.
@@ -72,7 +74,8 @@ impl<'r, 'a> Fields<'r, 'a> {
         self.get(name).map(as_blob).transpose()
     }
 
-    /// A timestamp field, in Unix ms.
+    /// A timestamp field, in Unix ms. A value that is not a number is refused in the words of
+    /// the Java front end, which converts timestamps to "milliseconds since epoch".
     pub fn timestamp_ms(&self, name: &str) -> Result<Option<u64>, ApiError> {
         let Some(node) = self.get(name) else {
             return Ok(None);
@@ -80,7 +83,7 @@ impl<'r, 'a> Fields<'r, 'a> {
         let number = match node {
             Node::Integer(value) => *value as f64,
             Node::Float(value) => *value,
-            other => return Err(mismatch(other, "a Timestamp")),
+            other => return Err(mismatch(other, "milliseconds since epoch")),
         };
         self.protocol
             .timestamp_ms(number)
