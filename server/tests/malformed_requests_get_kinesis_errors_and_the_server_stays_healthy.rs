@@ -274,18 +274,18 @@ async fn malformed_requests_get_kinesis_errors_and_the_server_stays_healthy() {
             json_case("an iterator of a deleted stream", "GetRecords", get_records(&gone_token),
                 Expected::Json(json!({"__type": "ResourceNotFoundException", "message": "Stream gone under account 000000000000 not found."}))),
             json_case("a ListShards token that is no token", "ListShards", r#"{"NextToken": "forged"}"#, invalid_argument("Invalid NextToken.")),
-            // Unknown targets.
-            json_case("an operation in the wrong case", "listStreams", "{}", Expected::Json(json!({"__type": "UnknownOperationException", "message": "Unknown operation 'Kinesis_20131202.listStreams'."}))),
-            json_case("an empty operation", "", "{}", Expected::Json(json!({"__type": "UnknownOperationException", "message": "Unknown operation 'Kinesis_20131202.'."}))),
+            // Unknown targets: Kinesis names no operation in its answer.
+            json_case("an operation in the wrong case", "listStreams", "{}", Expected::Json(json!({"__type": "UnknownOperationException"}))),
+            json_case("an empty operation", "", "{}", Expected::Json(json!({"__type": "UnknownOperationException"}))),
             Case {
                 what: "another service's target".to_owned(),
                 target: Some("DynamoDB_20120810.ListTables".to_owned()),
-                ..json_case("", "", "{}", Expected::Json(json!({"__type": "UnknownOperationException", "message": "Unknown operation 'DynamoDB_20120810.ListTables'."})))
+                ..json_case("", "", "{}", Expected::Json(json!({"__type": "UnknownOperationException"})))
             },
             Case {
                 what: "no target".to_owned(),
                 target: None,
-                ..json_case("", "", "{}", Expected::Json(json!({"__type": "UnknownOperationException", "message": "Unknown operation ''."})))
+                ..json_case("", "", "{}", Expected::Json(json!({"__type": "UnknownOperationException"})))
             },
             // Missing headers.
             Case {
