@@ -171,6 +171,32 @@ async fn bad_requests_get_the_exact_kinesis_errors() {
                 json!({"__type": "ResourceNotFoundException",
                        "message": "Shard shardId-000000000009 in stream s under account 000000000000 does not exist"}),
             ),
+            // A shard id is read leniently (the digits after the first '-'), and before the
+            // stream is looked for: a missing stream is reported as a missing shard.
+            (
+                "GetShardIterator",
+                r#"{"StreamName": "s", "ShardId": "shardId-5", "ShardIteratorType": "LATEST"}"#,
+                json!({"__type": "ResourceNotFoundException",
+                       "message": "Shard shardId-000000000005 in stream s under account 000000000000 does not exist"}),
+            ),
+            (
+                "GetShardIterator",
+                r#"{"StreamName": "nope", "ShardId": "anything-2147483647", "ShardIteratorType": "LATEST"}"#,
+                json!({"__type": "ResourceNotFoundException",
+                       "message": "Shard shardId-002147483647 in stream nope under account 000000000000 does not exist"}),
+            ),
+            (
+                "GetShardIterator",
+                r#"{"StreamName": "nope", "ShardId": "shardId-002147483648", "ShardIteratorType": "LATEST"}"#,
+                json!({"__type": "ResourceNotFoundException",
+                       "message": "Could not find shard shardId-002147483648 in stream nope under account 000000000000."}),
+            ),
+            (
+                "GetShardIterator",
+                r#"{"StreamName": "s", "ShardId": "2.14E4", "ShardIteratorType": "LATEST"}"#,
+                json!({"__type": "ResourceNotFoundException",
+                       "message": "Could not find shard 2.14E4 in stream s under account 000000000000."}),
+            ),
             (
                 "GetRecords",
                 r#"{"ShardIterator": "not-an-iterator"}"#,
@@ -204,6 +230,14 @@ async fn bad_requests_get_the_exact_kinesis_errors() {
                 "{operation} {body}"
             );
             assert!(answer.headers.contains_key("x-amzn-requestid"));
+        }
+
+        // `shardId-1`, `anything-1` and `1` all name shard 1.
+        for shard_id in ["shardId-1", "__stream_0.5-1", "00001"] {
+            let body = json!({"StreamName": "s", "ShardId": shard_id, "ShardIteratorType": "LATEST"});
+            let answer = call_json(addr, "GetShardIterator", &body.to_string()).await;
+            assert_eq!(answer.status, StatusCode::OK, "{shard_id}: {:?}", answer.body);
+            assert!(answer.json()["ShardIterator"].is_string());
         }
 
         // The last of duplicate keys wins for tags too, and nothing refused was stored.

@@ -9,7 +9,7 @@ use shardlog::{Record, SequenceNumber, ShardId, StartingPosition};
 use super::streams::HashKeyRangeOut;
 use super::{Context, Reply, StreamRef};
 use crate::error::ApiError;
-use crate::protocol::fields::{Checks, HASH_KEY, NAME, SEQUENCE_NUMBER, shown_list};
+use crate::protocol::fields::{self, Checks, HASH_KEY, NAME, SEQUENCE_NUMBER, shown_list};
 use crate::protocol::{Blob, Fields, Text, Timestamp};
 
 /// Largest data blob the API model allows (a stream's own maximum may be lower).
@@ -276,18 +276,33 @@ pub fn get_shard_iterator(
         _ => {}
     }
 
-    let stream = stream_ref.resolve(context.engine)?;
-    let not_found = || {
+    // Kinesis reads the shard id before it looks for the stream, and names the shard, not the
+    // stream, when either is missing.
+    let stream_name = stream_ref.resolve_name(context.engine)?;
+    let account = context.engine.account_id();
+    let shard_id = fields::lenient_shard_id(shard_text).ok_or_else(|| {
         ApiError::client(
             "ResourceNotFoundException",
             format!(
-                "Shard {shard_text} in stream {} under account {} does not exist",
-                stream.name(),
-                context.engine.account_id()
+                "Could not find shard {shard_text} in stream {stream_name} under account {account}."
+            ),
+        )
+    })?;
+    let shard_not_found = || {
+        ApiError::client(
+            "ResourceNotFoundException",
+            format!(
+                "Shard {shard_id} in stream {stream_name} under account {account} does not exist"
             ),
         )
     };
-    let shard_id: ShardId = shard_text.parse().map_err(|_| not_found())?;
+    let stream = match context.engine.stream(&stream_name) {
+        Ok(stream) => stream,
+        Err(error) if error.kinesis_error_code() == "ResourceNotFoundException" => {
+            return Err(shard_not_found());
+        }
+        Err(error) => return Err(error.into()),
+    };
     let sequence_number = |text: &str| {
         text.parse::<SequenceNumber>().map_err(|_| {
             ApiError::invalid_argument(format!(
