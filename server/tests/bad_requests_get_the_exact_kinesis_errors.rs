@@ -77,6 +77,12 @@ async fn bad_requests_get_the_exact_kinesis_errors() {
                 json!({"__type": "InvalidArgumentException",
                        "message": "NextToken and StreamARN cannot be provided together."}),
             ),
+            (
+                "ListShards",
+                r#"{"StreamName": "nope", "NextToken": "token"}"#,
+                json!({"__type": "InvalidArgumentException",
+                       "message": "NextToken and StreamName cannot be provided together."}),
+            ),
             ("CreateStream", "{", json!({"__type": "SerializationException"})),
             ("CreateStream", "", json!({"__type": "SerializationException"})),
             ("CreateStream", "[1]", json!({"__type": "SerializationException"})),
