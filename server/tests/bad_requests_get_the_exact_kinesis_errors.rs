@@ -2,6 +2,7 @@
 
 mod common;
 
+use base64::Engine as _;
 use bytes::Bytes;
 use common::{TestServer, WELL_FORMED_AUTHORIZATION, bounded, call_json, send_http1};
 use http::{Request, StatusCode};
@@ -243,7 +244,20 @@ async fn bad_requests_get_the_exact_kinesis_errors() {
             let body = json!({"StreamName": "s", "ShardId": shard_id, "ShardIteratorType": "LATEST"});
             let answer = call_json(addr, "GetShardIterator", &body.to_string()).await;
             assert_eq!(answer.status, StatusCode::OK, "{shard_id}: {:?}", answer.body);
-            assert!(answer.json()["ShardIterator"].is_string());
+            // An iterator has the shape of Kinesis' own: canonical base64 of 152 bytes, or more
+            // by whole 16-byte blocks, starting with 00 00 00 00 00 00 00 01; and it reads.
+            let iterator = answer.json()["ShardIterator"].as_str().unwrap().to_owned();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(&iterator)
+                .expect("a base64 iterator");
+            assert_eq!(base64::engine::general_purpose::STANDARD.encode(&bytes), iterator);
+            assert_eq!(bytes[..8], [0, 0, 0, 0, 0, 0, 0, 1]);
+            assert!(bytes.len() >= 152 && (bytes.len() - 152) % 16 == 0, "{}", bytes.len());
+            let read = call_json(addr, "GetRecords", &json!({"ShardIterator": iterator}).to_string()).await;
+            assert_eq!(read.status, StatusCode::OK, "{:?}", read.body);
+            let next = read.json()["NextShardIterator"].as_str().unwrap().to_owned();
+            let next_bytes = base64::engine::general_purpose::STANDARD.decode(&next).unwrap();
+            assert_eq!(next_bytes[..8], [0, 0, 0, 0, 0, 0, 0, 1]);
         }
 
         // The last of duplicate keys wins for tags too, and nothing refused was stored.

@@ -10,7 +10,7 @@ use super::streams::HashKeyRangeOut;
 use super::{Context, Reply, StreamRef};
 use crate::error::ApiError;
 use crate::protocol::fields::{self, Checks, HASH_KEY, NAME, SEQUENCE_NUMBER, shown_list};
-use crate::protocol::{Blob, Fields, Text, Timestamp};
+use crate::protocol::{Blob, Fields, Text, Timestamp, shard_iterator};
 
 /// Largest data blob the API model allows (a stream's own maximum may be lower).
 const DATA_BYTES_MAX: usize = 10 * 1024 * 1024;
@@ -324,10 +324,12 @@ pub fn get_shard_iterator(
         "LATEST" => StartingPosition::Latest,
         _ => StartingPosition::AtTimestamp(timestamp_ms.unwrap_or_default()),
     };
-    let shard_iterator = stream.shard_iterator(shard_id, position)?;
+    let token = stream.shard_iterator(shard_id, position)?;
     Ok(Reply::new(
         context,
-        &GetShardIteratorOut { shard_iterator },
+        &GetShardIteratorOut {
+            shard_iterator: shard_iterator::to_wire(&token),
+        },
         &stream,
     ))
 }
@@ -417,13 +419,16 @@ pub fn get_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
     super::check_stream_id(&fields, &mut checks)?;
     checks.finish()?;
     let limit = usize::try_from(limit.unwrap_or(GET_RECORDS_LIMIT_MAX)).unwrap_or(1);
-    let output = context
-        .engine
-        .get_records(shard_iterator.unwrap_or_default(), limit)?;
+    let token = shard_iterator::from_wire(shard_iterator.unwrap_or_default())
+        .ok_or_else(|| ApiError::invalid_argument("Invalid ShardIterator."))?;
+    let output = context.engine.get_records(&token, limit)?;
     let batch = &output.batch;
     let out = GetRecordsOut {
         records: RecordOut::all(&batch.records),
-        next_shard_iterator: output.next_shard_iterator.clone(),
+        next_shard_iterator: output
+            .next_shard_iterator
+            .as_deref()
+            .map(shard_iterator::to_wire),
         millis_behind_latest: batch.millis_behind_latest,
         child_shards: batch
             .child_shards

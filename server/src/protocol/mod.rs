@@ -10,6 +10,7 @@
 pub mod event_stream;
 pub mod fields;
 pub mod node;
+pub mod shard_iterator;
 
 use serde::{Serialize, Serializer};
 
