@@ -271,8 +271,9 @@ async fn malformed_requests_get_kinesis_errors_and_the_server_stays_healthy() {
                 validation(&[&format!("Value '{}' at 'shardIterator' failed to satisfy constraint: Member must have length less than or equal to 512", "a".repeat(513))])),
             json_case("an empty iterator", "GetRecords", get_records(""),
                 validation(&["Value '' at 'shardIterator' failed to satisfy constraint: Member must have length greater than or equal to 1"])),
+            // Kinesis names the shard, not the stream, that the iterator can no longer read.
             json_case("an iterator of a deleted stream", "GetRecords", get_records(&gone_token),
-                Expected::Json(json!({"__type": "ResourceNotFoundException", "message": "Stream gone under account 000000000000 not found."}))),
+                Expected::Json(json!({"__type": "ResourceNotFoundException", "message": "Shard shardId-000000000000 in stream gone under account 000000000000 does not exist"}))),
             json_case("a ListShards token that is no token", "ListShards", r#"{"NextToken": "forged"}"#, invalid_argument("Invalid NextToken.")),
             // Unknown targets: Kinesis names no operation in its answer.
             json_case("an operation in the wrong case", "listStreams", "{}", Expected::Json(json!({"__type": "UnknownOperationException"}))),
