@@ -188,6 +188,12 @@ async fn bad_requests_get_the_exact_kinesis_errors() {
             ),
             (
                 "GetShardIterator",
+                r#"{"StreamName": "s", "ShardId": "shardId-5", "ShardIteratorType": "AT_SEQUENCE_NUMBER", "StartingSequenceNumber": "5"}"#,
+                json!({"__type": "ResourceNotFoundException",
+                       "message": "Shard shardId-000000000005 in stream s under account 000000000000 does not exist"}),
+            ),
+            (
+                "GetShardIterator",
                 r#"{"StreamName": "nope", "ShardId": "anything-2147483647", "ShardIteratorType": "LATEST"}"#,
                 json!({"__type": "ResourceNotFoundException",
                        "message": "Shard shardId-002147483647 in stream nope under account 000000000000 does not exist"}),

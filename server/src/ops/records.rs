@@ -303,6 +303,8 @@ pub fn get_shard_iterator(
         }
         Err(error) => return Err(error.into()),
     };
+    // The shard is looked for before the starting sequence number is read.
+    stream.shard(shard_id)?;
     let sequence_number = |text: &str| {
         text.parse::<SequenceNumber>().map_err(|_| {
             ApiError::invalid_argument(format!(
