@@ -84,6 +84,31 @@ async fn bad_requests_get_the_exact_kinesis_errors() {
                 json!({"__type": "InvalidArgumentException",
                        "message": "NextToken and StreamName cannot be provided together."}),
             ),
+            // StreamName is optional in the current model (a StreamARN may name the stream
+            // instead), so it is not among the violations (docs/COMPATIBILITY.md).
+            (
+                "GetShardIterator",
+                "{}",
+                json!({"__type": "ValidationException",
+                       "message": "2 validation errors detected: \
+                       Value null at 'shardId' failed to satisfy constraint: Member must not be null; \
+                       Value null at 'shardIteratorType' failed to satisfy constraint: Member must not be null"}),
+            ),
+            (
+                "PutRecord",
+                "{}",
+                json!({"__type": "ValidationException",
+                       "message": "2 validation errors detected: \
+                       Value null at 'data' failed to satisfy constraint: Member must not be null; \
+                       Value null at 'partitionKey' failed to satisfy constraint: Member must not be null"}),
+            ),
+            (
+                "PutRecords",
+                "{}",
+                json!({"__type": "ValidationException",
+                       "message": "1 validation error detected: \
+                       Value null at 'records' failed to satisfy constraint: Member must not be null"}),
+            ),
             ("CreateStream", "{", json!({"__type": "SerializationException"})),
             ("CreateStream", "", json!({"__type": "SerializationException"})),
             ("CreateStream", "[1]", json!({"__type": "SerializationException"})),
@@ -244,6 +269,19 @@ async fn bad_requests_get_the_exact_kinesis_errors() {
             );
             assert!(answer.headers.contains_key("x-amzn-requestid"));
         }
+
+        // The model allows records of up to 10 MiB (a stream's own limit is checked once the
+        // stream is known): a 1 MiB + 1 byte record is no violation of the model.
+        let long_name = "a".repeat(129);
+        let data = base64::engine::general_purpose::STANDARD.encode(vec![0u8; 1_048_577]);
+        let body = json!({"StreamName": long_name, "PartitionKey": "k", "Data": data});
+        let answer = call_json(addr, "PutRecord", &body.to_string()).await;
+        assert_eq!(
+            answer.json(),
+            json!({"__type": "ValidationException",
+                   "message": format!("1 validation error detected: Value '{long_name}' at 'streamName' \
+                   failed to satisfy constraint: Member must have length less than or equal to 128")})
+        );
 
         // `shardId-1`, `anything-1` and `1` all name shard 1.
         for shard_id in ["shardId-1", "__stream_0.5-1", "00001"] {
