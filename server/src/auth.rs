@@ -4,8 +4,9 @@
 //! well-formed signature (an `Authorization` header with `Credential`, `SignedHeaders` and
 //! `Signature`, and a date), as Kinesis and kinesalite demand, but the signature is not checked.
 //! With `--credentials KEY:SECRET` the signature is recomputed from the request and compared in
-//! constant time; a request that fails is refused before its body is decoded or any operation
-//! runs, so it costs a hash of the raw bytes and has no effect.
+//! constant time; a request that fails is refused before any operation reads its fields or runs,
+//! so it has no effect. (Its body's syntax is checked before, as Kinesis does: see
+//! [`crate::front_end`].)
 //!
 //! A verified signature also holds only where and when AWS would accept it: dated within 15
 //! minutes of the server's clock (or, presigned, within its `X-Amz-Expires`, at most a week),
@@ -67,31 +68,7 @@ impl Credentials {
         region: &str,
         now_secs: i64,
     ) -> Result<(), ApiError> {
-        let header = parts
-            .headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok());
-        let query_signed = parts
-            .uri
-            .query()
-            .is_some_and(|query| query_pairs(query).any(|(key, _)| key == "X-Amz-Algorithm"));
-        let signature = match (header, query_signed) {
-            (Some(_), true) => {
-                return Err(ApiError::client(
-                    "InvalidSignatureException",
-                    "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as \
-                     HTTP header.",
-                ));
-            }
-            (None, false) => {
-                return Err(ApiError::client(
-                    "MissingAuthenticationTokenException",
-                    "Missing Authentication Token",
-                ));
-            }
-            (Some(header), false) => Signature::from_header(header, parts)?,
-            (None, true) => Signature::from_query(parts.uri.query().unwrap_or_default())?,
-        };
+        let signature = Signature::read(parts)?;
         if !self.verifies() {
             return Ok(());
         }
@@ -132,6 +109,13 @@ impl Credentials {
     }
 }
 
+/// Checks that a request carries a signature of the right form, in the `Authorization` header or
+/// in the query string, without checking the signature itself: the first thing Kinesis' front
+/// end asks of every request, with AWS's exception and message when it is missing or incomplete.
+pub fn require_signature(parts: &Parts) -> Result<(), ApiError> {
+    Signature::read(parts).map(drop)
+}
+
 /// The parts of a SigV4 signature, from the header or the query string.
 struct Signature {
     access_key: String,
@@ -148,6 +132,32 @@ struct Signature {
 }
 
 impl Signature {
+    /// The request's signature: from its `Authorization` header or its query string, which
+    /// must not both carry one.
+    fn read(parts: &Parts) -> Result<Signature, ApiError> {
+        let header = parts
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok());
+        let query_signed = parts
+            .uri
+            .query()
+            .is_some_and(|query| query_pairs(query).any(|(key, _)| key == "X-Amz-Algorithm"));
+        match (header, query_signed) {
+            (Some(_), true) => Err(ApiError::client(
+                "InvalidSignatureException",
+                "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as \
+                 HTTP header.",
+            )),
+            (None, false) => Err(ApiError::client(
+                "MissingAuthenticationTokenException",
+                "Missing Authentication Token",
+            )),
+            (Some(header), false) => Signature::from_header(header, parts),
+            (None, true) => Signature::from_query(parts.uri.query().unwrap_or_default()),
+        }
+    }
+
     fn from_header(header: &str, parts: &Parts) -> Result<Signature, ApiError> {
         let mut credential = None;
         let mut signed_headers = None;

@@ -57,16 +57,6 @@ impl ApiError {
         ApiError::client("InvalidArgumentException", message)
     }
 
-    /// `UnknownOperationException` for an `X-Amz-Target` that names no operation this server
-    /// serves. Kinesis sends this one without a message, which the SDKs then show as
-    /// "UnknownError"; the message names what was asked, so a typo or a wrong service shows.
-    pub fn unknown_operation(target: &str) -> ApiError {
-        ApiError::client(
-            "UnknownOperationException",
-            format!("Unknown operation '{target}'."),
-        )
-    }
-
     /// `InternalFailure` (HTTP 500). The cause is logged, never sent.
     pub fn internal() -> ApiError {
         ApiError {

@@ -11,6 +11,8 @@
 //!   [`request_body`] and [`response_body`].
 //! - [`metrics`]: `GET /metrics`, the library's Kinesis metrics in the Prometheus text format.
 //! - [`console`]: the embedded web console, a single-page app that is one more API client.
+//! - [`front_end`]: what Kinesis answers before an operation reads its fields (method, body,
+//!   content type, body syntax, operation), in Kinesis' order and bytes.
 //! - [`auth`]: SigV4 checking, lenient (well-formed) or strict (verified) by configuration.
 //! - [`protocol`]: the JSON and CBOR encodings and the Kinesis error shape.
 //! - [`ops`]: one small handler per operation, grouped by what it touches.
@@ -26,6 +28,7 @@ pub mod config;
 pub mod connections;
 pub mod console;
 pub mod error;
+pub mod front_end;
 pub mod metrics;
 pub mod ops;
 pub mod origin_policy;

@@ -19,7 +19,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use http::{HeaderMap, HeaderValue, Method, Uri, header};
+use http::{HeaderMap, HeaderValue, Uri, header};
 
 /// Allows every host or every origin when given as the flag's value.
 const ANY: &str = "*";
@@ -143,25 +143,19 @@ pub fn add_cors_headers(headers: &mut HeaderMap, allowed_origin: HeaderValue) {
     );
 }
 
-/// Adds what a preflight from an allowed origin is answered with: the methods the server serves,
-/// the headers asked for, for two days (as kinesalite answers).
+/// Adds what a preflight from an allowed origin is answered with, as Kinesis answers one: the
+/// method and headers asked for, for two days.
 pub fn add_preflight_headers(headers: &mut HeaderMap, asked: &HeaderMap) {
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, POST"),
-    );
     if let Some(asked_headers) = asked.get(header::ACCESS_CONTROL_REQUEST_HEADERS) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked_headers.clone());
+    }
+    if let Some(asked_method) = asked.get(header::ACCESS_CONTROL_REQUEST_METHOD) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, asked_method.clone());
     }
     headers.insert(
         header::ACCESS_CONTROL_MAX_AGE,
         HeaderValue::from_static("172800"),
     );
-}
-
-/// Whether a request is a CORS preflight.
-pub fn is_preflight(method: &Method, headers: &HeaderMap) -> bool {
-    method == Method::OPTIONS && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
 }
 
 /// `example.com:4567` → `example.com`; `[::1]:4567` → `::1`; a bare name or address unchanged.

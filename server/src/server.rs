@@ -46,6 +46,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use base64::Engine as _;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
@@ -62,7 +63,8 @@ use crate::connections::{
     ActivityIo, Connection, Connections, EVICTION_IDLE_MIN, Holding, Registered,
 };
 use crate::error::ApiError;
-use crate::ops::{Context, Operation};
+use crate::front_end::{self, error_reply};
+use crate::ops::Context;
 use crate::origin_policy::{OriginPolicy, Verdict};
 use crate::protocol::{Fields, Protocol, TARGET_PREFIX};
 use crate::request_body::BodyError;
@@ -331,6 +333,9 @@ async fn handle(
         state.config.listen,
         share.local,
     );
+    // Answered by `route` as a preflight, the one answer without `x-amz-id-2`, as in Kinesis.
+    let preflight =
+        request.method() == Method::OPTIONS && matches!(verdict, Verdict::ServeCrossOrigin(_));
     let answering = async {
         match verdict {
             Verdict::Refuse(message) => {
@@ -362,6 +367,9 @@ async fn handle(
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert("x-amzn-RequestId", value);
     }
+    if !preflight && let Ok(value) = HeaderValue::from_str(&extended_request_id()) {
+        headers.insert("x-amz-id-2", value);
+    }
     let status = response.status().as_u16();
     let latency_us = started.elapsed().as_micros() as u64;
     let operation = log.operation.as_deref().unwrap_or("-");
@@ -390,6 +398,16 @@ async fn handle(
     }
 }
 
+/// An `x-amz-id-2`, the extended request id every Kinesis answer but a preflight carries: 72
+/// random bytes in base64, as Kinesis' are 64 to 80.
+fn extended_request_id() -> String {
+    let random: Vec<u8> = (0..5)
+        .flat_map(|_| uuid::Uuid::new_v4().into_bytes())
+        .take(72)
+        .collect();
+    base64::engine::general_purpose::STANDARD.encode(random)
+}
+
 /// Dispatches a request the origin policy lets through. `cross_origin` says whether it comes
 /// from an allowed page of another origin (whose preflights are answered).
 async fn route(
@@ -411,15 +429,22 @@ async fn route(
         {
             (page, RequestLogEntry::default(), Vec::new())
         }
-        (method, _)
-            if cross_origin && crate::origin_policy::is_preflight(method, request.headers()) =>
-        {
+        // Every OPTIONS of an allowed page is a preflight, as Kinesis answers any OPTIONS with
+        // an Origin.
+        (&Method::OPTIONS, _) if cross_origin => {
             let mut response = plain_status(StatusCode::OK);
             crate::origin_policy::add_preflight_headers(response.headers_mut(), request.headers());
             (response, RequestLogEntry::default(), Vec::new())
         }
         (&Method::POST, _) => api(state, share, request).await,
-        _ => (access_denied(), RequestLogEntry::default(), Vec::new()),
+        _ => {
+            let refusal = front_end::refuse_undeclared(&clone_head(&request).into_parts().0);
+            let log = RequestLogEntry {
+                error: Some(refusal.kind()),
+                ..RequestLogEntry::default()
+            };
+            (refusal.into_reply(), log, Vec::new())
+        }
     }
 }
 
@@ -653,62 +678,45 @@ async fn api(
     (reply, log, held)
 }
 
-/// Authenticates, decodes and runs a call: content type and target, operation, signature (over
-/// the raw body, so that an unsigned or forged request costs no decoding), body syntax, then the
-/// operation's own validation.
+/// Runs a call through the front end's checks ([`crate::front_end`]: body, content type, body
+/// syntax, operation), the signature, then the operation's own validation and the operation.
 fn execute(
     state: &State,
     parts: &http::request::Parts,
     body: &[u8],
 ) -> (HttpReply, RequestLogEntry) {
-    let content_type = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("");
-    let protocol = Protocol::from_content_type(content_type);
     let target = parts
         .headers
         .get("x-amz-target")
         .and_then(|value| value.to_str().ok())
         .unwrap_or("");
-    let operation = target
-        .strip_prefix(TARGET_PREFIX)
-        .and_then(Operation::from_name);
     let asked = target.strip_prefix(TARGET_PREFIX).unwrap_or(target);
     let mut log = RequestLogEntry {
         operation: (!asked.is_empty()).then(|| asked.to_owned()),
         ..RequestLogEntry::default()
     };
-    let Some(protocol) = protocol else {
-        // Neither JSON nor CBOR: the front end answers in XML, as it cannot know the encoding.
-        let reply = if target.split_once('.').is_none() {
-            access_denied()
-        } else {
-            plain(
-                StatusCode::NOT_FOUND,
-                "application/xml",
-                Bytes::from_static(b"<UnknownOperationException/>\n"),
-            )
-        };
-        return (reply, log);
+    let call = match front_end::admit(parts, body) {
+        Ok(call) => call,
+        Err(refusal) => {
+            log.error = Some(refusal.kind());
+            return (refusal.into_reply(), log);
+        }
     };
+    let protocol = call.protocol;
     let result = (|| {
-        let operation = operation.ok_or_else(|| ApiError::unknown_operation(target))?;
         let region = state.engine.region();
         state
             .config
             .credentials
             .check(parts, body, region, unix_secs())?;
-        let tree = protocol.decode(body)?;
-        let fields = Fields::new(&tree, protocol);
+        let fields = Fields::new(&call.tree, protocol);
         log.stream = stream_named(&fields);
         let context = Context {
             engine: &state.engine,
             protocol,
             default_max_record_size_kib: state.config.default_max_record_size_kib,
         };
-        operation.run(&context, fields)
+        call.operation.run(&context, fields)
     })();
     match result {
         Ok(reply) => {
@@ -728,19 +736,6 @@ fn execute(
     }
 }
 
-/// The front end's XML answer to a request it cannot tie to an operation (no JSON or CBOR body
-/// type and no target, or not a POST at all).
-fn access_denied() -> HttpReply {
-    plain(
-        StatusCode::FORBIDDEN,
-        "application/xml",
-        Bytes::from_static(
-            b"<AccessDeniedException>\n  <Message>Unable to determine service/operation name to \
-              be authorized</Message>\n</AccessDeniedException>\n",
-        ),
-    )
-}
-
 /// The stream a request names, for the log (whether or not the request then succeeds).
 fn stream_named(fields: &Fields<'_, '_>) -> Option<String> {
     if let Ok(Some(name)) = fields.string("StreamName") {
@@ -756,18 +751,6 @@ fn unix_secs() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs() as i64)
-}
-
-fn error_reply(protocol: Protocol, error: &ApiError) -> HttpReply {
-    let mut response = plain(
-        error.status,
-        protocol.content_type(),
-        Bytes::from(protocol.error_body(error)),
-    );
-    if let Ok(value) = HeaderValue::from_str(error.kind) {
-        response.headers_mut().insert("x-amzn-ErrorType", value);
-    }
-    response
 }
 
 fn plain(status: StatusCode, content_type: &'static str, body: Bytes) -> HttpReply {

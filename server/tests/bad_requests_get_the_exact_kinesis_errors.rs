@@ -2,8 +2,9 @@
 
 mod common;
 
+use base64::Engine as _;
 use bytes::Bytes;
-use common::{TestServer, bounded, call_json, send_http1};
+use common::{TestServer, WELL_FORMED_AUTHORIZATION, bounded, call_json, send_http1};
 use http::{Request, StatusCode};
 use http_body_util::Full;
 use serde_json::json;
@@ -23,8 +24,7 @@ async fn bad_requests_get_the_exact_kinesis_errors() {
             (
                 "Nope",
                 "{}",
-                json!({"__type": "UnknownOperationException",
-                       "message": "Unknown operation 'Kinesis_20131202.Nope'."}),
+                json!({"__type": "UnknownOperationException"}),
             ),
             // Of duplicate keys the last wins, as in Kinesis' parser.
             (
@@ -78,14 +78,71 @@ async fn bad_requests_get_the_exact_kinesis_errors() {
                 json!({"__type": "InvalidArgumentException",
                        "message": "NextToken and StreamARN cannot be provided together."}),
             ),
+            (
+                "ListShards",
+                r#"{"StreamName": "nope", "NextToken": "token"}"#,
+                json!({"__type": "InvalidArgumentException",
+                       "message": "NextToken and StreamName cannot be provided together."}),
+            ),
+            // StreamName is optional in the current model (a StreamARN may name the stream
+            // instead), so it is not among the violations (docs/COMPATIBILITY.md).
+            (
+                "GetShardIterator",
+                "{}",
+                json!({"__type": "ValidationException",
+                       "message": "2 validation errors detected: \
+                       Value null at 'shardId' failed to satisfy constraint: Member must not be null; \
+                       Value null at 'shardIteratorType' failed to satisfy constraint: Member must not be null"}),
+            ),
+            (
+                "PutRecord",
+                "{}",
+                json!({"__type": "ValidationException",
+                       "message": "2 validation errors detected: \
+                       Value null at 'data' failed to satisfy constraint: Member must not be null; \
+                       Value null at 'partitionKey' failed to satisfy constraint: Member must not be null"}),
+            ),
+            (
+                "PutRecords",
+                "{}",
+                json!({"__type": "ValidationException",
+                       "message": "1 validation error detected: \
+                       Value null at 'records' failed to satisfy constraint: Member must not be null"}),
+            ),
             ("CreateStream", "{", json!({"__type": "SerializationException"})),
             ("CreateStream", "", json!({"__type": "SerializationException"})),
             ("CreateStream", "[1]", json!({"__type": "SerializationException"})),
+            // Wrong types are named by the Java classes of Kinesis' JSON parser: every number
+            // is a TruncatingBigNumber, and timestamps convert to "milliseconds since epoch".
             (
                 "CreateStream",
                 r#"{"StreamName": 5}"#,
                 json!({"__type": "SerializationException",
-                       "Message": "class java.math.BigDecimal can not be converted to an String"}),
+                       "Message": "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an String"}),
+            ),
+            (
+                "PutRecord",
+                r#"{"StreamName": "s", "PartitionKey": 34.56, "Data": ""}"#,
+                json!({"__type": "SerializationException",
+                       "Message": "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an String"}),
+            ),
+            (
+                "PutRecord",
+                r#"{"StreamName": "s", "PartitionKey": "k", "Data": 2147483648}"#,
+                json!({"__type": "SerializationException",
+                       "Message": "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to a Blob"}),
+            ),
+            (
+                "GetShardIterator",
+                r#"{"StreamName": "s", "ShardId": "shardId-0", "ShardIteratorType": "AT_TIMESTAMP", "Timestamp": "23"}"#,
+                json!({"__type": "SerializationException",
+                       "Message": "class java.lang.String can not be converted to milliseconds since epoch"}),
+            ),
+            (
+                "ListShards",
+                r#"{"StreamName": "s", "StreamCreationTimestamp": true}"#,
+                json!({"__type": "SerializationException",
+                       "Message": "class java.lang.Boolean can not be converted to milliseconds since epoch"}),
             ),
             (
                 "DescribeStream",
@@ -146,6 +203,38 @@ async fn bad_requests_get_the_exact_kinesis_errors() {
                 json!({"__type": "ResourceNotFoundException",
                        "message": "Shard shardId-000000000009 in stream s under account 000000000000 does not exist"}),
             ),
+            // A shard id is read leniently (the digits after the first '-'), and before the
+            // stream is looked for: a missing stream is reported as a missing shard.
+            (
+                "GetShardIterator",
+                r#"{"StreamName": "s", "ShardId": "shardId-5", "ShardIteratorType": "LATEST"}"#,
+                json!({"__type": "ResourceNotFoundException",
+                       "message": "Shard shardId-000000000005 in stream s under account 000000000000 does not exist"}),
+            ),
+            (
+                "GetShardIterator",
+                r#"{"StreamName": "s", "ShardId": "shardId-5", "ShardIteratorType": "AT_SEQUENCE_NUMBER", "StartingSequenceNumber": "5"}"#,
+                json!({"__type": "ResourceNotFoundException",
+                       "message": "Shard shardId-000000000005 in stream s under account 000000000000 does not exist"}),
+            ),
+            (
+                "GetShardIterator",
+                r#"{"StreamName": "nope", "ShardId": "anything-2147483647", "ShardIteratorType": "LATEST"}"#,
+                json!({"__type": "ResourceNotFoundException",
+                       "message": "Shard shardId-002147483647 in stream nope under account 000000000000 does not exist"}),
+            ),
+            (
+                "GetShardIterator",
+                r#"{"StreamName": "nope", "ShardId": "shardId-002147483648", "ShardIteratorType": "LATEST"}"#,
+                json!({"__type": "ResourceNotFoundException",
+                       "message": "Could not find shard shardId-002147483648 in stream nope under account 000000000000."}),
+            ),
+            (
+                "GetShardIterator",
+                r#"{"StreamName": "s", "ShardId": "2.14E4", "ShardIteratorType": "LATEST"}"#,
+                json!({"__type": "ResourceNotFoundException",
+                       "message": "Could not find shard 2.14E4 in stream s under account 000000000000."}),
+            ),
             (
                 "GetRecords",
                 r#"{"ShardIterator": "not-an-iterator"}"#,
@@ -179,6 +268,40 @@ async fn bad_requests_get_the_exact_kinesis_errors() {
                 "{operation} {body}"
             );
             assert!(answer.headers.contains_key("x-amzn-requestid"));
+        }
+
+        // The model allows records of up to 10 MiB (a stream's own limit is checked once the
+        // stream is known): a 1 MiB + 1 byte record is no violation of the model.
+        let long_name = "a".repeat(129);
+        let data = base64::engine::general_purpose::STANDARD.encode(vec![0u8; 1_048_577]);
+        let body = json!({"StreamName": long_name, "PartitionKey": "k", "Data": data});
+        let answer = call_json(addr, "PutRecord", &body.to_string()).await;
+        assert_eq!(
+            answer.json(),
+            json!({"__type": "ValidationException",
+                   "message": format!("1 validation error detected: Value '{long_name}' at 'streamName' \
+                   failed to satisfy constraint: Member must have length less than or equal to 128")})
+        );
+
+        // `shardId-1`, `anything-1` and `1` all name shard 1.
+        for shard_id in ["shardId-1", "__stream_0.5-1", "00001"] {
+            let body = json!({"StreamName": "s", "ShardId": shard_id, "ShardIteratorType": "LATEST"});
+            let answer = call_json(addr, "GetShardIterator", &body.to_string()).await;
+            assert_eq!(answer.status, StatusCode::OK, "{shard_id}: {:?}", answer.body);
+            // An iterator has the shape of Kinesis' own: canonical base64 of 152 bytes, or more
+            // by whole 16-byte blocks, starting with 00 00 00 00 00 00 00 01; and it reads.
+            let iterator = answer.json()["ShardIterator"].as_str().unwrap().to_owned();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(&iterator)
+                .expect("a base64 iterator");
+            assert_eq!(base64::engine::general_purpose::STANDARD.encode(&bytes), iterator);
+            assert_eq!(bytes[..8], [0, 0, 0, 0, 0, 0, 0, 1]);
+            assert!(bytes.len() >= 152 && (bytes.len() - 152) % 16 == 0, "{}", bytes.len());
+            let read = call_json(addr, "GetRecords", &json!({"ShardIterator": iterator}).to_string()).await;
+            assert_eq!(read.status, StatusCode::OK, "{:?}", read.body);
+            let next = read.json()["NextShardIterator"].as_str().unwrap().to_owned();
+            let next_bytes = base64::engine::general_purpose::STANDARD.decode(&next).unwrap();
+            assert_eq!(next_bytes[..8], [0, 0, 0, 0, 0, 0, 0, 1]);
         }
 
         // The last of duplicate keys wins for tags too, and nothing refused was stored.
@@ -226,8 +349,13 @@ async fn bad_requests_get_the_exact_kinesis_errors() {
                    Authorization=AWS4-HMAC-SHA256 Credential=a/b"})
         );
 
-        // Not POST: the front end cannot tell the operation.
-        let get = Request::get("/").body(Full::new(Bytes::new())).unwrap();
+        // Not POST: the front end cannot tell the operation (when the request is signed; see
+        // the_front_end_answers_as_kinesis_before_any_operation_reads_the_request.rs).
+        let get = Request::get("/")
+            .header("x-amz-date", "20150830T123600Z")
+            .header("authorization", WELL_FORMED_AUTHORIZATION)
+            .body(Full::new(Bytes::new()))
+            .unwrap();
         let answer = send_http1(addr, get).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN);
         assert_eq!(

@@ -55,8 +55,8 @@ use crate::log::{
 use crate::stream::iterator::IteratorToken;
 use crate::stream::{
     Consumer, ConsumerArn, ConsumerError, ConsumerResult, GetRecordsOutput, HashKeyRange,
-    ListShardsFrom, ListShardsOutput, ShardLedger, ShardMeta, Stream, StreamContext, StreamError,
-    StreamMeta, StreamMode, StreamName, StreamResult, StreamStatus, validate_tags,
+    ListShardsFrom, ListShardsOutput, ShardId, ShardLedger, ShardMeta, Stream, StreamContext,
+    StreamError, StreamMeta, StreamMode, StreamName, StreamResult, StreamStatus, validate_tags,
 };
 
 /// Shards of a new ON_DEMAND stream.
@@ -617,7 +617,20 @@ impl Engine {
     ) -> StreamResult<GetRecordsOutput> {
         let token = IteratorToken::decode(shard_iterator, &self.shared.context.iterator_key)
             .ok_or_else(|| StreamError::invalid_argument("Invalid ShardIterator."))?;
-        let stream = self.stream(&token.stream_name)?;
+        // The token names a shard of a stream deleted since: Kinesis reports the shard missing.
+        let stream = self
+            .stream(&token.stream_name)
+            .map_err(|error| match error {
+                StreamError::ResourceNotFound { .. } => StreamError::ResourceNotFound {
+                    message: format!(
+                        "Shard {} in stream {} under account {} does not exist",
+                        ShardId::new(token.shard.index),
+                        token.stream_name,
+                        self.account_id()
+                    ),
+                },
+                other => other,
+            })?;
         stream.get_records(&token, limit)
     }
 

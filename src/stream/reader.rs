@@ -330,7 +330,9 @@ impl Stream {
         })
     }
 
-    /// A sequence number must come from this very shard.
+    /// A sequence number must come from this very shard. One that encodes another shard index
+    /// is named by that index, as Kinesis names it, whether or not this stream has such a shard;
+    /// one of this index but another creation time is of another stream.
     fn check_sequence_number(
         &self,
         shard: &Shard,
@@ -339,11 +341,11 @@ impl Stream {
         if number.shard() == shard.meta.identity() {
             return Ok(number);
         }
-        if let Some(owner) = self.shard_by_identity(number.shard()) {
+        if number.shard_index() != shard.id().index() {
             return Err(StreamError::invalid_argument(format!(
                 "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call to a \
                  shard with {}",
-                owner.id(),
+                encoded_shard_name(number.shard_index()),
                 shard.id()
             )));
         }
@@ -354,6 +356,15 @@ impl Stream {
             self.meta.read().name,
             self.context.account_id
         )))
+    }
+}
+
+/// The shard id Kinesis prints for the index a sequence number encodes: the 32-bit field read as
+/// a Java `int`, so indexes from 2^31 on print negative (`shardId--02147483648`).
+fn encoded_shard_name(index: u32) -> String {
+    match i32::try_from(index) {
+        Ok(_) => ShardId::new(index).to_string(),
+        Err(_) => format!("shardId--{:011}", (1u64 << 32) - u64::from(index)),
     }
 }
 

@@ -183,10 +183,14 @@ fn a_deleted_stream_is_gone_at_once_and_after_a_reopen() {
         "ResourceNotFoundException",
         &not_found,
     );
+    // An iterator of the deleted stream names its shard, as Kinesis does.
     assert_error(
         engine.get_records(&old_token, 10),
         "ResourceNotFoundException",
-        &not_found,
+        &format!(
+            "Shard {} in stream beta under account {ACCOUNT} does not exist",
+            old.shard_id
+        ),
     );
     assert_eq!(names(&engine), ["Zulu", "alpha", "b", "gamma.1_x-Y"]);
 

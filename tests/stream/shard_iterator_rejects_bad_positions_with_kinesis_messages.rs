@@ -4,7 +4,9 @@
 //! shard id.
 
 use crate::support::engine::{ACCOUNT, START_MS, assert_error, clock, open, options, read_typed};
-use shardlog::{CreateStream, PutRecordInput, SequenceNumber, ShardId, StartingPosition};
+use shardlog::{
+    CreateStream, PutRecordInput, SequenceNumber, ShardId, ShardIdentity, StartingPosition,
+};
 
 #[test]
 fn a_timestamp_in_the_future_is_rejected() {
@@ -83,6 +85,32 @@ fn a_sequence_number_from_another_shard_is_rejected() {
                 &message,
             );
         }
+    }
+    // A number encoding a shard index the stream does not have is named by that index, which
+    // Kinesis reads as a Java int.
+    let created_secs = in_0.sequence_number.shard().created_secs;
+    for (index, named) in [
+        (9, "shardId-000000000009"),
+        (0x8000_0000, "shardId--02147483648"),
+        (u32::MAX, "shardId--00000000001"),
+    ] {
+        let number = SequenceNumber::new(
+            ShardIdentity {
+                index,
+                created_secs,
+            },
+            0,
+            created_secs,
+        )
+        .unwrap();
+        assert_error(
+            stream.shard_iterator(ShardId::new(0), StartingPosition::AtSequenceNumber(number)),
+            "InvalidArgumentException",
+            &format!(
+                "Invalid StartingSequenceNumber. It encodes {named}, while it was used in a call \
+                 to a shard with shardId-000000000000"
+            ),
+        );
     }
     // The shard's own StartingSequenceNumber from DescribeStream is accepted on it only.
     let description = stream.describe(None, None).unwrap();

@@ -259,8 +259,8 @@ impl Fixture {
     /// work.
     /// (The signature check before decoding needs headers; it is fuzzed by nothing here.)
     fn call(&self, protocol: Protocol, name: &str, body: &[u8]) -> Result<Reply, ApiError> {
-        let operation =
-            Operation::from_name(name).ok_or_else(|| ApiError::unknown_operation(name))?;
+        let operation = Operation::from_name(name)
+            .ok_or_else(|| ApiError::bare("UnknownOperationException"))?;
         let mut tree = protocol.decode(body)?;
         substitute(&mut tree, &self.iterator, &self.sequence_number);
         let context = Context {

@@ -9,8 +9,8 @@ use shardlog::{Record, SequenceNumber, ShardId, StartingPosition};
 use super::streams::HashKeyRangeOut;
 use super::{Context, Reply, StreamRef};
 use crate::error::ApiError;
-use crate::protocol::fields::{Checks, HASH_KEY, NAME, SEQUENCE_NUMBER, shown_list};
-use crate::protocol::{Blob, Fields, Text, Timestamp};
+use crate::protocol::fields::{self, Checks, HASH_KEY, NAME, SEQUENCE_NUMBER, shown_list};
+use crate::protocol::{Blob, Fields, Text, Timestamp, shard_iterator};
 
 /// Largest data blob the API model allows (a stream's own maximum may be lower).
 const DATA_BYTES_MAX: usize = 10 * 1024 * 1024;
@@ -276,18 +276,35 @@ pub fn get_shard_iterator(
         _ => {}
     }
 
-    let stream = stream_ref.resolve(context.engine)?;
-    let not_found = || {
+    // Kinesis reads the shard id before it looks for the stream, and names the shard, not the
+    // stream, when either is missing.
+    let stream_name = stream_ref.resolve_name(context.engine)?;
+    let account = context.engine.account_id();
+    let shard_id = fields::lenient_shard_id(shard_text).ok_or_else(|| {
         ApiError::client(
             "ResourceNotFoundException",
             format!(
-                "Shard {shard_text} in stream {} under account {} does not exist",
-                stream.name(),
-                context.engine.account_id()
+                "Could not find shard {shard_text} in stream {stream_name} under account {account}."
+            ),
+        )
+    })?;
+    let shard_not_found = || {
+        ApiError::client(
+            "ResourceNotFoundException",
+            format!(
+                "Shard {shard_id} in stream {stream_name} under account {account} does not exist"
             ),
         )
     };
-    let shard_id: ShardId = shard_text.parse().map_err(|_| not_found())?;
+    let stream = match context.engine.stream(&stream_name) {
+        Ok(stream) => stream,
+        Err(error) if error.kinesis_error_code() == "ResourceNotFoundException" => {
+            return Err(shard_not_found());
+        }
+        Err(error) => return Err(error.into()),
+    };
+    // The shard is looked for before the starting sequence number is read.
+    stream.shard(shard_id)?;
     let sequence_number = |text: &str| {
         text.parse::<SequenceNumber>().map_err(|_| {
             ApiError::invalid_argument(format!(
@@ -309,10 +326,12 @@ pub fn get_shard_iterator(
         "LATEST" => StartingPosition::Latest,
         _ => StartingPosition::AtTimestamp(timestamp_ms.unwrap_or_default()),
     };
-    let shard_iterator = stream.shard_iterator(shard_id, position)?;
+    let token = stream.shard_iterator(shard_id, position)?;
     Ok(Reply::new(
         context,
-        &GetShardIteratorOut { shard_iterator },
+        &GetShardIteratorOut {
+            shard_iterator: shard_iterator::to_wire(&token),
+        },
         &stream,
     ))
 }
@@ -402,13 +421,16 @@ pub fn get_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
     super::check_stream_id(&fields, &mut checks)?;
     checks.finish()?;
     let limit = usize::try_from(limit.unwrap_or(GET_RECORDS_LIMIT_MAX)).unwrap_or(1);
-    let output = context
-        .engine
-        .get_records(shard_iterator.unwrap_or_default(), limit)?;
+    let token = shard_iterator::from_wire(shard_iterator.unwrap_or_default())
+        .ok_or_else(|| ApiError::invalid_argument("Invalid ShardIterator."))?;
+    let output = context.engine.get_records(&token, limit)?;
     let batch = &output.batch;
     let out = GetRecordsOut {
         records: RecordOut::all(&batch.records),
-        next_shard_iterator: output.next_shard_iterator.clone(),
+        next_shard_iterator: output
+            .next_shard_iterator
+            .as_deref()
+            .map(shard_iterator::to_wire),
         millis_behind_latest: batch.millis_behind_latest,
         child_shards: batch
             .child_shards

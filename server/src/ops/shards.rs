@@ -58,12 +58,19 @@ pub fn list_shards(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
     }
     let stream_ref = StreamRef::read(&fields, &mut checks)?;
     checks.finish()?;
-    // A token names its stream; the library refuses one given with a StreamName, and the
-    // ARN is refused here in Kinesis' words (it never reaches the library as an ARN).
-    if next_token.is_some() && stream_ref.name.is_none() && stream_ref.arn.is_some() {
-        return Err(ApiError::invalid_argument(
-            "NextToken and StreamARN cannot be provided together.",
-        ));
+    // A token names its stream, so naming one beside it is refused, before the stream is
+    // looked for (Kinesis says so even of a stream that does not exist).
+    if next_token.is_some() {
+        let named = match (stream_ref.name, stream_ref.arn) {
+            (Some(_), _) => Some("StreamName"),
+            (None, Some(_)) => Some("StreamARN"),
+            (None, None) => None,
+        };
+        if let Some(member) = named {
+            return Err(ApiError::invalid_argument(format!(
+                "NextToken and {member} cannot be provided together."
+            )));
+        }
     }
 
     let stream_name = match (&stream_ref.name, &stream_ref.arn) {

@@ -10,6 +10,7 @@
 pub mod event_stream;
 pub mod fields;
 pub mod node;
+pub mod shard_iterator;
 
 use serde::{Serialize, Serializer};
 
@@ -30,10 +31,11 @@ pub enum Protocol {
 }
 
 impl Protocol {
-    /// The protocol named by a `Content-Type` header (parameters after `;` ignored).
+    /// The protocol named by a `Content-Type` header (parameters after `;` ignored). Kinesis
+    /// speaks JSON 1.1 only (the model's `jsonVersion`): `application/x-amz-json-1.0` names none.
     pub fn from_content_type(content_type: &str) -> Option<Protocol> {
         match content_type.split(';').next().unwrap_or("").trim() {
-            "application/x-amz-json-1.1" | "application/x-amz-json-1.0" => Some(Protocol::Json),
+            "application/x-amz-json-1.1" => Some(Protocol::Json),
             "application/x-amz-cbor-1.1" => Some(Protocol::Cbor),
             _ => None,
         }

@@ -346,11 +346,15 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
 }
 
 impl Node<'_> {
-    /// The type name the Kinesis front end uses in messages about a value of this kind.
+    /// The type name the Kinesis front end uses in messages about a value of this kind. Its JSON
+    /// parser reads every number, integral or not, as Coral's `TruncatingBigNumber` (as recorded
+    /// against Kinesis by kinesalite's suite: `23`, `2147483648` and `34.56` all name it).
     pub(crate) fn java_class(&self) -> &'static str {
         match self {
             Node::Bool(_) => "class java.lang.Boolean",
-            Node::Integer(_) | Node::Float(_) => "class java.math.BigDecimal",
+            Node::Integer(_) | Node::Float(_) => {
+                "class com.amazon.coral.value.json.numbers.TruncatingBigNumber"
+            }
             Node::Text(_) => "class java.lang.String",
             Node::Bytes(_) => "class java.nio.HeapByteBuffer",
             Node::Null => "null",
