@@ -27,7 +27,7 @@ pub fn create_stream(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Re
 
     let mut checks = Checks::new();
     checks.range("maxRecordSizeInKiB", max_record_size_kib, 1024, 10240);
-    checks.range("shardCount", shard_count, 1, i64::from(i32::MAX));
+    checks.range("shardCount", shard_count, 1, i64::MAX);
     if let Some(mode) = mode {
         checks.required("streamModeDetails.streamMode", &mode);
         checks.one_of(
