@@ -2,7 +2,8 @@
 //! words (recorded in kinesalite's test/addTagsToStream.js and test/removeTagsFromStream.js):
 //! `;`, `,`, a tab or a line break is an invalid character; `%`, though listed as valid, is
 //! refused once the stream is found; and more tags than a stream may hold is an
-//! InvalidArgumentException however many one request carries.
+//! InvalidArgumentException however many one request carries (the model lets a request carry
+//! 200), in CreateStream too.
 
 mod common;
 
@@ -38,19 +39,48 @@ async fn tags_are_held_to_kinesis_character_and_count_rules() {
             "Failed to add tags to stream s under account 000000000000 because a given stream \
              cannot have more than 10 tags associated with it.",
         );
-        let fifty_one_tags = serde_json::to_string(&json!({
-            "StreamName": "s",
-            "Tags": (0..51).map(|i| (format!("k{i}"), json!(""))).collect::<serde_json::Map<_, _>>(),
-        }))
-        .unwrap();
+        let fifty_one = (0..51)
+            .map(|i| (format!("k{i}"), json!("")))
+            .collect::<serde_json::Map<_, _>>();
+        let fifty_one_tags = json!({"StreamName": "s", "Tags": fifty_one}).to_string();
+        let new_stream_with_fifty_one_tags =
+            json!({"StreamName": "new", "ShardCount": 1, "Tags": fifty_one}).to_string();
         let cases: Vec<(&str, String, Value)> = vec![
-            ("AddTagsToStream", r#"{"StreamName":"s","Tags":{"abc;def":"1"}}"#.into(), invalid_argument(INVALID_CHARACTERS)),
-            ("AddTagsToStream", r#"{"StreamName":"s","Tags":{"abc,def":"1"}}"#.into(), invalid_argument(INVALID_CHARACTERS)),
-            ("AddTagsToStream", r#"{"StreamName":"s","Tags":{"abc\tdef":"1"}}"#.into(), invalid_argument(INVALID_CHARACTERS)),
-            ("AddTagsToStream", r#"{"StreamName":"s","Tags":{"a":"abc;def"}}"#.into(), invalid_argument(INVALID_CHARACTERS)),
-            ("AddTagsToStream", r#"{"StreamName":"s","Tags":{"a":"abc,def"}}"#.into(), invalid_argument(INVALID_CHARACTERS)),
-            ("AddTagsToStream", r#"{"StreamName":"s","Tags":{"abc%def":"1"}}"#.into(), percent("add tags to")),
-            ("AddTagsToStream", r#"{"StreamName":"s","Tags":{"a":"abc%def"}}"#.into(), percent("add tags to")),
+            (
+                "AddTagsToStream",
+                r#"{"StreamName":"s","Tags":{"abc;def":"1"}}"#.into(),
+                invalid_argument(INVALID_CHARACTERS),
+            ),
+            (
+                "AddTagsToStream",
+                r#"{"StreamName":"s","Tags":{"abc,def":"1"}}"#.into(),
+                invalid_argument(INVALID_CHARACTERS),
+            ),
+            (
+                "AddTagsToStream",
+                r#"{"StreamName":"s","Tags":{"abc\tdef":"1"}}"#.into(),
+                invalid_argument(INVALID_CHARACTERS),
+            ),
+            (
+                "AddTagsToStream",
+                r#"{"StreamName":"s","Tags":{"a":"abc;def"}}"#.into(),
+                invalid_argument(INVALID_CHARACTERS),
+            ),
+            (
+                "AddTagsToStream",
+                r#"{"StreamName":"s","Tags":{"a":"abc,def"}}"#.into(),
+                invalid_argument(INVALID_CHARACTERS),
+            ),
+            (
+                "AddTagsToStream",
+                r#"{"StreamName":"s","Tags":{"abc%def":"1"}}"#.into(),
+                percent("add tags to"),
+            ),
+            (
+                "AddTagsToStream",
+                r#"{"StreamName":"s","Tags":{"a":"abc%def"}}"#.into(),
+                percent("add tags to"),
+            ),
             // The stream is looked up before the characters are read.
             (
                 "AddTagsToStream",
@@ -58,12 +88,36 @@ async fn tags_are_held_to_kinesis_character_and_count_rules() {
                 json!({"__type": "ResourceNotFoundException",
                        "message": "Stream gone under account 000000000000 not found."}),
             ),
-            ("RemoveTagsFromStream", r#"{"StreamName":"s","TagKeys":["abc;def"]}"#.into(), invalid_argument(INVALID_CHARACTERS)),
-            ("RemoveTagsFromStream", r#"{"StreamName":"s","TagKeys":["abc\ndef"]}"#.into(), invalid_argument(INVALID_CHARACTERS)),
-            ("RemoveTagsFromStream", r#"{"StreamName":"s","TagKeys":["abc,def"]}"#.into(), invalid_argument(INVALID_CHARACTERS)),
-            ("RemoveTagsFromStream", r#"{"StreamName":"s","TagKeys":["abc%def"]}"#.into(), percent("remove tags from")),
+            (
+                "RemoveTagsFromStream",
+                r#"{"StreamName":"s","TagKeys":["abc;def"]}"#.into(),
+                invalid_argument(INVALID_CHARACTERS),
+            ),
+            (
+                "RemoveTagsFromStream",
+                r#"{"StreamName":"s","TagKeys":["abc\ndef"]}"#.into(),
+                invalid_argument(INVALID_CHARACTERS),
+            ),
+            (
+                "RemoveTagsFromStream",
+                r#"{"StreamName":"s","TagKeys":["abc,def"]}"#.into(),
+                invalid_argument(INVALID_CHARACTERS),
+            ),
+            (
+                "RemoveTagsFromStream",
+                r#"{"StreamName":"s","TagKeys":["abc%def"]}"#.into(),
+                percent("remove tags from"),
+            ),
             // The model lets one request carry 200 tags; a stream holds 50.
             ("AddTagsToStream", fifty_one_tags, too_many),
+            (
+                "CreateStream",
+                new_stream_with_fifty_one_tags,
+                invalid_argument(
+                    "51 tags were given, and a stream or consumer cannot have more than 50 tags \
+                     associated with it.",
+                ),
+            ),
         ];
         for (operation, body, expected) in cases {
             let answer = call_json(addr, operation, &body).await;
