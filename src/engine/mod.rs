@@ -433,6 +433,11 @@ impl Engine {
         if mode == StreamMode::OnDemand {
             self.check_on_demand_limit()?;
         }
+        // The account's quota is checked first: Kinesis answers a CreateStream past both with
+        // the account's message (kinesalite's test/helpers.js learns the quota that way).
+        shared
+            .context
+            .check_shard_quota(ledger, u64::from(shard_count))?;
         if shard_count > limits.max_shards_per_stream {
             return Err(StreamError::LimitExceeded {
                 message: format!(
@@ -441,9 +446,7 @@ impl Engine {
                 ),
             });
         }
-        shared
-            .context
-            .check_shard_quota(ledger, u64::from(shard_count))
+        Ok(())
     }
 
     fn on_demand_stream_count(&self) -> usize {

@@ -79,6 +79,39 @@ impl ShardId {
     pub fn index(self) -> u32 {
         self.0
     }
+
+    /// The shard a request names, read as leniently as Kinesis reads `ShardToSplit`,
+    /// `ShardToMerge` and `ShardId`: the text between the first `-` and the next one (or the
+    /// whole text, when it has no `-` or nothing follows it) is the shard's index in decimal,
+    /// leading zeros allowed, at most 2147483647 (Java's largest `int`). So `shardId-000000000005`,
+    /// `shardId-5`, `anything-5`, `-5` and `5` all name shard 5; `2147483648`, `2.14E4` and
+    /// `ABKLFD8` name none. Recorded against Kinesis in kinesalite's test/splitShard.js and
+    /// test/mergeShards.js.
+    pub fn from_request(text: &str) -> Option<ShardId> {
+        /// Java's `Integer.MAX_VALUE`: Kinesis reads the index as an `int`.
+        const INDEX_MAX: u32 = 2_147_483_647;
+        let index = text
+            .split('-')
+            .nth(1)
+            .filter(|part| !part.is_empty())
+            .unwrap_or(text);
+        if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let significant = index.trim_start_matches('0');
+        if significant.len() > 10 {
+            return None;
+        }
+        let value = if significant.is_empty() {
+            0
+        } else {
+            significant.parse::<u64>().ok()?
+        };
+        u32::try_from(value)
+            .ok()
+            .filter(|value| *value <= INDEX_MAX)
+            .map(ShardId)
+    }
 }
 
 impl fmt::Display for ShardId {
@@ -123,6 +156,40 @@ mod tests {
                 StreamName::new(bad),
                 Err(NameError::InvalidStreamName(bad.to_owned()))
             );
+        }
+    }
+
+    #[test]
+    fn a_request_names_a_shard_by_the_index_after_its_first_hyphen() {
+        for (text, index) in [
+            ("shardId-000000000005", 5),
+            ("shardId-5", 5),
+            ("__kinesalite_test_1-0", 0),
+            ("a-00002147483647", 2_147_483_647),
+            ("-00002147483647", 2_147_483_647),
+            ("2147483647", 2_147_483_647),
+            ("0", 0),
+            ("shard-2-x", 2),
+        ] {
+            assert_eq!(
+                ShardId::from_request(text),
+                Some(ShardId::new(index)),
+                "{text}"
+            );
+        }
+        for text in [
+            "",
+            "-",
+            "shardId-",
+            "2147483648",
+            "shardId-002147483648",
+            "ABKLFD8",
+            "2.14E4",
+            "shardId-x5",
+            "99999999999999999999999",
+            "shardId-+5",
+        ] {
+            assert_eq!(ShardId::from_request(text), None, "{text}");
         }
     }
 

@@ -30,15 +30,22 @@ pub const SHARD_LEVEL_METRICS: [&str; 7] = [
     "IteratorAgeMilliseconds",
 ];
 
-/// Checks tags against Kinesis' limits: at most 50, keys of 1–128 and values of 0–256 characters.
+/// Checks the tags given to a new stream or consumer: at most [`TAGS_MAX`], then
+/// [`validate_tag_lengths`]. More tags than a stream may hold is an `InvalidArgumentException`,
+/// not a validation error: the API model lets one request carry up to 200.
 pub(crate) fn validate_tags(tags: &BTreeMap<String, String>) -> StreamResult<()> {
     if tags.len() > TAGS_MAX {
-        return Err(StreamError::validation(
-            &format!("{} tags", tags.len()),
-            "tags",
-            "have length less than or equal to 50",
-        ));
+        return Err(StreamError::invalid_argument(format!(
+            "{} tags were given, and a stream or consumer cannot have more than {TAGS_MAX} tags \
+             associated with it.",
+            tags.len()
+        )));
     }
+    validate_tag_lengths(tags)
+}
+
+/// Checks each tag key is 1–128 and each value 0–256 characters, as the API model does.
+pub(crate) fn validate_tag_lengths(tags: &BTreeMap<String, String>) -> StreamResult<()> {
     for (key, value) in tags {
         let key_chars = key.chars().count();
         if key_chars == 0 || key_chars > TAG_KEY_CHARS_MAX {
@@ -98,16 +105,19 @@ impl Stream {
         Ok(outcome)
     }
 
-    /// Adds or overwrites tags (Kinesis AddTagsToStream / TagResource).
+    /// Adds or overwrites tags (Kinesis AddTagsToStream / TagResource). The stream may end with
+    /// at most [`TAGS_MAX`] tags, however many one call gives.
     pub fn add_tags(&self, tags: BTreeMap<String, String>) -> StreamResult<()> {
-        validate_tags(&tags)?;
+        validate_tag_lengths(&tags)?;
         let name = self.name();
         self.change_meta(|meta| {
             meta.tags.extend(tags);
             if meta.tags.len() > TAGS_MAX {
+                // "10" is Kinesis' wording, recorded in kinesalite's test/addTagsToStream.js
+                // while the limit it enforced was already 50 (kinesalite pull request 54).
                 return Err(StreamError::invalid_argument(format!(
                     "Failed to add tags to stream {name} under account {} because a given stream \
-                     cannot have more than {TAGS_MAX} tags associated with it.",
+                     cannot have more than 10 tags associated with it.",
                     self.context.account_id
                 )));
             }

@@ -163,14 +163,21 @@ fn a_merge_joins_adjacent_shards_only() {
         "Shards shardId-000000000000 and shardId-000000000002 in stream merging under account \
          000000000000 are not an adjacent pair of shards eligible for merging",
     );
+    // The adjacent shard's range must follow the shard's, not precede it.
+    assert_error(
+        stream.merge_shards("shardId-000000000002", "shardId-000000000001"),
+        "InvalidArgumentException",
+        "Shards shardId-000000000002 and shardId-000000000001 in stream merging under account \
+         000000000000 are not an adjacent pair of shards eligible for merging",
+    );
     stream
-        .merge_shards("shardId-000000000002", "shardId-000000000001")
+        .merge_shards("shardId-000000000001", "shardId-000000000002")
         .unwrap();
     let description = stream.describe(None, None).unwrap();
     let merged = &description.shards[3];
     assert_eq!(merged.shard_id, ShardId::new(3));
-    assert_eq!(merged.parent_shard_id, Some(ShardId::new(2)));
-    assert_eq!(merged.adjacent_parent_shard_id, Some(ShardId::new(1)));
+    assert_eq!(merged.parent_shard_id, Some(ShardId::new(1)));
+    assert_eq!(merged.adjacent_parent_shard_id, Some(ShardId::new(2)));
     assert_eq!(
         merged.hash_key_range.starting,
         description.shards[1].hash_key_range.starting
@@ -268,7 +275,7 @@ fn on_demand_streams_and_limits_refuse_user_resharding() {
     assert!(refused.contains("shard limit"), "{refused}");
     // Merging frees a shard of the quota.
     on_demand
-        .merge_shards("shardId-000000000002", "shardId-000000000001")
+        .merge_shards("shardId-000000000001", "shardId-000000000002")
         .unwrap_or_else(|error| panic!("{error}"));
     engine
         .create_stream(CreateStream::provisioned("more", 1))

@@ -44,9 +44,15 @@ fn settings_change_and_survive_a_reopen() {
         stream.add_tags([("z".to_owned(), String::new())].into()),
         "InvalidArgumentException",
         "Failed to add tags to stream tuned under account 000000000000 because a given stream \
-         cannot have more than 50 tags associated with it.",
+         cannot have more than 10 tags associated with it.",
     );
     assert_eq!(stream.tags().len(), 50, "a refused change changes nothing");
+    // One call may carry more than a stream holds (the model allows 200 a request): the answer
+    // is the same InvalidArgumentException, not a validation error.
+    let many: BTreeMap<String, String> = (0..51)
+        .map(|i| (format!("many-{i}"), String::new()))
+        .collect();
+    error_of(stream.add_tags(many), "InvalidArgumentException");
 
     engine
         .update_stream_mode("tuned", StreamMode::Provisioned)

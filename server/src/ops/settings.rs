@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use shardlog::Stream;
 use shardlog::engine::RETENTION_HOURS_RANGE;
 use shardlog::stream::SHARD_LEVEL_METRICS;
 
@@ -104,8 +105,8 @@ pub(super) fn tag_map(
 }
 
 /// Refuses tags Kinesis refuses beyond the model's lengths: a key in the `aws:` namespace (which
-/// AWS reserves for its own tags, in any case), and a key or value holding a control character
-/// (outside the letters, digits, white space and `_ . / = + - % @` the tag rules allow).
+/// AWS reserves for its own tags, in any case), and a key or value holding a character outside
+/// those [`tag_character_allowed`] admits.
 pub(super) fn check_tag_rules<'t>(
     tags: impl IntoIterator<Item = (&'t str, &'t str)>,
 ) -> Result<(), ApiError> {
@@ -118,7 +119,16 @@ pub(super) fn check_tag_rules<'t>(
                 "Tag keys starting with 'aws:' are reserved for internal use.",
             ));
         }
-        if key.chars().chain(value.chars()).any(char::is_control) {
+        check_tag_characters([key, value])?;
+    }
+    Ok(())
+}
+
+/// Refuses tag keys or values holding a character outside those [`tag_character_allowed`]
+/// admits.
+fn check_tag_characters<'t>(texts: impl IntoIterator<Item = &'t str>) -> Result<(), ApiError> {
+    for text in texts {
+        if !text.chars().all(tag_character_allowed) {
             return Err(ApiError::invalid_argument(
                 "Some tags contain invalid characters. Valid characters: Unicode letters, \
                  digits, white space, _ . / = + - % @.",
@@ -126,6 +136,48 @@ pub(super) fn check_tag_rules<'t>(
         }
     }
     Ok(())
+}
+
+/// The characters Kinesis' message names ("Unicode letters, digits, white space, _ . / = + - %
+/// @"). White space is a space, not a control character: kinesalite's test/addTagsToStream.js
+/// records a tab and a line break refused, with `;` and `,`.
+fn tag_character_allowed(character: char) -> bool {
+    character.is_alphanumeric()
+        || (character.is_whitespace() && !character.is_control())
+        || matches!(character, '_' | '.' | '/' | '=' | '+' | '-' | '%' | '@')
+}
+
+/// What a tag request was doing, as [`refuse_percent`] words it.
+#[derive(Clone, Copy)]
+enum TagChange {
+    Add,
+    Remove,
+}
+
+/// Refuses `%` in tags given to AddTagsToStream or RemoveTagsFromStream. Kinesis lists `%` among
+/// the valid characters, yet those two operations refuse it, once the stream is found, with a
+/// message of their own (recorded in kinesalite's test/addTagsToStream.js and
+/// test/removeTagsFromStream.js).
+fn refuse_percent<'t>(
+    context: &Context<'_>,
+    stream: &Stream,
+    change: TagChange,
+    texts: impl IntoIterator<Item = &'t str>,
+) -> Result<(), ApiError> {
+    if !texts.into_iter().any(|text| text.contains('%')) {
+        return Ok(());
+    }
+    let verb = match change {
+        TagChange::Add => "add tags to",
+        TagChange::Remove => "remove tags from",
+    };
+    Err(ApiError::invalid_argument(format!(
+        "Failed to {verb} stream {} under account {} because some tags contained illegal \
+         characters. The allowed characters are Unicode letters, white-spaces, \
+         '_',',','/','=','+','-','@'.",
+        stream.name(),
+        context.engine.account_id()
+    )))
 }
 
 /// Reads and checks a list of tag keys (required).
@@ -157,11 +209,18 @@ pub fn add_tags_to_stream(
     checks.required("tags", &tags);
     checks.finish()?;
     let tags = tags.unwrap_or_default();
-    check_tag_rules(
-        tags.iter()
-            .map(|(key, value)| (key.as_str(), value.as_str())),
-    )?;
     let stream = stream_ref.resolve(context.engine)?;
+    let pairs = || {
+        tags.iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+    };
+    check_tag_rules(pairs())?;
+    refuse_percent(
+        context,
+        &stream,
+        TagChange::Add,
+        pairs().flat_map(|(key, value)| [key, value]),
+    )?;
     stream.add_tags(tags)?;
     Ok(Reply::empty(stream_ref.display()))
 }
@@ -176,6 +235,13 @@ pub fn remove_tags_from_stream(
     let keys = tag_keys(&fields, &mut checks)?;
     checks.finish()?;
     let stream = stream_ref.resolve(context.engine)?;
+    check_tag_characters(keys.iter().map(String::as_str))?;
+    refuse_percent(
+        context,
+        &stream,
+        TagChange::Remove,
+        keys.iter().map(String::as_str),
+    )?;
     stream.remove_tags(&keys)?;
     Ok(Reply::empty(stream_ref.display()))
 }

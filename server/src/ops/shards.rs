@@ -1,7 +1,8 @@
 //! The shape of a stream: ListShards, SplitShard, MergeShards, UpdateShardCount, UpdateStreamMode.
 
 use serde::Serialize;
-use shardlog::stream::{ListShardsFrom, ShardFilter, StreamMode};
+use shardlog::Engine;
+use shardlog::stream::{ListShardsFrom, ShardFilter, ShardId, StreamMode};
 
 use super::streams::{ShardOut, shard_after};
 use super::{Context, Reply, StreamRef, to_u32};
@@ -147,12 +148,37 @@ pub fn split_shard(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
     checks.text("shardToSplit", shard_to_split, Some(NAME), (1, 128));
     let stream_ref = StreamRef::read(&fields, &mut checks)?;
     checks.finish()?;
+    let shard = named_shard(
+        context.engine,
+        &stream_ref,
+        shard_to_split.unwrap_or_default(),
+    )?;
     let stream = stream_ref.resolve(context.engine)?;
     stream.split_shard(
-        shard_to_split.unwrap_or_default(),
+        &shard.to_string(),
         new_starting_hash_key.unwrap_or_default(),
     )?;
     Ok(Reply::empty(stream_ref.display()))
+}
+
+/// The shard a request names (read as [`ShardId::from_request`] reads it), or Kinesis' answer
+/// for text that names none. Kinesis reads the shard before it looks the stream up, so this
+/// answer wins over a missing stream (kinesalite's test/splitShard.js and test/mergeShards.js).
+fn named_shard(
+    engine: &Engine,
+    stream_ref: &StreamRef<'_>,
+    text: &str,
+) -> Result<ShardId, ApiError> {
+    ShardId::from_request(text).ok_or_else(|| {
+        ApiError::client(
+            "ResourceNotFoundException",
+            format!(
+                "Could not find shard {text} in stream {} under account {}.",
+                stream_ref.display().unwrap_or_default(),
+                engine.account_id()
+            ),
+        )
+    })
 }
 
 /// `MergeShards`.
@@ -166,8 +192,10 @@ pub fn merge_shards(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Rep
     checks.text("shardToMerge", shard, Some(NAME), (1, 128));
     let stream_ref = StreamRef::read(&fields, &mut checks)?;
     checks.finish()?;
+    let shard = named_shard(context.engine, &stream_ref, shard.unwrap_or_default())?;
+    let adjacent = named_shard(context.engine, &stream_ref, adjacent.unwrap_or_default())?;
     let stream = stream_ref.resolve(context.engine)?;
-    stream.merge_shards(shard.unwrap_or_default(), adjacent.unwrap_or_default())?;
+    stream.merge_shards(&shard.to_string(), &adjacent.to_string())?;
     Ok(Reply::empty(stream_ref.display()))
 }
 

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use shardlog::engine::CreateStream;
-use shardlog::stream::{Encryption, ShardId, StreamMode};
+use shardlog::stream::{Encryption, ShardId, StreamMode, StreamStatus};
 use shardlog::{ShardDescription, StreamDescription};
 
 use super::warm_throughput::WarmThroughputOut;
@@ -27,7 +27,7 @@ pub fn create_stream(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Re
 
     let mut checks = Checks::new();
     checks.range("maxRecordSizeInKiB", max_record_size_kib, 1024, 10240);
-    checks.range("shardCount", shard_count, 1, i64::from(i32::MAX));
+    checks.range("shardCount", shard_count, 1, i64::MAX);
     if let Some(mode) = mode {
         checks.required("streamModeDetails.streamMode", &mode);
         checks.one_of(
@@ -203,10 +203,16 @@ pub fn describe_stream(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<
             .min(DESCRIBE_SHARDS_LIMIT_MAX)
     });
     let description = stream.describe(exclusive_start.and_then(shard_after), Some(limit))?;
+    // Kinesis lists a stream's shards once it is created: a CREATING stream has none yet
+    // (kinesalite's test/createStream.js).
+    let being_created = description.status == StreamStatus::Creating;
     let out = DescribeStreamOut {
         stream_description: DescriptionOut {
-            shards: description.shards.iter().map(ShardOut::from).collect(),
-            has_more_shards: description.has_more_shards,
+            shards: match being_created {
+                true => Vec::new(),
+                false => description.shards.iter().map(ShardOut::from).collect(),
+            },
+            has_more_shards: description.has_more_shards && !being_created,
             ..description_common(&description, &stream.encryption())
         },
     };

@@ -50,7 +50,9 @@ impl<'r, 'a> Fields<'r, 'a> {
         self.get(name).map(as_string).transpose()
     }
 
-    /// An integer field; a number with a fraction is floored, as the Java front end does.
+    /// An integer field; a number with a fraction is floored, and one beyond Java's `int` is
+    /// clamped to it, as the Java front end does (kinesalite's test/createStream.js records a
+    /// `ShardCount` of 100000000000 reported as `Value '2147483647'`).
     pub fn integer(&self, name: &str) -> Result<Option<i64>, ApiError> {
         self.get(name).map(as_integer).transpose()
     }
@@ -160,11 +162,12 @@ pub fn as_list<'r, 'a>(node: &'r Node<'a>) -> Result<&'r [Node<'a>], ApiError> {
 }
 
 fn as_integer(node: &Node<'_>) -> Result<i64, ApiError> {
+    let java_int = |value: i128| {
+        i64::from(i32::try_from(value).unwrap_or(if value < 0 { i32::MIN } else { i32::MAX }))
+    };
     match node {
-        Node::Integer(value) => {
-            Ok(i64::try_from(*value).unwrap_or(if *value < 0 { i64::MIN } else { i64::MAX }))
-        }
-        Node::Float(value) if value.is_finite() => Ok(value.floor() as i64),
+        Node::Integer(value) => Ok(java_int(*value)),
+        Node::Float(value) if value.is_finite() => Ok(java_int(value.floor() as i128)),
         other => Err(mismatch(other, "an Integer")),
     }
 }
