@@ -351,8 +351,11 @@ fn check_error(protocol: Protocol, name: &str, error: &ApiError) {
         CLIENT_ERRORS.contains(&error.kind),
         "{name}: not a Kinesis client exception: {error:?}"
     );
-    // Only an unparseable body gets no message, as from Kinesis.
-    let bare = error.kind == "SerializationException";
+    // Only an unparseable body and an unknown operation get no message, as from Kinesis.
+    let bare = matches!(
+        error.kind,
+        "SerializationException" | "UnknownOperationException"
+    );
     assert!(
         bare || error
             .message
