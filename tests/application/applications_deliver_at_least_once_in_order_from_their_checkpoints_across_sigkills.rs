@@ -27,16 +27,17 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
+use crate::support::engine::open_shards_by_start;
 use crate::support::engine::payload;
+use crate::support::killed_child::{KilledOnDrop, plan_draws};
 use crate::support::test_name;
 use shardlog::application::{
     Application, ApplicationOptions, Batch, CheckpointPolicy, Checkpointer, ProcessorError,
     RecordProcessor,
 };
-use shardlog::stream::ShardMeta;
 use shardlog::{
     CreateStream, Engine, EngineOptions, PutRecordInput, SequenceNumber, ShardId, Stream,
 };
@@ -55,7 +56,7 @@ const RESHARD_DONE: &str = "shardlog-app-reshard-done";
 const WRITES_DONE: &str = "shardlog-app-writes-done";
 const STREAM: &str = "killed";
 const APPLICATION: &str = "killed-app";
-const ROUNDS: u64 = 16;
+const ROUNDS: usize = 16;
 /// Records one child puts at most (it is killed long before, mostly).
 const RECORDS_PER_ROUND_MAX: u64 = 300;
 /// Ids of round r are r * ID_ROUND_STRIDE + n, so that they grow with the order of the puts
@@ -129,17 +130,6 @@ impl RecordProcessor for PrintingProcessor {
         println!("{END} {}", shard_id.index());
         Ok(())
     }
-}
-
-fn open_shards_by_start(stream: &Stream) -> Vec<ShardMeta> {
-    let mut open: Vec<ShardMeta> = stream
-        .meta()
-        .shards
-        .into_iter()
-        .filter(|shard| shard.closed_secs.is_none())
-        .collect();
-    open.sort_by_key(|shard| shard.hash_key_range.starting);
-    open
 }
 
 /// Splits the widest open shard, or merges the first two once four are open.
@@ -216,31 +206,14 @@ enum KillAt {
 }
 
 fn kill_plan() -> Vec<KillAt> {
-    let mut state = 0x0a99_11ca_u64;
-    (0..ROUNDS)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            let draw = (state >> 33) as usize;
-            match draw % 10 {
-                0 => KillAt::Once,
-                1 => KillAt::Ready,
-                2..=4 => KillAt::ReshardStarted(1 + draw / 10 % 2),
-                _ => KillAt::Lines(1 + draw / 10 % 400),
-            }
+    plan_draws(0x0a99_11ca_u64, ROUNDS)
+        .map(|draw| match draw % 10 {
+            0 => KillAt::Once,
+            1 => KillAt::Ready,
+            2..=4 => KillAt::ReshardStarted(1 + draw / 10 % 2),
+            _ => KillAt::Lines(1 + draw / 10 % 400),
         })
         .collect()
-}
-
-/// Kills the child if the test fails while it runs.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// Everything printed, and the checks that need all of it.
@@ -480,7 +453,7 @@ fn applications_deliver_at_least_once_in_order_from_their_checkpoints_across_sig
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut child = Killed(child);
+        let mut child = KilledOnDrop(child);
         let mut stderr_pipe = child.0.stderr.take().unwrap();
         let stderr = std::thread::spawn(move || {
             let mut text = String::new();

@@ -26,6 +26,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
+use crate::support::engine::open_shards_by_start;
 use crate::support::engine::{HOUR_MS, clock, open, options, payload};
 use proptest::prelude::*;
 use shardlog::application::{
@@ -424,18 +425,6 @@ impl Run {
     }
 }
 
-/// The open shards of `stream` in hash-key order.
-fn open_shards(stream: &Stream) -> Vec<ShardMeta> {
-    let mut open: Vec<ShardMeta> = stream
-        .meta()
-        .shards
-        .into_iter()
-        .filter(|shard| shard.closed_secs.is_none())
-        .collect();
-    open.sort_by_key(|shard| shard.hash_key_range.starting);
-    open
-}
-
 fn run(ops: &[Op], manual: bool, batch_records_max: usize, seed: u64) {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
@@ -487,7 +476,7 @@ fn run(ops: &[Op], manual: bool, batch_records_max: usize, seed: u64) {
                 }
             }
             Op::Split { pick } => {
-                let open = open_shards(&opened.stream);
+                let open = open_shards_by_start(&opened.stream);
                 let shard = &open[pick as usize % open.len()];
                 let range = shard.hash_key_range;
                 if open.len() < OPEN_SHARDS_MAX && range.ending - range.starting > 4 {
@@ -499,7 +488,7 @@ fn run(ops: &[Op], manual: bool, batch_records_max: usize, seed: u64) {
                 }
             }
             Op::Merge { pick } => {
-                let open = open_shards(&opened.stream);
+                let open = open_shards_by_start(&opened.stream);
                 if open.len() > 1 {
                     let first = pick as usize % (open.len() - 1);
                     opened

@@ -23,12 +23,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::support::engine::open_shards_by_start;
 use crate::support::engine::{payload, read_typed};
+use crate::support::killed_child::{KilledOnDrop, plan_draws};
 use crate::support::{scratch_dir, test_name};
 use shardlog::stream::ShardMeta;
 use shardlog::{
@@ -77,17 +79,6 @@ fn data(id: u64) -> Vec<u8> {
     let mut data = id.to_be_bytes().to_vec();
     data.extend(payload(id, (id as usize * 53) % 700));
     data
-}
-
-fn open_shards_by_start(stream: &Stream) -> Vec<ShardMeta> {
-    let mut open: Vec<ShardMeta> = stream
-        .meta()
-        .shards
-        .into_iter()
-        .filter(|shard| shard.closed_secs.is_none())
-        .collect();
-    open.sort_by_key(|shard| shard.hash_key_range.starting);
-    open
 }
 
 /// One reshard: split the widest open shard in the middle while fewer than four are open, else
@@ -177,31 +168,14 @@ enum KillAt {
 }
 
 fn kill_plan() -> Vec<KillAt> {
-    let mut state = 0x0005_eed5_u64;
-    (0..ROUNDS)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            let draw = (state >> 33) as usize;
-            match draw % 10 {
-                0 => KillAt::Once,
-                1 => KillAt::Ready,
-                2..=5 => KillAt::ReshardStarted(1 + draw / 10 % 3),
-                _ => KillAt::Acks(1 + draw / 10 % 80),
-            }
+    plan_draws(0x0005_eed5_u64, ROUNDS)
+        .map(|draw| match draw % 10 {
+            0 => KillAt::Once,
+            1 => KillAt::Ready,
+            2..=5 => KillAt::ReshardStarted(1 + draw / 10 % 3),
+            _ => KillAt::Acks(1 + draw / 10 % 80),
         })
         .collect()
-}
-
-/// Kills the child if the test fails while it runs.
-struct Writer(Child);
-
-impl Drop for Writer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// An acknowledged put.
@@ -321,7 +295,7 @@ fn acknowledged_puts_survive_sigkill_of_a_writer_that_reshards() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut writer = Writer(child);
+        let mut writer = KilledOnDrop(child);
         let mut stderr_pipe = writer.0.stderr.take().unwrap();
         let stderr = std::thread::spawn(move || {
             let mut text = String::new();

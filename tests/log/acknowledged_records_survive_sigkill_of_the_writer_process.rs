@@ -33,9 +33,10 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::support::killed_child::{KilledOnDrop, plan_draws};
 use crate::support::scratch_dir;
 use crate::support::shard_log::*;
 use crate::support::test_name;
@@ -198,16 +199,6 @@ enum KillAt {
     Sealed(usize),
 }
 
-/// Kills the child if the test fails while it runs.
-struct Writer(Child);
-
-impl Drop for Writer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// What the writer printed so far.
 struct WriterOutput {
     stdout: BufReader<std::process::ChildStdout>,
@@ -254,20 +245,13 @@ impl WriterOutput {
 /// a recovery are where a counter could be reused); with seals, one round in ten of those with
 /// small counts is sealed after 1 to 20 records instead.
 fn kill_plan(setup: Setup) -> Vec<KillAt> {
-    let mut state = 0x5eed_u64;
-    (0..setup.rounds)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            let draw = (state >> 33) as usize;
-            match draw % 10 {
-                0 => KillAt::Once,
-                1 => KillAt::Ready,
-                2 if setup.seals => KillAt::Sealed(1 + draw / 10 % 20),
-                2..=5 => KillAt::Acks(1 + draw / 10 % 8),
-                _ => KillAt::Acks(1 + draw / 10 % 60),
-            }
+    plan_draws(0x5eed_u64, setup.rounds)
+        .map(|draw| match draw % 10 {
+            0 => KillAt::Once,
+            1 => KillAt::Ready,
+            2 if setup.seals => KillAt::Sealed(1 + draw / 10 % 20),
+            2..=5 => KillAt::Acks(1 + draw / 10 % 8),
+            _ => KillAt::Acks(1 + draw / 10 % 60),
         })
         .collect()
 }
@@ -332,19 +316,20 @@ fn kill_writers(setup: Setup) {
             command.env(SEAL_AFTER_VAR, records.to_string());
         }
         let child = command.spawn().unwrap();
-        let mut writer = Writer(child);
+        let mut writer = KilledOnDrop(child);
         let mut stderr_pipe = writer.0.stderr.take().unwrap();
         let mut stderr = Some(std::thread::spawn(move || {
             let mut text = String::new();
             let _ = std::io::Read::read_to_string(&mut stderr_pipe, &mut text);
             text
         }));
-        let ended_early =
-            |writer: &mut Writer, stderr: &mut Option<std::thread::JoinHandle<String>>| -> ! {
-                let status = writer.0.wait();
-                let text = stderr.take().map(|t| t.join().unwrap()).unwrap_or_default();
-                panic!("{context}: the writer ended early ({status:?}):\n{text}")
-            };
+        let ended_early = |writer: &mut KilledOnDrop,
+                           stderr: &mut Option<std::thread::JoinHandle<String>>|
+         -> ! {
+            let status = writer.0.wait();
+            let text = stderr.take().map(|t| t.join().unwrap()).unwrap_or_default();
+            panic!("{context}: the writer ended early ({status:?}):\n{text}")
+        };
         let mut output = WriterOutput {
             stdout: BufReader::new(writer.0.stdout.take().unwrap()),
             ready: None,

@@ -42,6 +42,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::support::engine::open_shards_by_start;
 use crate::support::engine::{HOUR_MS, clock, open, options, payload};
 use shardlog::stream::ShardMeta;
 use shardlog::{
@@ -195,17 +196,6 @@ fn writer(shared: &Shared, writer: u8) -> u64 {
         puts += 1;
     }
     n
-}
-
-fn open_shards_by_start(stream: &Stream) -> Vec<ShardMeta> {
-    let mut open: Vec<ShardMeta> = stream
-        .meta()
-        .shards
-        .into_iter()
-        .filter(|shard| shard.closed_secs.is_none())
-        .collect();
-    open.sort_by_key(|shard| shard.hash_key_range.starting);
-    open
 }
 
 /// Splits, merges and re-tiles in turn until told to stop; returns how many reshards it made.

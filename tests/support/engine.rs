@@ -72,6 +72,18 @@ pub fn payload(seed: u64, len: usize) -> Vec<u8> {
 }
 
 /// The shards of `stream` in index order.
+/// The open shards of `stream`, in hash-key order.
+pub fn open_shards_by_start(stream: &Stream) -> Vec<ShardMeta> {
+    let mut open: Vec<ShardMeta> = stream
+        .meta()
+        .shards
+        .into_iter()
+        .filter(|shard| shard.closed_secs.is_none())
+        .collect();
+    open.sort_by_key(|shard| shard.hash_key_range.starting);
+    open
+}
+
 pub fn shard_ids(stream: &Stream) -> Vec<ShardId> {
     stream.meta().shards.iter().map(ShardMeta::id).collect()
 }

@@ -7,6 +7,7 @@
 
 pub mod application;
 pub mod engine;
+pub mod killed_child;
 pub mod shard_log;
 pub mod tiny_disk;
 
