@@ -73,7 +73,8 @@ struct ServeArgs {
     /// Most capacity-mode switches per stream in a rolling 24 hours (Kinesis: 2), or `none`.
     #[arg(long, default_value = "2", value_parser = parse_daily_limit)]
     mode_switches_per_day: DailyLimit,
-    /// Size of each preallocated segment file, in MiB.
+    /// Largest size of a segment file, in MiB: a shard's segments start at 32 KiB and grow
+    /// fourfold to it as the shard fills them.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
     segment_mib: u64,
     /// MaxRecordSizeInKiB for streams created without one (1024–10240).
