@@ -2,8 +2,10 @@
 //! second handed out, and the epoch that leases every log's counters. It also holds the data
 //! directory's lock. Streams see it only as the [`ShardCreationSeconds`] of their shard ledger.
 //!
-//! `engine.meta` is a three-line text file, replaced atomically and durably (see
-//! `file_system::replace`):
+//! `engine.meta` is a three-line text file, replaced atomically and durably through a spare
+//! reserved beside it (`engine.meta.spare`, see `file_system::replace_through_spare`), because
+//! every open stores a new epoch: an engine must open on a completely full disk, to serve reads
+//! and take the deletes that free it.
 //!
 //! ```text
 //! iterator_key 0123…(64 hex digits)
@@ -122,7 +124,7 @@ impl EngineMeta {
             self.last_shard_created_secs,
             self.epoch
         );
-        file_system::replace(
+        file_system::replace_through_spare(
             &self.file_system,
             &self.dir.join(ENGINE_FILE),
             text.as_bytes(),

@@ -2,10 +2,12 @@
 //! it and fsynced, renamed over `<name>`, and the directory is fsynced (see the parent module for
 //! what a crash and a power loss keep). [`replace`] does all of it; [`StagedFile`] splits it in
 //! two, for a caller that must make a change irreversible elsewhere between writing the new
-//! content (the part that needs free space) and putting it in force.
+//! content (the part that needs free space) and putting it in force. [`replace_through_spare`]
+//! needs no free space at all, for the one file that must be written for an engine to open.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -26,6 +28,101 @@ pub(crate) fn replace(
     bytes: &[u8],
 ) -> io::Result<()> {
     StagedFile::write(file_system, path, bytes)?.commit()
+}
+
+/// Bytes reserved for a spare (one page): a file replaced through its spare must not be longer.
+pub(crate) const SPARE_BYTES: u64 = 4096;
+
+/// Replaces the file at `path` with `bytes` (at most [`SPARE_BYTES`]) as [`replace`] does, but
+/// without taking a new file or a new block from the file system, so that it succeeds on a disk
+/// that is completely full: the new content is written into `<name>.spare`, a file reserved beside
+/// the target ahead of need, which is then fsynced and renamed over the target. The rename frees
+/// the old file's inode and block, and they become the next spare (reserved, fsynced, its
+/// directory entry synced) before this returns.
+///
+/// Where there is no spare yet (the first replace, a directory from before spares, or a spare that
+/// could not be reserved again for lack of space), this is [`replace`] followed by reserving one.
+/// No room to reserve the next spare is not an error: the content is in force, and the next
+/// replace goes the ordinary way. The guarantees on `Ok`, `Err`, crash and power loss are
+/// [`replace`]'s (on `Err` the new content may be in force, as when the directory sync after the
+/// rename fails: here also when an fsync of the next spare fails); a crash may also leave the
+/// spare missing or holding a content never put in force, which no reader looks at.
+pub(crate) fn replace_through_spare(
+    file_system: &Arc<dyn FileSystem>,
+    path: &Path,
+    bytes: &[u8],
+) -> io::Result<()> {
+    if bytes.len() as u64 > SPARE_BYTES {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a file replaced through its spare must fit in the spare",
+        ));
+    }
+    let spare = spare_path(path);
+    match write_into_spare(file_system, &spare, bytes) {
+        Ok(()) => {
+            fs::rename(&spare, path)?;
+            file_system.sync_directory(parent_dir(path))?;
+        }
+        // No spare: the ordinary way, which needs a new file and a block.
+        Err(error) if error.kind() == io::ErrorKind::NotFound => replace(file_system, path, bytes)?,
+        Err(error) => return Err(error),
+    }
+    match reserve_spare(file_system, &spare) {
+        // No room for the next spare: the content is in force, and the next replace goes the
+        // ordinary way (and reserves a spare again once there is room).
+        Err(error) if is_out_of_space(&error) => Ok(()),
+        // Any other failure (an fsync's) says the disk is failing: the caller hears of it, as
+        // from an fsync of the target.
+        reserved => reserved,
+    }
+}
+
+/// ENOSPC, or EDQUOT: the file system has no room for this user.
+fn is_out_of_space(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    )
+}
+
+/// Writes `bytes` over the start of the existing spare, cuts it to their length (which frees
+/// nothing within the first block) and fsyncs it. `NotFound` when there is no spare.
+fn write_into_spare(
+    file_system: &Arc<dyn FileSystem>,
+    spare: &Path,
+    bytes: &[u8],
+) -> io::Result<()> {
+    let file = OpenOptions::new().write(true).open(spare)?;
+    file.write_all_at(bytes, 0)?;
+    file.set_len(bytes.len() as u64)?;
+    file_system.sync_all(&file)
+}
+
+/// Creates the spare if needed and reserves its block, durably. On failure no spare is left
+/// (a spare without its block would make the next replace need one).
+fn reserve_spare(file_system: &Arc<dyn FileSystem>, spare: &Path) -> io::Result<()> {
+    let reserved = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(spare)
+        .and_then(|file| {
+            file_system.reserve(&file, SPARE_BYTES)?;
+            file_system.sync_all(&file)
+        })
+        .and_then(|()| file_system.sync_directory(parent_dir(spare)));
+    if reserved.is_err() {
+        let _ = fs::remove_file(spare);
+    }
+    reserved
+}
+
+/// `<path>.spare`: the file reserved beside `path` for [`replace_through_spare`].
+fn spare_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".spare");
+    PathBuf::from(name)
 }
 
 /// The new content of a file, durable beside it under a temporary name but not yet in force: the
@@ -142,5 +239,34 @@ mod tests {
     fn a_bare_file_name_lives_in_the_current_directory() {
         assert_eq!(parent_dir(Path::new("state.meta")), Path::new("."));
         assert_eq!(parent_dir(Path::new("a/state.meta")), Path::new("a"));
+    }
+
+    #[test]
+    fn a_replace_through_the_spare_puts_the_content_in_force_and_reserves_the_next_spare() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("engine.meta");
+        let spare = dir.path().join("engine.meta.spare");
+        let file_system = OsFileSystem::shared();
+        // No spare yet: the ordinary way, then a spare is reserved.
+        replace_through_spare(&file_system, &path, b"a longer first content\n").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"a longer first content\n");
+        assert_eq!(fs::metadata(&spare).unwrap().len(), SPARE_BYTES);
+        // Through the spare: the new content exactly, shorter than what the spare held.
+        replace_through_spare(&file_system, &path, b"second\n").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"second\n");
+        assert_eq!(fs::metadata(&spare).unwrap().len(), SPARE_BYTES);
+        assert!(!dir.path().join("engine.meta.tmp").exists());
+    }
+
+    #[test]
+    fn content_longer_than_the_spare_is_refused_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("engine.meta");
+        let file_system = OsFileSystem::shared();
+        replace_through_spare(&file_system, &path, b"kept\n").unwrap();
+        let too_long = vec![b'x'; SPARE_BYTES as usize + 1];
+        let error = replace_through_spare(&file_system, &path, &too_long).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(fs::read(&path).unwrap(), b"kept\n");
     }
 }

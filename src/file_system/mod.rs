@@ -15,7 +15,8 @@
 //!   directory, reserving a file's blocks, and locking a file. [`OsFileSystem`] is the real one; [`FaultyFileSystem`] is the real one with
 //!   failures a test switches on (a failing fsync needs a failing device otherwise).
 //! - `durable.rs` builds the atomic replace of a small file on it (temporary file, fsync, rename,
-//!   fsync of the directory), whole (`replace`) or in two steps (`StagedFile`).
+//!   fsync of the directory), whole (`replace`) or in two steps (`StagedFile`), and through a
+//!   spare reserved ahead of need where a full disk must not stop it (`replace_through_spare`).
 
 mod durable;
 mod faulty;
@@ -29,7 +30,7 @@ use std::sync::Arc;
 
 use memmap2::MmapRaw;
 
-pub(crate) use self::durable::{StagedFile, replace};
+pub(crate) use self::durable::{StagedFile, replace, replace_through_spare};
 pub use self::faulty::FaultyFileSystem;
 
 /// The file-system calls on which the library's durability rests. Every implementation must keep

@@ -159,10 +159,12 @@ fn creating_deleting_and_resharding_on_a_full_disk_complete_or_leave_no_trace() 
         disk.free();
         assert_eq!(tree(&data_dir), before, "DeleteStream left a trace");
     }
+    // engine.meta is written through its reserved spare (it must be, for an engine to open on a
+    // full disk), so making the stream's directory is the one step that takes room.
     assert_eq!(
         failed_steps.len(),
-        2,
-        "both steps that take room failed in turn: {failed_steps:?}"
+        1,
+        "the step that takes room failed: {failed_steps:?}"
     );
 
     // SplitShard, failing at each step that takes room. A failed split leaves the parent taking
@@ -200,10 +202,12 @@ fn creating_deleting_and_resharding_on_a_full_disk_complete_or_leave_no_trace() 
         disk.free();
         put_into_every_open_shard(&engine, "keep", &mut model, round);
     }
+    // engine.meta is written through its reserved spare (it must be, for an engine to open on a
+    // full disk), so making the stream's directory is the one step that takes room.
     assert_eq!(
         failed_steps.len(),
-        2,
-        "both steps that take room failed in turn: {failed_steps:?}"
+        1,
+        "the step that takes room failed: {failed_steps:?}"
     );
     assert!(failures >= 3, "only {failures} splits failed");
     assert_model(&engine, "keep", &model);
