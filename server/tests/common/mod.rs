@@ -459,9 +459,14 @@ pub fn run_bounded(mut command: std::process::Command, limit: Duration) -> Strin
 }
 
 /// The `node_modules` holding [`JAVASCRIPT_SDK_PACKAGE`], installed with npm into a cache under
-/// `target/` on first use (Node.js and npm must be installed: `.ci/run` installs them).
+/// `target/` on first use (Node.js and npm must be installed: `.ci/run` installs them). Tests that
+/// run at once (threads of one test binary, or processes under nextest) take turns through a lock
+/// file: two npm installs into one directory leave it broken.
 pub fn installed_javascript_sdk() -> std::path::PathBuf {
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("javascript-sdk");
+    std::fs::create_dir_all(&cache).expect("the cache directory");
+    let lock = std::fs::File::create(cache.join("install.lock")).expect("the install lock file");
+    lock.lock().expect("taking the install lock");
     let modules = cache.join("node_modules");
     let version = JAVASCRIPT_SDK_PACKAGE
         .rsplit('@')
@@ -473,7 +478,6 @@ pub fn installed_javascript_sdk() -> std::path::PathBuf {
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
         .is_some_and(|package| package["version"] == version);
     if !present {
-        std::fs::create_dir_all(&cache).expect("the cache directory");
         let mut npm = std::process::Command::new("npm");
         npm.args([
             "install",
@@ -486,6 +490,7 @@ pub fn installed_javascript_sdk() -> std::path::PathBuf {
         .arg(JAVASCRIPT_SDK_PACKAGE);
         run_bounded(npm, Duration::from_secs(300));
     }
+    drop(lock);
     modules
 }
 
