@@ -1,9 +1,10 @@
 //! The errors the server answers with, in the shape every AWS SDK parses:
 //! `{"__type": "<Exception>", "message": "..."}` with HTTP 400, or 500 for `InternalFailure`.
 //!
-//! Library errors ([`StreamError`]) already carry the exception name and AWS's message; this type
-//! adds the front-end errors Kinesis produces before an operation runs (serialization, unknown
-//! operation, validation, authentication) and the HTTP status.
+//! Library errors ([`StreamError`]) give the exception name, and their `Display` is AWS's message,
+//! which the server sends as it is, never re-worded; this type adds the front-end errors Kinesis
+//! produces before an operation runs (serialization, unknown operation, validation,
+//! authentication) and the HTTP status.
 
 use std::path::PathBuf;
 
@@ -73,8 +74,8 @@ impl From<StreamError> for ApiError {
         let kind = error.kinesis_error_code();
         match error {
             // A damaged stream's message is for the client: it names the stream and the damage.
-            StreamError::Damaged { message } => ApiError {
-                message: Some(message),
+            StreamError::Damaged(damaged) => ApiError {
+                message: Some(damaged.to_string()),
                 ..ApiError::internal()
             },
             // So is a shard's damaged data: where it is, within the stream, and what is wrong.

@@ -27,6 +27,7 @@ use std::sync::Arc;
 
 use crate::error::LogError;
 use crate::file_system::{self, FileSystem};
+use crate::stream::error::Validation;
 use crate::stream::{StreamError, StreamResult, WarmThroughput};
 
 const ACCOUNT_FILE: &str = "account.meta";
@@ -230,13 +231,10 @@ impl Engine {
             .status
             .is_in_force()
         {
-            return Err(StreamError::Validation {
-                message: format!(
-                    "Warm throughput requires MinimumThroughputBillingCommitment to be enabled \
-                     for account {}.",
-                    self.account_id()
-                ),
-            });
+            return Err(Validation::WarmThroughputNeedsCommitment {
+                account: self.account_id().to_owned(),
+            }
+            .into());
         }
         stream.set_warm_throughput(mibps)
     }

@@ -10,11 +10,12 @@ pub mod consumers;
 mod daily_limits;
 mod describe;
 mod encryption;
-mod error;
+pub mod error;
 pub mod hash_key;
 pub mod iterator;
 mod ledger;
 mod list_shards;
+mod messages;
 mod meta;
 pub mod metrics;
 pub mod names;
@@ -61,8 +62,8 @@ pub use self::metrics::{
 };
 pub use self::names::{NameError, ShardId, StreamName};
 pub use self::put::{
-    PutRecordInput, PutRecordOutput, PutRecordsEntry, PutRecordsOutput, PutRecordsResult,
-    parse_explicit_hash_key,
+    PARTITION_KEY_CHARS_MAX, PUT_RECORDS_BYTES_MAX, PUT_RECORDS_ENTRIES_MAX, PutRecordInput,
+    PutRecordOutput, PutRecordsEntry, PutRecordsOutput, PutRecordsResult, parse_explicit_hash_key,
 };
 pub use self::reader::{ChildShard, GetRecordsOutput, RecordBatch, ShardReader};
 pub use self::recorded::RecordedSettings;
@@ -81,6 +82,7 @@ pub use self::subscription::{
 
 pub use self::warm_throughput::{WARM_THROUGHPUT_MIBPS_MAX, WarmThroughput, WarmThroughputSetting};
 
+use self::error::{Limit, NotFound};
 use self::metrics::StreamMetrics;
 pub use self::shard_set::Shard;
 use self::shard_set::{ShardSet, ShardTable};
@@ -127,9 +129,11 @@ pub(crate) struct StreamContext {
 
 impl StreamContext {
     pub(crate) fn not_found(&self, name: &str) -> StreamError {
-        StreamError::ResourceNotFound {
-            message: format!("Stream {name} under account {} not found.", self.account_id),
+        NotFound::Stream {
+            stream: name.to_owned(),
+            account: self.account_id.clone(),
         }
+        .into()
     }
 
     /// Fails with Kinesis' message if `additional` more open shards would exceed the shard quota.
@@ -141,16 +145,14 @@ impl StreamContext {
         if ledger.open_shards.saturating_add(additional) <= self.max_open_shards {
             return Ok(());
         }
-        Err(StreamError::LimitExceeded {
-            message: format!(
-                "This request would exceed the shard limit for the account {} in {}. Current \
-                 shard count for the account: {}. Limit: {}. Number of additional shards that \
-                 would have resulted from this request: {additional}. Refer to the AWS Service \
-                 Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) \
-                 for current limits and how to request higher limits.",
-                self.account_id, self.region, ledger.open_shards, self.max_open_shards
-            ),
-        })
+        Err(Limit::ShardsPerAccount {
+            account: self.account_id.clone(),
+            region: self.region.clone(),
+            open: ledger.open_shards,
+            max: self.max_open_shards,
+            additional,
+        }
+        .into())
     }
 }
 
@@ -280,12 +282,13 @@ impl Stream {
         // The table guard is dropped before the error reads the metadata: lock order is metadata
         // before table.
         let found = self.shards.by_id(id);
-        found.ok_or_else(|| StreamError::ResourceNotFound {
-            message: format!(
-                "Shard {id} in stream {} under account {} does not exist",
-                self.meta.read().name,
-                self.context.account_id
-            ),
+        found.ok_or_else(|| {
+            NotFound::Shard {
+                shard: id,
+                stream: self.meta.read().name.to_string(),
+                account: self.context.account_id.clone(),
+            }
+            .into()
         })
     }
 

@@ -9,9 +9,10 @@
 
 use std::sync::Arc;
 
+use super::error::{Constraint, InvalidArgument, MemberValue};
 use super::hash_key::{HashKey, hash_key_of};
 use super::metrics::{StreamMetrics, record_bytes};
-use super::names::ShardId;
+use super::names::{HASH_KEY_PATTERN, ShardId};
 use super::{Shard, Stream, StreamError, StreamResult, max_record_bytes};
 use crate::error::LogError;
 use crate::record::RecordInput;
@@ -106,17 +107,17 @@ pub fn parse_explicit_hash_key(text: &str) -> StreamResult<HashKey> {
             && !text.starts_with('0')
             && text.bytes().all(|byte| byte.is_ascii_digit()));
     if !pattern_ok {
-        return Err(StreamError::validation(
-            text,
+        return Err(StreamError::member(
+            MemberValue::Text(text.to_owned()),
             "explicitHashKey",
-            "satisfy regular expression pattern: 0|([1-9]\\d{0,38})",
+            Constraint::Pattern(HASH_KEY_PATTERN),
         ));
     }
     text.parse::<u128>().map_err(|_| {
-        StreamError::invalid_argument(format!(
-            "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. \
-             Specified value was {text}"
-        ))
+        InvalidArgument::ExplicitHashKeyOutOfRange {
+            key: text.to_owned(),
+        }
+        .into()
     })
 }
 
@@ -176,15 +177,17 @@ impl Stream {
     pub fn put_records(&self, entries: &[PutRecordsEntry<'_>]) -> StreamResult<PutRecordsOutput> {
         self.check_writable()?;
         if entries.is_empty() || entries.len() > PUT_RECORDS_ENTRIES_MAX {
-            let rule = if entries.is_empty() {
-                "have length greater than or equal to 1"
+            let constraint = if entries.is_empty() {
+                Constraint::LengthAtLeast(1)
             } else {
-                "have length less than or equal to 500"
+                Constraint::LengthAtMost(PUT_RECORDS_ENTRIES_MAX)
             };
-            return Err(StreamError::validation(
-                &format!("{} records", entries.len()),
+            return Err(StreamError::member(
+                MemberValue::Records {
+                    count: entries.len(),
+                },
                 "records",
-                rule,
+                constraint,
             ));
         }
         let mut total_bytes = 0usize;
@@ -193,10 +196,11 @@ impl Stream {
             total_bytes += entry.data.len() + entry.partition_key.len();
         }
         if total_bytes > PUT_RECORDS_BYTES_MAX {
-            return Err(StreamError::invalid_argument(format!(
-                "Records size {total_bytes} bytes exceeds the PutRecords limit of \
-                 {PUT_RECORDS_BYTES_MAX} bytes"
-            )));
+            return Err(InvalidArgument::RecordsTooLarge {
+                bytes: total_bytes,
+                max: PUT_RECORDS_BYTES_MAX,
+            }
+            .into());
         }
 
         let groups = self.group_by_shard(entries)?;
@@ -313,11 +317,11 @@ impl Stream {
                     answered.successful += 1;
                     PutRecordsResult::Success(output)
                 }
-                Err(StreamError::ProvisionedThroughputExceeded { message }) => {
+                Err(StreamError::ProvisionedThroughputExceeded(throttled)) => {
                     answered.throttled += 1;
                     PutRecordsResult::Failure {
                         error_code: "ProvisionedThroughputExceededException".to_owned(),
-                        error_message: message,
+                        error_message: throttled.to_string(),
                     }
                 }
                 Err(_) => {
@@ -365,7 +369,7 @@ impl Stream {
             *bytes -= entries
                 .get(position)
                 .map_or(0, |entry| record_bytes(entry.partition_key, entry.data));
-            let message = message.get_or_insert_with(|| self.throttled_message(shard));
+            let message = message.get_or_insert_with(|| self.throttled(shard).to_string());
             answered.set(
                 position,
                 PutRecordsResult::Failure {
@@ -390,32 +394,29 @@ impl Stream {
             input.partition_key.chars().count()
         };
         if key_chars == 0 {
-            return Err(StreamError::validation(
-                input.partition_key,
-                &format!("{path}partitionKey"),
-                "have length greater than or equal to 1",
+            return Err(StreamError::member(
+                MemberValue::Text(input.partition_key.to_owned()),
+                format!("{path}partitionKey"),
+                Constraint::LengthAtLeast(1),
             ));
         }
         if key_chars > PARTITION_KEY_CHARS_MAX {
-            return Err(StreamError::validation(
-                input.partition_key,
-                &format!("{path}partitionKey"),
-                "have length less than or equal to 256",
+            return Err(StreamError::member(
+                MemberValue::Text(input.partition_key.to_owned()),
+                format!("{path}partitionKey"),
+                Constraint::LengthAtMost(PARTITION_KEY_CHARS_MAX),
             ));
         }
         let record_bytes_max = max_record_bytes(self.meta.read().max_record_size_kib);
         let record_bytes = input.data.len() + input.partition_key.len();
         if record_bytes > record_bytes_max {
-            let shown = format!(
-                "java.nio.HeapByteBuffer[pos=0 lim={len} cap={len}]",
-                len = input.data.len()
-            );
-            return Err(StreamError::validation(
-                &shown,
-                &format!("{path}data"),
-                &format!(
-                    "have length less than or equal to {}",
-                    record_bytes_max.saturating_sub(input.partition_key.len())
+            return Err(StreamError::member(
+                MemberValue::Blob {
+                    bytes: input.data.len(),
+                },
+                format!("{path}data"),
+                Constraint::LengthAtMost(
+                    record_bytes_max.saturating_sub(input.partition_key.len()),
                 ),
             ));
         }
@@ -444,12 +445,12 @@ impl Stream {
     }
 
     fn invalid_exclusive_minimum(&self, text: &str) -> StreamError {
-        StreamError::invalid_argument(format!(
-            "ExclusiveMinimumSequenceNumber {text} used in PutRecord on stream {} under account {} \
-             is invalid.",
-            self.meta.read().name,
-            self.context.account_id
-        ))
+        InvalidArgument::SequenceNumberForOrdering {
+            sequence_number: text.to_owned(),
+            stream: self.meta.read().name.clone(),
+            account: self.context.account_id.clone(),
+        }
+        .into()
     }
 }
 
