@@ -41,7 +41,7 @@ pub use self::consumers::{
     CONSUMERS_CREATING_MAX, CONSUMERS_PER_STREAM_MAX, Consumer, ConsumerArn, ConsumerError,
     ConsumerMeta, ConsumerPage, ConsumerResult, ConsumerStatus,
 };
-pub use self::describe::{ShardDescription, StreamDescription};
+pub use self::describe::{DESCRIBE_SHARDS_LIMIT_MAX, ShardDescription, StreamDescription};
 pub use self::encryption::{
     ENCRYPTION_STARTS_PER_DAY, ENCRYPTION_STOPS_PER_DAY, Encryption, InvalidKmsKeyId, KmsKeyId,
 };
@@ -62,18 +62,22 @@ pub use self::metrics::{
 };
 pub use self::names::{NameError, ShardId, StreamName};
 pub use self::put::{
-    PARTITION_KEY_CHARS_MAX, PUT_RECORDS_BYTES_MAX, PUT_RECORDS_ENTRIES_MAX, PutRecordInput,
-    PutRecordOutput, PutRecordsEntry, PutRecordsOutput, PutRecordsResult, parse_explicit_hash_key,
+    DATA_BYTES_MAX, PARTITION_KEY_CHARS_MAX, PUT_RECORDS_BYTES_MAX, PUT_RECORDS_ENTRIES_MAX,
+    PutRecordInput, PutRecordOutput, PutRecordsEntry, PutRecordsOutput, PutRecordsResult,
+    parse_explicit_hash_key,
 };
-pub use self::reader::{ChildShard, GetRecordsOutput, RecordBatch, ShardReader};
+pub use self::reader::{
+    ChildShard, GET_RECORDS_BYTES_MAX, GET_RECORDS_LIMIT_MAX, GetRecordsOutput, RecordBatch,
+    ShardReader,
+};
 pub use self::recorded::RecordedSettings;
 pub use self::reshard::UpdateShardCountOutput;
 pub use self::resource_policy::{InvalidResourcePolicy, RESOURCE_POLICY_BYTES_MAX, ResourcePolicy};
 pub use self::retention::ExpiryReport;
 pub(crate) use self::settings::validate_tags;
 pub use self::settings::{
-    EnhancedMonitoring, MAX_RECORD_SIZE_KIB_RANGE, RETENTION_HOURS_RANGE, SHARD_LEVEL_METRICS,
-    TAG_KEY_CHARS_MAX, TAG_VALUE_CHARS_MAX, TAGS_MAX,
+    EnhancedMonitoring, MAX_RECORD_SIZE_KIB_RANGE, METRICS_NAMES, RETENTION_HOURS_RANGE,
+    SHARD_LEVEL_METRICS, TAG_KEY_CHARS_MAX, TAG_VALUE_CHARS_MAX, TAGS_MAX,
 };
 pub use self::subscription::{
     SUBSCRIPTION_LIFETIME_MS, SUBSCRIPTION_TAKEOVER_MS, Subscription, SubscriptionError,

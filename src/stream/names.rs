@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 /// Longest stream name Kinesis allows.
 pub const STREAM_NAME_CHARS_MAX: usize = 128;
+/// Longest shard id the API model allows (its `ShardId` shape).
+pub const SHARD_ID_CHARS_MAX: usize = 128;
 /// The API model's pattern of stream, shard and consumer names, as validation messages show it.
 pub const NAME_PATTERN: &str = "[a-zA-Z0-9_.-]+";
 /// The API model's pattern of an `ExplicitHashKey`, as validation messages show it.

@@ -13,7 +13,9 @@ use super::error::{Constraint, InvalidArgument, MemberValue};
 use super::hash_key::{HashKey, hash_key_of};
 use super::metrics::{StreamMetrics, record_bytes};
 use super::names::{HASH_KEY_PATTERN, ShardId};
-use super::{Shard, Stream, StreamError, StreamResult, max_record_bytes};
+use super::{
+    MAX_RECORD_SIZE_KIB_RANGE, Shard, Stream, StreamError, StreamResult, max_record_bytes,
+};
 use crate::error::LogError;
 use crate::record::RecordInput;
 use crate::sequence::SequenceNumber;
@@ -24,6 +26,9 @@ pub const PARTITION_KEY_CHARS_MAX: usize = 256;
 pub const PUT_RECORDS_ENTRIES_MAX: usize = 500;
 /// Most bytes (data plus partition keys) in one PutRecords call.
 pub const PUT_RECORDS_BYTES_MAX: usize = 10 * 1024 * 1024;
+/// Largest data blob of one record the API model allows: the largest maximum record size a
+/// stream can have (a stream's own maximum may be lower).
+pub const DATA_BYTES_MAX: usize = *MAX_RECORD_SIZE_KIB_RANGE.end() as usize * 1024;
 /// How often a record is routed again after its shard was closed under it. Each reshard waits for
 /// the new routing table before routes resume, so more than one retry means reshards back to back.
 const ROUTE_ATTEMPTS_MAX: usize = 16;

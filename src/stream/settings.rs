@@ -30,6 +30,17 @@ pub const SHARD_LEVEL_METRICS: [&str; 7] = [
     "ReadProvisionedThroughputExceeded",
     "IteratorAgeMilliseconds",
 ];
+/// The API model's `MetricsName` enum: [`SHARD_LEVEL_METRICS`], then `ALL`.
+pub const METRICS_NAMES: [&str; 8] = [
+    SHARD_LEVEL_METRICS[0],
+    SHARD_LEVEL_METRICS[1],
+    SHARD_LEVEL_METRICS[2],
+    SHARD_LEVEL_METRICS[3],
+    SHARD_LEVEL_METRICS[4],
+    SHARD_LEVEL_METRICS[5],
+    SHARD_LEVEL_METRICS[6],
+    "ALL",
+];
 
 /// Checks the tags given to a new stream or consumer: at most [`TAGS_MAX`], then
 /// [`validate_tag_lengths`]. More tags than a stream may hold is an `InvalidArgumentException`,
@@ -297,7 +308,7 @@ fn parse_shard_level_metrics(metrics: &[&str]) -> StreamResult<BTreeSet<String>>
             return Err(StreamError::member(
                 MemberValue::Text(metric.to_owned()),
                 "shardLevelMetrics",
-                Constraint::OneOf(SHARD_LEVEL_METRICS.iter().copied().chain(["ALL"]).collect()),
+                Constraint::OneOf(METRICS_NAMES.to_vec()),
             ));
         }
     }

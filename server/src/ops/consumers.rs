@@ -18,7 +18,7 @@ use shardlog::{Engine, Stream};
 
 use super::{Context, Reply, StreamRef};
 use crate::error::ApiError;
-use crate::protocol::fields::{CONSUMER_ARN, Checks, NAME, STREAM_ARN};
+use crate::protocol::fields::{CONSUMER_ARN, CONSUMER_NAME_LENGTH, Checks, NAME, STREAM_ARN};
 use crate::protocol::{Fields, Timestamp};
 
 /// Largest `MaxResults` of ListStreamConsumers (the model's bound).
@@ -115,7 +115,7 @@ pub fn register_stream_consumer(
     let stream_arn = fields.string("StreamARN")?;
     let mut checks = Checks::new();
     checks.required("consumerName", &name);
-    checks.text("consumerName", name, Some(NAME), (1, 128));
+    checks.text("consumerName", name, Some(NAME), CONSUMER_NAME_LENGTH);
     checks.required("streamARN", &stream_arn);
     checks.text("streamARN", stream_arn, Some(STREAM_ARN), (1, 2048));
     super::check_stream_id(&fields, &mut checks)?;
@@ -155,7 +155,7 @@ impl<'r> ConsumerRef<'r> {
         let name = fields.string("ConsumerName")?;
         let stream_arn = fields.string("StreamARN")?;
         checks.text("consumerARN", arn, Some(CONSUMER_ARN), (1, 2048));
-        checks.text("consumerName", name, Some(NAME), (1, 128));
+        checks.text("consumerName", name, Some(NAME), CONSUMER_NAME_LENGTH);
         checks.text("streamARN", stream_arn, Some(STREAM_ARN), (1, 2048));
         super::check_stream_id(fields, checks)?;
         Ok(ConsumerRef {

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use shardlog::{Engine, Stream};
 
 use crate::error::ApiError;
-use crate::protocol::fields::{self, Checks, NAME, STREAM_ARN, STREAM_ID};
+use crate::protocol::fields::{self, Checks, NAME, STREAM_ARN, STREAM_ID, STREAM_NAME_LENGTH};
 use crate::protocol::{Fields, Protocol};
 
 /// What a handler can use.
@@ -163,7 +163,7 @@ impl<'r> StreamRef<'r> {
         let name = fields.string("StreamName")?;
         checks.text("streamARN", arn, Some(STREAM_ARN), (1, 2048));
         check_stream_id(fields, checks)?;
-        checks.text("streamName", name, Some(NAME), (1, 128));
+        checks.text("streamName", name, Some(NAME), STREAM_NAME_LENGTH);
         Ok(StreamRef { name, arn })
     }
 

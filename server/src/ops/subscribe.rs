@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use serde::Serialize;
+use shardlog::stream::subscription::EVENT_DATA_BYTES_MAX;
 use shardlog::stream::{ConsumerError, Subscription, SubscriptionError, SubscriptionEvent};
 use shardlog::{SequenceNumber, ShardId, StartingPosition};
 use tokio::sync::mpsc;
@@ -30,7 +31,7 @@ use super::consumers::consumer_error;
 use super::records::{ChildShardOut, RecordOut};
 use super::{Context, Reply};
 use crate::error::ApiError;
-use crate::protocol::fields::{CONSUMER_ARN, Checks, NAME, SEQUENCE_NUMBER};
+use crate::protocol::fields::{CONSUMER_ARN, Checks, NAME, SEQUENCE_NUMBER, SHARD_ID_LENGTH};
 use crate::protocol::{Fields, Protocol, Text, event_stream};
 
 /// Most subscriptions served at once (each has a thread).
@@ -40,7 +41,7 @@ pub const SUBSCRIPTIONS_MAX: usize = 512;
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
 /// Response bytes a subscription keeps reserved while it streams: two events of the library's
 /// largest (1 MiB of data, 4/3 of it as base64, plus framing per record).
-pub const EVENT_STREAM_BYTES_HELD: usize = 2 * (1024 * 1024 * 4 / 3 + 64 * 1024);
+pub const EVENT_STREAM_BYTES_HELD: usize = 2 * (EVENT_DATA_BYTES_MAX * 4 / 3 + 64 * 1024);
 
 const STARTING_POSITION_TYPES: [&str; 5] = [
     "AT_SEQUENCE_NUMBER",
@@ -69,7 +70,7 @@ pub fn subscribe_to_shard(
     checks.required("consumerARN", &consumer_arn);
     checks.text("consumerARN", consumer_arn, Some(CONSUMER_ARN), (1, 2048));
     checks.required("shardId", &shard_id);
-    checks.text("shardId", shard_id, Some(NAME), (1, 128));
+    checks.text("shardId", shard_id, Some(NAME), SHARD_ID_LENGTH);
     checks.required("startingPosition", &starting);
     let (position_type, sequence_number, timestamp_ms) = match &starting {
         Some(starting) => (

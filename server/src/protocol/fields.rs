@@ -13,6 +13,11 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use base64::Engine as _;
+use shardlog::stream::TAG_KEY_CHARS_MAX;
+use shardlog::stream::consumers::CONSUMER_NAME_CHARS_MAX;
+use shardlog::stream::names::{
+    HASH_KEY_PATTERN, NAME_PATTERN, SHARD_ID_CHARS_MAX, STREAM_NAME_CHARS_MAX,
+};
 
 use super::{Node, Protocol};
 use crate::error::ApiError;
@@ -463,9 +468,18 @@ pub struct Pattern {
     pub matches: fn(&str) -> bool,
 }
 
+/// The lengths, in characters, of a stream name (the model's `StreamName`).
+pub const STREAM_NAME_LENGTH: (usize, usize) = (1, STREAM_NAME_CHARS_MAX);
+/// The lengths of a shard id (the model's `ShardId`).
+pub const SHARD_ID_LENGTH: (usize, usize) = (1, SHARD_ID_CHARS_MAX);
+/// The lengths of a consumer name (the model's `ConsumerName`).
+pub const CONSUMER_NAME_LENGTH: (usize, usize) = (1, CONSUMER_NAME_CHARS_MAX);
+/// The lengths of a tag key (the model's `TagKey`).
+pub const TAG_KEY_LENGTH: (usize, usize) = (1, TAG_KEY_CHARS_MAX);
+
 /// `[a-zA-Z0-9_.-]+`: stream names, shard ids, consumer names.
 pub const NAME: Pattern = Pattern {
-    shown: "[a-zA-Z0-9_.-]+",
+    shown: NAME_PATTERN,
     matches: |text| {
         !text.is_empty()
             && text
@@ -482,7 +496,7 @@ pub const SEQUENCE_NUMBER: Pattern = Pattern {
 
 /// `0|([1-9]\d{0,38})`: hash keys.
 pub const HASH_KEY: Pattern = Pattern {
-    shown: "0|([1-9]\\d{0,38})",
+    shown: HASH_KEY_PATTERN,
     matches: |text| decimal(text, 39),
 };
 
