@@ -13,6 +13,7 @@ use super::error::{
 };
 use super::iterator::ITERATOR_TTL_MS;
 use super::names::ShardId;
+use super::put::PutRecordsFailure;
 use super::settings::MAX_RECORD_SIZE_KIB_RANGE;
 
 /// The message of `ExpiredNextTokenException`.
@@ -420,6 +421,15 @@ impl Display for Throttled {
             f,
             "Rate exceeded for shard {shard} in stream {stream} under account {account}."
         )
+    }
+}
+
+impl Display for PutRecordsFailure {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            PutRecordsFailure::Throttled(throttled) => throttled.fmt(f),
+            PutRecordsFailure::Internal => f.write_str("Internal Service Failure"),
+        }
     }
 }
 

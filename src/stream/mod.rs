@@ -63,8 +63,8 @@ pub use self::metrics::{
 pub use self::names::{NameError, ShardId, StreamName};
 pub use self::put::{
     DATA_BYTES_MAX, PARTITION_KEY_CHARS_MAX, PUT_RECORDS_BYTES_MAX, PUT_RECORDS_ENTRIES_MAX,
-    PutRecordInput, PutRecordOutput, PutRecordsEntry, PutRecordsOutput, PutRecordsResult,
-    parse_explicit_hash_key,
+    PutRecordInput, PutRecordOutput, PutRecordsEntry, PutRecordsFailure, PutRecordsOutput,
+    PutRecordsResult, parse_explicit_hash_key,
 };
 pub use self::reader::{
     ChildShard, GET_RECORDS_BYTES_MAX, GET_RECORDS_LIMIT_MAX, GetRecordsOutput, RecordBatch,

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use super::error::{Constraint, InvalidArgument, MemberValue};
+use super::error::{Constraint, InvalidArgument, MemberValue, Throttled};
 use super::hash_key::{HashKey, hash_key_of};
 use super::metrics::{StreamMetrics, record_bytes};
 use super::names::{HASH_KEY_PATTERN, ShardId};
@@ -87,12 +87,28 @@ pub enum PutRecordsResult {
     /// Stored.
     Success(PutRecordOutput),
     /// Not stored; retry it.
-    Failure {
-        /// `ProvisionedThroughputExceededException` or `InternalFailure`.
-        error_code: String,
-        /// The AWS message.
-        error_message: String,
-    },
+    Failure(PutRecordsFailure),
+}
+
+/// Why a PutRecords entry was not stored. Its `Display` is the entry's AWS `ErrorMessage`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PutRecordsFailure {
+    /// `ProvisionedThroughputExceededException`: the shard's write budget is spent for now.
+    Throttled(Throttled),
+    /// `InternalFailure`: the storage failed, or the entry's fate is unknown.
+    Internal,
+}
+
+impl PutRecordsFailure {
+    /// The entry's `ErrorCode` on the wire, the name of the exception a PutRecord would fail
+    /// with.
+    pub fn error_code(&self) -> &'static str {
+        match self {
+            PutRecordsFailure::Throttled(_) => "ProvisionedThroughputExceededException",
+            PutRecordsFailure::Internal => "InternalFailure",
+        }
+    }
 }
 
 /// The outcome of a PutRecords call: one result per entry, in request order.
@@ -324,10 +340,7 @@ impl Stream {
                 }
                 Err(StreamError::ProvisionedThroughputExceeded(throttled)) => {
                     answered.throttled += 1;
-                    PutRecordsResult::Failure {
-                        error_code: "ProvisionedThroughputExceededException".to_owned(),
-                        error_message: throttled.to_string(),
-                    }
+                    PutRecordsResult::Failure(PutRecordsFailure::Throttled(throttled))
                 }
                 Err(_) => {
                     answered.failed += 1;
@@ -359,7 +372,7 @@ impl Stream {
             .throughput
             .admit_writes(now_ms, sizes, |fits| decisions.push(fits));
         let mut refused = 0;
-        let mut message = None;
+        let mut throttled = None;
         let mut decision = decisions.into_iter();
         let ShardGroup {
             shard,
@@ -374,13 +387,10 @@ impl Stream {
             *bytes -= entries
                 .get(position)
                 .map_or(0, |entry| record_bytes(entry.partition_key, entry.data));
-            let message = message.get_or_insert_with(|| self.throttled(shard).to_string());
+            let throttled = throttled.get_or_insert_with(|| self.throttled(shard));
             answered.set(
                 position,
-                PutRecordsResult::Failure {
-                    error_code: "ProvisionedThroughputExceededException".to_owned(),
-                    error_message: message.clone(),
-                },
+                PutRecordsResult::Failure(PutRecordsFailure::Throttled(throttled.clone())),
             );
             false
         });
@@ -460,10 +470,7 @@ impl Stream {
 }
 
 fn internal_failure() -> PutRecordsResult {
-    PutRecordsResult::Failure {
-        error_code: "InternalFailure".to_owned(),
-        error_message: "Internal Service Failure".to_owned(),
-    }
+    PutRecordsResult::Failure(PutRecordsFailure::Internal)
 }
 
 /// One shard's share of a PutRecords call: the positions of the entries routed to it, in request
@@ -508,7 +515,7 @@ impl Answers {
             .collect();
         let failed_record_count = records
             .iter()
-            .filter(|result| matches!(result, PutRecordsResult::Failure { .. }))
+            .filter(|result| matches!(result, PutRecordsResult::Failure(_)))
             .count();
         metrics.put_records_call(self.successful, self.failed, self.throttled);
         PutRecordsOutput {

@@ -130,7 +130,7 @@ enum PutRecordsEntryOut {
     },
     #[serde(rename_all = "PascalCase")]
     Failure {
-        error_code: String,
+        error_code: &'static str,
         error_message: String,
     },
 }
@@ -184,12 +184,9 @@ pub fn put_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
                     sequence_number: Text(stored.sequence_number),
                     shard_id: Text(stored.shard_id),
                 },
-                PutRecordsResult::Failure {
-                    error_code,
-                    error_message,
-                } => PutRecordsEntryOut::Failure {
-                    error_code,
-                    error_message,
+                PutRecordsResult::Failure(failure) => PutRecordsEntryOut::Failure {
+                    error_code: failure.error_code(),
+                    error_message: failure.to_string(),
                 },
             })
             .collect(),
