@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::iterator::{sign_token, verify_token};
+use super::meta_error::MetaError;
 use super::names::StreamName;
 use super::settings::{TAGS_MAX, validate_tags};
 use super::{Stream, StreamError};
@@ -113,15 +114,20 @@ impl ConsumerMeta {
     }
 
     /// Parses the value of a `consumer` line (everything after `consumer `).
-    pub(crate) fn decode(value: &str) -> Result<ConsumerMeta, String> {
+    pub(crate) fn decode(value: &str) -> Result<ConsumerMeta, MetaError> {
         let parts: Vec<&str> = value.split(' ').collect();
         let [name, created_ms, active_from_ms, gone_at_ms] = parts.as_slice() else {
-            return Err("malformed consumer line".to_owned());
+            return Err(MetaError::Malformed {
+                what: "consumer line",
+            });
         };
-        check_consumer_name(name).map_err(|error| error.to_string())?;
+        check_consumer_name(name).map_err(|_| MetaError::ConsumerName {
+            name: (*name).to_owned(),
+        })?;
         let time = |text: &str| {
-            text.parse::<u64>()
-                .map_err(|_| "malformed consumer time".to_owned())
+            text.parse::<u64>().map_err(|_| MetaError::Malformed {
+                what: "consumer time",
+            })
         };
         Ok(ConsumerMeta {
             name: (*name).to_owned(),

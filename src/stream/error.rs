@@ -12,6 +12,7 @@ use crate::sequence::SequenceNumber;
 
 use super::hash_key::HashKeyRange;
 use super::meta::StreamStatus;
+use super::meta_error::MetaError;
 use super::names::{ShardId, StreamName};
 
 /// An error from a stream operation.
@@ -464,7 +465,7 @@ pub enum StreamDamage {
     /// Its catalog entry cannot be read, or fails its checksum or format checks.
     UnreadableMeta {
         /// What is wrong with the file.
-        reason: String,
+        reason: MetaError,
     },
     /// Its catalog entry names another stream than its directory does.
     MisplacedMeta {

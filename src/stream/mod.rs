@@ -17,6 +17,7 @@ mod ledger;
 mod list_shards;
 mod messages;
 mod meta;
+mod meta_error;
 pub mod metrics;
 pub mod names;
 mod put;
@@ -56,6 +57,7 @@ pub use self::list_shards::{
 pub use self::meta::{
     FILE_NAME as META_FILE_NAME, ShardMeta, StreamMeta, StreamMode, StreamStatus,
 };
+pub use self::meta_error::MetaError;
 pub use self::metrics::{
     ShardMetric, ShardMetricsSnapshot, StreamMetric, StreamMetricsSnapshot, StreamRates,
     StreamValues, rate_per_second,
@@ -83,6 +85,7 @@ pub use self::subscription::{
     SUBSCRIPTION_LIFETIME_MS, SUBSCRIPTION_TAKEOVER_MS, Subscription, SubscriptionError,
     SubscriptionEvent,
 };
+pub use crate::checksummed_text::ChecksumError;
 
 pub use self::warm_throughput::{WARM_THROUGHPUT_MIBPS_MAX, WarmThroughput, WarmThroughputSetting};
 
