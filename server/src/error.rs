@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 
 use http::StatusCode;
+use shardlog::stream::{ConsumerError, SubscriptionError};
 use shardlog::{LogError, StreamError};
 
 /// An error response.
@@ -107,6 +108,25 @@ impl From<StreamError> for ApiError {
                 ApiError::internal()
             }
             error => ApiError::client(kind, error.to_string()),
+        }
+    }
+}
+
+impl From<ConsumerError> for ApiError {
+    fn from(error: ConsumerError) -> ApiError {
+        match error {
+            ConsumerError::Stream(error) => error.into(),
+            error => ApiError::client(error.kinesis_error_code(), error.to_string()),
+        }
+    }
+}
+
+impl From<SubscriptionError> for ApiError {
+    fn from(error: SubscriptionError) -> ApiError {
+        match error {
+            SubscriptionError::Consumer(error) => error.into(),
+            SubscriptionError::Stream(error) => error.into(),
+            error => ApiError::client(error.kinesis_error_code(), error.to_string()),
         }
     }
 }

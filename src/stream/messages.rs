@@ -7,14 +7,16 @@
 
 use std::fmt::{self, Display, Formatter};
 
+use super::consumers::ConsumerError;
 use super::error::{
     Constraint, Damaged, InUse, InvalidArgument, Limit, MemberValue, NotFound, StreamDamage,
     StreamError, Throttled, Validation,
 };
 use super::iterator::ITERATOR_TTL_MS;
-use super::names::ShardId;
+use super::names::{NAME_PATTERN, ShardId};
 use super::put::PutRecordsFailure;
 use super::settings::MAX_RECORD_SIZE_KIB_RANGE;
+use super::subscription::SubscriptionError;
 
 /// The message of `ExpiredNextTokenException`.
 const EXPIRED_NEXT_TOKEN: &str = "The requested token has expired.";
@@ -421,6 +423,122 @@ impl Display for Throttled {
             f,
             "Rate exceeded for shard {shard} in stream {stream} under account {account}."
         )
+    }
+}
+
+impl Display for ConsumerError {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            ConsumerError::InvalidName { name } => Validation::Member {
+                value: MemberValue::Text(name.clone()),
+                member: "consumerName".to_owned(),
+                constraint: Constraint::Pattern(NAME_PATTERN),
+            }
+            .fmt(f),
+            ConsumerError::AlreadyRegistered {
+                stream,
+                consumer,
+                account,
+            } => write!(
+                f,
+                "Consumer {consumer} under stream {stream} and account {account} already exists."
+            ),
+            ConsumerError::NotFound {
+                stream,
+                consumer,
+                account,
+            } => write!(
+                f,
+                "Consumer {consumer} under stream {stream} and account {account} not found."
+            ),
+            ConsumerError::ArnNotFound { arn } => write!(f, "Consumer {arn} not found."),
+            ConsumerError::TooManyConsumers {
+                stream,
+                limit,
+                account,
+            } => write!(
+                f,
+                "This request would exceed the limit of {limit} consumers for stream {stream} \
+                 under account {account}."
+            ),
+            ConsumerError::TooManyCreating {
+                stream,
+                limit,
+                account,
+            } => write!(
+                f,
+                "This request would exceed the limit of {limit} consumers in CREATING status for \
+                 stream {stream} under account {account}."
+            ),
+            ConsumerError::TooManyTags {
+                stream,
+                consumer,
+                limit,
+                account,
+            } => write!(
+                f,
+                "Failed to add tags to consumer {consumer} of stream {stream} under account \
+                 {account} because a given consumer cannot have more than {limit} tags \
+                 associated with it."
+            ),
+            ConsumerError::InvalidNextToken => InvalidArgument::InvalidNextToken.fmt(f),
+            ConsumerError::ExpiredNextToken => f.write_str(EXPIRED_NEXT_TOKEN),
+            ConsumerError::Stream(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ConsumerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConsumerError::Stream(error) => error.source(),
+            _ => None,
+        }
+    }
+}
+
+impl Display for SubscriptionError {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            SubscriptionError::Consumer(error) => error.fmt(f),
+            SubscriptionError::ConsumerNotActive {
+                stream,
+                consumer,
+                created_secs,
+                account,
+            } => write!(
+                f,
+                "Consumer {consumer} with creation timestamp {created_secs} under stream: \
+                 {stream} , account {account} is not in ACTIVE status."
+            ),
+            SubscriptionError::InUse {
+                stream,
+                consumer,
+                shard,
+                account,
+            }
+            | SubscriptionError::TakenOver {
+                stream,
+                consumer,
+                shard,
+                account,
+            } => write!(
+                f,
+                "Another active subscription exists for this consumer: \
+                 {account}:{stream}:{shard}:{consumer}"
+            ),
+            SubscriptionError::Stream(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for SubscriptionError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SubscriptionError::Consumer(error) => error.source(),
+            SubscriptionError::Stream(error) => error.source(),
+            _ => None,
+        }
     }
 }
 

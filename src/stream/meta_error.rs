@@ -2,7 +2,6 @@
 //! a caller can tell a checksum failure from a missing field, and worded for an operator (it
 //! becomes part of a damaged stream's message, without the file's path).
 
-use super::consumers::ConsumerError;
 use super::names::NameError;
 use crate::checksummed_text::ChecksumError;
 
@@ -50,7 +49,9 @@ pub enum MetaError {
     #[error("{0}")]
     StreamName(NameError),
     /// A consumer's name is not a valid consumer name.
-    #[error("{}", invalid_consumer_name(.name))]
+    #[error(
+        "invalid consumer name {name:?}: it must be 1 to 128 characters of a-z, A-Z, 0-9, '_', '.' and '-'"
+    )]
     ConsumerName {
         /// The name in the file.
         name: String,
@@ -73,11 +74,4 @@ pub enum MetaError {
     /// A consumer's tag comes before (or without) the consumer.
     #[error("tag of an unknown consumer")]
     TagOfUnknownConsumer,
-}
-
-/// The consumer-name error's words, so the file's reason reads as the API's would.
-fn invalid_consumer_name(name: &str) -> ConsumerError {
-    ConsumerError::InvalidName {
-        name: name.to_owned(),
-    }
 }

@@ -8,7 +8,7 @@ use shardlog::Stream;
 use shardlog::engine::RETENTION_HOURS_RANGE;
 use shardlog::stream::{MAX_RECORD_SIZE_KIB_RANGE, METRICS_NAMES, TAG_VALUE_CHARS_MAX};
 
-use super::consumers::{Resource, consumer_error};
+use super::consumers::Resource;
 use super::{Context, Reply, StreamRef, check_stream_id, to_u32};
 use crate::error::ApiError;
 use crate::protocol::Fields;
@@ -311,7 +311,7 @@ pub fn tag_resource(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Rep
         Resource::Stream(stream) => stream.add_tags(tags)?,
         Resource::Consumer(stream, consumer) => stream
             .add_consumer_tags(&consumer.name, tags)
-            .map_err(|error| consumer_error(context.engine, error))?,
+            .map_err(ApiError::from)?,
     }
     Ok(Reply::empty(Some(
         resource.stream().name().as_str().to_owned(),
@@ -329,7 +329,7 @@ pub fn untag_resource(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<R
         Resource::Stream(stream) => stream.remove_tags(&keys)?,
         Resource::Consumer(stream, consumer) => stream
             .remove_consumer_tags(&consumer.name, &keys)
-            .map_err(|error| consumer_error(context.engine, error))?,
+            .map_err(ApiError::from)?,
     }
     Ok(Reply::empty(Some(
         resource.stream().name().as_str().to_owned(),
@@ -355,7 +355,7 @@ pub fn list_tags_for_resource(
         Resource::Stream(stream) => stream.tags(),
         Resource::Consumer(stream, consumer) => stream
             .consumer_tags(&consumer.name)
-            .map_err(|error| consumer_error(context.engine, error))?,
+            .map_err(ApiError::from)?,
     };
     let out = ListTagsForResourceOut {
         tags: tags
