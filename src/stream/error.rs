@@ -75,12 +75,13 @@ pub enum NotFound {
         /// The engine's account.
         account: String,
     },
-    /// A reshard names a shard the stream does not have (as given, perhaps not a shard id).
-    ShardToReshard {
+    /// A shard id, as given (perhaps not a well-formed one), that names no shard of the stream:
+    /// Kinesis' words for SplitShard, MergeShards and GetShardIterator.
+    UnknownShard {
         /// The shard id as given.
         shard: String,
         /// Its stream.
-        stream: StreamName,
+        stream: String,
         /// The engine's account.
         account: String,
     },

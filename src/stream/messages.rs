@@ -69,7 +69,7 @@ impl Display for NotFound {
                 f,
                 "Shard {shard} in stream {stream} under account {account} does not exist"
             ),
-            NotFound::ShardToReshard {
+            NotFound::UnknownShard {
                 shard,
                 stream,
                 account,
@@ -426,6 +426,9 @@ impl Display for Throttled {
     }
 }
 
+/// AWS publishes no text for most consumer errors; the wording follows the phrasing Kinesis uses
+/// for streams ("... under account ... not found.") and the consumer message AWS is seen to send
+/// ("Consumer C with creation timestamp T under stream S and account A ...").
 impl Display for ConsumerError {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {

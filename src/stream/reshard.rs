@@ -308,9 +308,9 @@ impl Stream {
     /// The open shard named `id` in `plan`, or Kinesis' error for a missing or closed one.
     fn open_shard_for_reshard(&self, plan: &Plan, id: &str) -> StreamResult<ShardMeta> {
         let not_found = || -> StreamError {
-            NotFound::ShardToReshard {
+            NotFound::UnknownShard {
                 shard: id.to_owned(),
-                stream: plan.meta.name.clone(),
+                stream: plan.meta.name.to_string(),
                 account: self.context.account_id.clone(),
             }
             .into()

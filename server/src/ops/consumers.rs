@@ -2,12 +2,9 @@
 //! ListStreamConsumers, DeregisterStreamConsumer, and the consumer half of the ARN-based tag
 //! operations.
 //!
-//! The library keeps consumers and their rules ([`shardlog::stream::consumers`]); this file reads
-//! the requests, finds a consumer by ARN or by stream ARN and name as Kinesis does, and words the
-//! library's typed [`ConsumerError`]s as Kinesis does. AWS publishes no text for most of them; the
-//! wording follows the phrasing Kinesis uses for streams ("... under account ... not found.") and
-//! the consumer message AWS is seen to send ("Consumer C with creation timestamp T under stream S
-//! and account A ...").
+//! The library keeps consumers and their rules ([`shardlog::stream::consumers`]) and words their
+//! errors; this file reads the requests and finds a consumer by ARN or by stream ARN and name as
+//! Kinesis does.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

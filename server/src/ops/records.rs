@@ -3,12 +3,12 @@
 use std::borrow::Cow;
 
 use serde::Serialize;
-use shardlog::stream::error::{Constraint, MemberValue};
+use shardlog::stream::error::{Constraint, MemberValue, NotFound};
 use shardlog::stream::{
     ChildShard, DATA_BYTES_MAX, GET_RECORDS_LIMIT_MAX, PARTITION_KEY_CHARS_MAX,
     PUT_RECORDS_ENTRIES_MAX, PutRecordInput, PutRecordsResult, parse_explicit_hash_key,
 };
-use shardlog::{Record, SequenceNumber, ShardId, StartingPosition};
+use shardlog::{Record, SequenceNumber, ShardId, StartingPosition, StreamError};
 
 use super::streams::HashKeyRangeOut;
 use super::{Context, Reply, StreamRef};
@@ -269,21 +269,20 @@ pub fn get_shard_iterator(
     // stream, when either is missing.
     let stream_name = stream_ref.resolve_name(context.engine)?;
     let account = context.engine.account_id();
+    let not_found = |reason: NotFound| ApiError::from(StreamError::from(reason));
     let shard_id = fields::lenient_shard_id(shard_text).ok_or_else(|| {
-        ApiError::client(
-            "ResourceNotFoundException",
-            format!(
-                "Could not find shard {shard_text} in stream {stream_name} under account {account}."
-            ),
-        )
+        not_found(NotFound::UnknownShard {
+            shard: shard_text.to_owned(),
+            stream: stream_name.clone(),
+            account: account.to_owned(),
+        })
     })?;
     let shard_not_found = || {
-        ApiError::client(
-            "ResourceNotFoundException",
-            format!(
-                "Shard {shard_id} in stream {stream_name} under account {account} does not exist"
-            ),
-        )
+        not_found(NotFound::Shard {
+            shard: shard_id,
+            stream: stream_name.clone(),
+            account: account.to_owned(),
+        })
     };
     let stream = match context.engine.stream(&stream_name) {
         Ok(stream) => stream,
