@@ -332,14 +332,17 @@ pub enum MemberValue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Constraint {
+    /// Present (only a request's decoder meets a missing member; the library's inputs are
+    /// typed).
+    NotNull,
     /// At least this many characters, bytes or entries.
     LengthAtLeast(usize),
     /// At most this many characters, bytes or entries.
     LengthAtMost(usize),
     /// At least this value.
-    ValueAtLeast(u64),
+    ValueAtLeast(i64),
     /// At most this value.
-    ValueAtMost(u64),
+    ValueAtMost(i64),
     /// Matches this regular expression.
     Pattern(&'static str),
     /// One of these values.
@@ -504,7 +507,7 @@ impl StreamError {
         let constraint = if limit == 0 {
             Constraint::ValueAtLeast(1)
         } else if limit > max {
-            Constraint::ValueAtMost(max as u64)
+            Constraint::ValueAtMost(i64::try_from(max).unwrap_or(i64::MAX))
         } else {
             return Ok(());
         };

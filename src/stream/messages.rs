@@ -306,6 +306,7 @@ impl Display for MemberValue {
 impl Display for Constraint {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
+            Constraint::NotNull => f.write_str("not be null"),
             Constraint::LengthAtLeast(min) => {
                 write!(f, "have length greater than or equal to {min}")
             }

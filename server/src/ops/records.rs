@@ -43,7 +43,7 @@ impl<'r> RecordFields<'r> {
             checks.fail(
                 Some(&shown),
                 &format!("{path}data"),
-                &Constraint::LengthAtMost(DATA_BYTES_MAX).to_string(),
+                Constraint::LengthAtMost(DATA_BYTES_MAX),
             );
         }
         checks.text(
@@ -149,7 +149,7 @@ pub fn put_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
         _ => None,
     } {
         let shown = shown_list(std::iter::repeat_n(SHOWN_PUT_RECORDS_ENTRY, entries.len()));
-        checks.fail(Some(&shown), "records", &constraint.to_string());
+        checks.fail(Some(&shown), "records", constraint);
     }
     let mut records = Vec::with_capacity(entries.len().min(PUT_RECORDS_ENTRIES_MAX));
     for (position, entry) in entries.iter().take(PUT_RECORDS_ENTRIES_MAX).enumerate() {

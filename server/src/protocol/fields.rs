@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use base64::Engine as _;
 use shardlog::stream::TAG_KEY_CHARS_MAX;
 use shardlog::stream::consumers::CONSUMER_NAME_CHARS_MAX;
+use shardlog::stream::error::Constraint;
 use shardlog::stream::names::{
     HASH_KEY_PATTERN, NAME_PATTERN, SHARD_ID_CHARS_MAX, STREAM_NAME_CHARS_MAX,
 };
@@ -245,8 +246,8 @@ impl Checks {
     }
 
     /// Records a violation: `value` as the front end shows it (`None` prints `null`).
-    pub fn fail(&mut self, value: Option<&str>, path: &str, rule: &str) {
-        self.fail_constraint(value, path, &format!("Member must {rule}"));
+    pub fn fail(&mut self, value: Option<&str>, path: &str, constraint: Constraint) {
+        self.fail_constraint(value, path, &format!("Member must {constraint}"));
     }
 
     /// Records a violation of `constraint`, worded in full (`Map keys must satisfy ...`).
@@ -263,7 +264,7 @@ impl Checks {
     /// A required member.
     pub fn required<T>(&mut self, path: &str, value: &Option<T>) {
         if value.is_none() {
-            self.fail(None, path, "not be null");
+            self.fail(None, path, Constraint::NotNull);
         }
     }
 
@@ -277,28 +278,10 @@ impl Checks {
     ) {
         let Some(value) = value else { return };
         if let Some(pattern) = pattern.filter(|pattern| !(pattern.matches)(value)) {
-            self.fail(
-                Some(value),
-                path,
-                &format!("satisfy regular expression pattern: {}", pattern.shown),
-            );
+            self.fail(Some(value), path, Constraint::Pattern(pattern.shown));
         }
         let chars = value.chars().count();
-        let (min, max) = length;
-        if chars < min {
-            self.fail(
-                Some(value),
-                path,
-                &format!("have length greater than or equal to {min}"),
-            );
-        }
-        if chars > max {
-            self.fail(
-                Some(value),
-                path,
-                &format!("have length less than or equal to {max}"),
-            );
-        }
+        self.length(Some(value), path, chars, length);
     }
 
     /// An integer member's range.
@@ -308,47 +291,36 @@ impl Checks {
             self.fail(
                 Some(&value.to_string()),
                 path,
-                &format!("have value greater than or equal to {min}"),
+                Constraint::ValueAtLeast(min),
             );
         }
         if value > max {
-            self.fail(
-                Some(&value.to_string()),
-                path,
-                &format!("have value less than or equal to {max}"),
-            );
+            self.fail(Some(&value.to_string()), path, Constraint::ValueAtMost(max));
         }
     }
 
     /// An enum member.
-    pub fn one_of(&mut self, path: &str, value: Option<&str>, allowed: &[&str]) {
+    pub fn one_of(&mut self, path: &str, value: Option<&str>, allowed: &[&'static str]) {
         let Some(value) = value else { return };
         if !allowed.contains(&value) {
-            self.fail(
-                Some(value),
-                path,
-                &format!("satisfy enum value set: [{}]", allowed.join(", ")),
-            );
+            self.fail(Some(value), path, Constraint::OneOf(allowed.to_vec()));
         }
     }
 
     /// A list's or map's number of members; `shown` is the whole, as [`shown_list`] or
     /// [`shown_map`] print it.
     pub fn size(&mut self, path: &str, shown: &str, size: usize, bounds: (usize, usize)) {
+        self.length(Some(shown), path, size, bounds);
+    }
+
+    /// A length (characters, members) against its bounds.
+    fn length(&mut self, shown: Option<&str>, path: &str, length: usize, bounds: (usize, usize)) {
         let (min, max) = bounds;
-        if size < min {
-            self.fail(
-                Some(shown),
-                path,
-                &format!("have length greater than or equal to {min}"),
-            );
+        if length < min {
+            self.fail(shown, path, Constraint::LengthAtLeast(min));
         }
-        if size > max {
-            self.fail(
-                Some(shown),
-                path,
-                &format!("have length less than or equal to {max}"),
-            );
+        if length > max {
+            self.fail(shown, path, Constraint::LengthAtMost(max));
         }
     }
 
@@ -431,14 +403,12 @@ impl MemberRule {
     fn described(&self) -> String {
         match self {
             MemberRule::Length(min, max) => format!(
-                "Member must have length less than or equal to {max}, \
-                 Member must have length greater than or equal to {min}"
+                "Member must {}, Member must {}",
+                Constraint::LengthAtMost(*max),
+                Constraint::LengthAtLeast(*min)
             ),
             MemberRule::OneOf(values) => {
-                format!(
-                    "Member must satisfy enum value set: [{}]",
-                    values.join(", ")
-                )
+                format!("Member must {}", Constraint::OneOf(values.to_vec()))
             }
         }
     }
