@@ -282,6 +282,8 @@ pub enum Validation {
         /// The constraint broken.
         constraint: Constraint,
     },
+    /// Several violations, found by the front end reading a request (at most ten are listed).
+    Violations(Vec<Violation>),
     /// A maximum record size outside [`super::MAX_RECORD_SIZE_KIB_RANGE`].
     MaxRecordSizeOutOfRange {
         /// The size asked for.
@@ -306,6 +308,45 @@ pub enum Validation {
         /// The engine's account.
         account: String,
     },
+}
+
+/// One violation in a ValidationException that lists several, as the front end lists each:
+/// `Value 'x' at 'streamName' failed to satisfy constraint: Member must ...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The value as the front end shows it; `None` is shown as `null`.
+    pub value: Option<String>,
+    /// The member's path.
+    pub member: String,
+    /// What it breaks.
+    pub rule: Rule,
+}
+
+/// What a [`Violation`] breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rule {
+    /// A constraint of the member itself (`Member must ...`).
+    Member(Constraint),
+    /// The constraints of the members of a list or map, all listed though one is broken
+    /// (`Map keys must satisfy constraint: [Member must ..., Member must ...]`).
+    Members {
+        /// Which members.
+        role: MemberRole,
+        /// Every constraint of their shape, in the model's order.
+        constraints: Vec<Constraint>,
+    },
+}
+
+/// Which members of a collection a [`Rule::Members`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberRole {
+    /// Elements of a list.
+    ListMember,
+    /// Keys of a map.
+    MapKey,
+    /// Values of a map.
+    MapValue,
 }
 
 /// A member's value as the Kinesis front end shows it in a validation message.

@@ -9,8 +9,8 @@ use std::fmt::{self, Display, Formatter};
 
 use super::consumers::ConsumerError;
 use super::error::{
-    Constraint, Damaged, InUse, InvalidArgument, Limit, MemberValue, NotFound, StreamDamage,
-    StreamError, Throttled, Validation,
+    Constraint, Damaged, InUse, InvalidArgument, Limit, MemberRole, MemberValue, NotFound, Rule,
+    StreamDamage, StreamError, Throttled, Validation, Violation,
 };
 use super::iterator::ITERATOR_TTL_MS;
 use super::names::{NAME_PATTERN, ShardId};
@@ -258,11 +258,30 @@ impl Display for Validation {
                 value,
                 member,
                 constraint,
-            } => write!(
-                f,
-                "1 validation error detected: Value '{value}' at '{member}' failed to satisfy \
-                 constraint: Member must {constraint}"
-            ),
+            } => {
+                f.write_str("1 validation error detected: ")?;
+                write_violation(
+                    f,
+                    Some(value as &dyn Display),
+                    member,
+                    &Rule::Member(constraint.clone()),
+                )
+            }
+            Validation::Violations(violations) => {
+                let plural = if violations.len() == 1 { "" } else { "s" };
+                write!(
+                    f,
+                    "{} validation error{plural} detected: ",
+                    violations.len()
+                )?;
+                for (position, violation) in violations.iter().enumerate() {
+                    if position > 0 {
+                        f.write_str("; ")?;
+                    }
+                    violation.fmt(f)?;
+                }
+                Ok(())
+            }
             Validation::MaxRecordSizeOutOfRange { kib } => write!(
                 f,
                 "MaxRecordSizeInKiB {kib} is outside the allowed range {}-{}.",
@@ -285,6 +304,45 @@ impl Display for Validation {
                  managed by the service. Switch it to PROVISIONED with UpdateStreamMode to \
                  reshard it."
             ),
+        }
+    }
+}
+
+impl Display for Violation {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let value = self.value.as_ref().map(|value| value as &dyn Display);
+        write_violation(f, value, &self.member, &self.rule)
+    }
+}
+
+/// One violation as the front end words it; a missing value is shown as `null`.
+fn write_violation(
+    f: &mut Formatter<'_>,
+    value: Option<&dyn Display>,
+    member: &str,
+    rule: &Rule,
+) -> fmt::Result {
+    match value {
+        Some(value) => write!(f, "Value '{value}'")?,
+        None => f.write_str("Value null")?,
+    }
+    write!(f, " at '{member}' failed to satisfy constraint: ")?;
+    match rule {
+        Rule::Member(constraint) => write!(f, "Member must {constraint}"),
+        Rule::Members { role, constraints } => {
+            let subject = match role {
+                MemberRole::ListMember => "Member",
+                MemberRole::MapKey => "Map keys",
+                MemberRole::MapValue => "Map value",
+            };
+            write!(f, "{subject} must satisfy constraint: [")?;
+            for (position, constraint) in constraints.iter().enumerate() {
+                if position > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "Member must {constraint}")?;
+            }
+            f.write_str("]")
         }
     }
 }

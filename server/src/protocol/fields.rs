@@ -13,9 +13,11 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use base64::Engine as _;
+use shardlog::StreamError;
 use shardlog::stream::TAG_KEY_CHARS_MAX;
 use shardlog::stream::consumers::CONSUMER_NAME_CHARS_MAX;
-use shardlog::stream::error::Constraint;
+pub use shardlog::stream::error::MemberRole;
+use shardlog::stream::error::{Constraint, Rule, Validation, Violation};
 use shardlog::stream::names::{
     HASH_KEY_PATTERN, NAME_PATTERN, SHARD_ID_CHARS_MAX, STREAM_NAME_CHARS_MAX,
 };
@@ -236,7 +238,7 @@ const VIOLATIONS_LISTED_MAX: usize = 10;
 /// Constraint violations found so far in one request.
 #[derive(Debug, Default)]
 pub struct Checks {
-    violations: Vec<String>,
+    violations: Vec<Violation>,
 }
 
 impl Checks {
@@ -247,18 +249,19 @@ impl Checks {
 
     /// Records a violation: `value` as the front end shows it (`None` prints `null`).
     pub fn fail(&mut self, value: Option<&str>, path: &str, constraint: Constraint) {
-        self.fail_constraint(value, path, &format!("Member must {constraint}"));
+        self.violate(value, path, Rule::Member(constraint));
     }
 
-    /// Records a violation of `constraint`, worded in full (`Map keys must satisfy ...`).
-    fn fail_constraint(&mut self, value: Option<&str>, path: &str, constraint: &str) {
+    /// Records a violation of `rule`.
+    fn violate(&mut self, value: Option<&str>, path: &str, rule: Rule) {
         if self.violations.len() >= VIOLATIONS_LISTED_MAX {
             return;
         }
-        let shown = value.map_or_else(|| "null".to_owned(), |value| format!("'{value}'"));
-        self.violations.push(format!(
-            "Value {shown} at '{path}' failed to satisfy constraint: {constraint}"
-        ));
+        self.violations.push(Violation {
+            value: value.map(str::to_owned),
+            member: path.to_owned(),
+            rule,
+        });
     }
 
     /// A required member.
@@ -341,44 +344,20 @@ impl Checks {
         if members.into_iter().all(|member| rule.admits(member)) {
             return;
         }
-        let subject = match role {
-            MemberRole::ListMember => "Member",
-            MemberRole::MapKey => "Map keys",
-            MemberRole::MapValue => "Map value",
+        let rule = Rule::Members {
+            role,
+            constraints: rule.constraints(),
         };
-        self.fail_constraint(
-            Some(shown),
-            path,
-            &format!("{subject} must satisfy constraint: [{}]", rule.described()),
-        );
+        self.violate(Some(shown), path, rule);
     }
 
     /// The ValidationException for everything recorded, if anything was.
     pub fn finish(self) -> Result<(), ApiError> {
-        let count = self.violations.len();
-        if count == 0 {
+        if self.violations.is_empty() {
             return Ok(());
         }
-        let plural = if count == 1 { "" } else { "s" };
-        Err(ApiError::client(
-            "ValidationException",
-            format!(
-                "{count} validation error{plural} detected: {}",
-                self.violations.join("; ")
-            ),
-        ))
+        Err(StreamError::Validation(Validation::Violations(self.violations)).into())
     }
-}
-
-/// What the members checked by [`Checks::members`] are.
-#[derive(Clone, Copy)]
-pub enum MemberRole {
-    /// Elements of a list.
-    ListMember,
-    /// Keys of a map.
-    MapKey,
-    /// Values of a map.
-    MapValue,
 }
 
 /// The constraints of the string shape of a list's members or a map's keys or values.
@@ -400,16 +379,13 @@ impl MemberRule {
     /// The constraints as the front end lists them: the maximum length before the minimum, even
     /// a minimum of 0 (kinesalite's test/addTagsToStream.js records `[Member must have length
     /// less than or equal to 256, Member must have length greater than or equal to 0]`).
-    fn described(&self) -> String {
+    fn constraints(&self) -> Vec<Constraint> {
         match self {
-            MemberRule::Length(min, max) => format!(
-                "Member must {}, Member must {}",
+            MemberRule::Length(min, max) => vec![
                 Constraint::LengthAtMost(*max),
-                Constraint::LengthAtLeast(*min)
-            ),
-            MemberRule::OneOf(values) => {
-                format!("Member must {}", Constraint::OneOf(values.to_vec()))
-            }
+                Constraint::LengthAtLeast(*min),
+            ],
+            MemberRule::OneOf(values) => vec![Constraint::OneOf(values.to_vec())],
         }
     }
 }
