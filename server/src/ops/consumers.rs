@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
+use shardlog::stream::error::NotFound;
 use shardlog::stream::{Consumer, ConsumerArn};
-use shardlog::{Engine, Stream};
+use shardlog::{Engine, Stream, StreamError};
 
 use super::{Context, Reply, StreamRef};
 use crate::error::ApiError;
@@ -222,14 +223,11 @@ pub fn list_stream_consumers(
     if let Some(created_ms) = stream_created_ms
         && created_ms / 1000 != stream.meta().created_ms / 1000
     {
-        return Err(ApiError::client(
-            "ResourceNotFoundException",
-            format!(
-                "Stream {} under account {} not found.",
-                stream.name(),
-                context.engine.account_id()
-            ),
-        ));
+        let not_found = NotFound::Stream {
+            stream: stream.name().to_string(),
+            account: context.engine.account_id().to_owned(),
+        };
+        return Err(StreamError::from(not_found).into());
     }
     let limit = max_results.map_or(
         shardlog::stream::consumers::LIST_CONSUMERS_DEFAULT_RESULTS,
