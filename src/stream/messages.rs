@@ -676,6 +676,60 @@ fn java_date(unix_ms: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_reasons_print_the_kinesis_messages() {
+        let blob = StreamError::member(
+            MemberValue::Blob { bytes: 3 },
+            "records.2.member.data",
+            Constraint::LengthAtMost(1),
+        );
+        assert_eq!(
+            blob.to_string(),
+            "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=3 cap=3]' at \
+             'records.2.member.data' failed to satisfy constraint: Member must have length less \
+             than or equal to 1"
+        );
+        let two = Validation::Violations(vec![
+            Violation {
+                value: None,
+                member: "streamName".to_owned(),
+                rule: Rule::Member(Constraint::NotNull),
+            },
+            Violation {
+                value: Some("[a]".to_owned()),
+                member: "tagKeys".to_owned(),
+                rule: Rule::Members {
+                    role: MemberRole::ListMember,
+                    constraints: vec![Constraint::LengthAtMost(2), Constraint::LengthAtLeast(1)],
+                },
+            },
+        ]);
+        assert_eq!(
+            two.to_string(),
+            "2 validation errors detected: Value null at 'streamName' failed to satisfy \
+             constraint: Member must not be null; Value '[a]' at 'tagKeys' failed to satisfy \
+             constraint: Member must satisfy constraint: [Member must have length less than or \
+             equal to 2, Member must have length greater than or equal to 1]"
+        );
+        let limit = StreamError::from(Limit::ShardsPerStream { max: 7 });
+        assert_eq!(limit.kinesis_error_code(), "LimitExceededException");
+        assert_eq!(
+            limit.to_string(),
+            "This request would exceed the limit of 7 shards per stream."
+        );
+        let other_shard = InvalidArgument::SequenceNumberOfOtherShard {
+            encoded_index: 1 << 31,
+            shard: ShardId::new(0),
+        };
+        assert_eq!(
+            other_shard.to_string(),
+            "Invalid StartingSequenceNumber. It encodes shardId--02147483648, while it was used \
+             in a call to a shard with shardId-000000000000"
+        );
+    }
+
     #[test]
     fn dates_print_as_java_does() {
         // 2015-01-22 01:22:02 UTC, the example in Kinesis' expired-iterator message.
