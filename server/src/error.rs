@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use http::StatusCode;
-use shardlog::stream::{ConsumerError, SubscriptionError};
+use shardlog::stream::{ConsumerError, INTERNAL_FAILURE_MESSAGE, SubscriptionError};
 use shardlog::{LogError, StreamError};
 
 /// An error response.
@@ -64,7 +64,7 @@ impl ApiError {
         ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             kind: "InternalFailure",
-            message: Some("Internal Service Failure".to_owned()),
+            message: Some(INTERNAL_FAILURE_MESSAGE.to_owned()),
             capitalized_message_key: false,
         }
     }

@@ -20,6 +20,8 @@ use super::subscription::SubscriptionError;
 
 /// The message of `ExpiredNextTokenException`.
 const EXPIRED_NEXT_TOKEN: &str = "The requested token has expired.";
+/// The message of `InternalFailure`, whatever failed: the cause is logged, never sent.
+pub const INTERNAL_FAILURE_MESSAGE: &str = "Internal Service Failure";
 
 impl Display for StreamError {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
@@ -608,7 +610,7 @@ impl Display for PutRecordsFailure {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             PutRecordsFailure::Throttled(throttled) => throttled.fmt(f),
-            PutRecordsFailure::Internal => f.write_str("Internal Service Failure"),
+            PutRecordsFailure::Internal => f.write_str(INTERNAL_FAILURE_MESSAGE),
         }
     }
 }

@@ -54,6 +54,7 @@ pub use self::list_shards::{
     LIST_SHARDS_DEFAULT_RESULTS, LIST_SHARDS_MAX_RESULTS, ListShardsFrom, ListShardsOutput,
     NEXT_TOKEN_TTL_MS, ShardFilter,
 };
+pub use self::messages::INTERNAL_FAILURE_MESSAGE;
 pub use self::meta::{
     FILE_NAME as META_FILE_NAME, ShardMeta, StreamMeta, StreamMode, StreamStatus,
 };
