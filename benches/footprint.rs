@@ -1159,7 +1159,7 @@ fn put_one_per_shard(stream: &Stream, data: &[u8]) -> Outcome<Duration> {
                         format!("a record meant for {id} went to {}", stored.shard_id).into(),
                     );
                 }
-                PutRecordsResult::Failure { error_message, .. } => {
+                PutRecordsResult::Failure(error_message) => {
                     return Err(format!("the record for {id} failed: {error_message}").into());
                 }
             }

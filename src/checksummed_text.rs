@@ -24,18 +24,30 @@ pub(crate) fn seal(mut body: String) -> String {
     body
 }
 
+/// What is wrong with a file's checksum line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChecksumError {
+    /// The last line is not a checksum line.
+    #[error("bad checksum line")]
+    MissingLine,
+    /// The checksum does not match the body.
+    #[error("checksum mismatch")]
+    Mismatch,
+}
+
 /// The body of `text`, everything before its last line, if that line is a checksum line that
-/// matches it; otherwise what is wrong, in words.
-pub(crate) fn open(text: &str) -> Result<&str, &'static str> {
+/// matches it; otherwise what is wrong.
+pub(crate) fn open(text: &str) -> Result<&str, ChecksumError> {
     let body_end = text.trim_end_matches('\n').rfind('\n').map_or(0, |i| i + 1);
     let (body, crc_line) = text.split_at(body_end);
     let stored = crc_line
         .trim_end()
         .strip_prefix("crc ")
         .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-        .ok_or("bad checksum line")?;
+        .ok_or(ChecksumError::MissingLine)?;
     if crc32fast::hash(body.as_bytes()) != stored {
-        return Err("checksum mismatch");
+        return Err(ChecksumError::Mismatch);
     }
     Ok(body)
 }
@@ -57,8 +69,8 @@ mod tests {
         let sealed = seal("a 1\n".to_owned());
         assert_eq!(
             open(&sealed.replace("a 1", "a 2")),
-            Err("checksum mismatch")
+            Err(ChecksumError::Mismatch)
         );
-        assert_eq!(open("a 1\n"), Err("bad checksum line"));
+        assert_eq!(open("a 1\n"), Err(ChecksumError::MissingLine));
     }
 }

@@ -174,7 +174,7 @@ impl World {
                 .into_iter()
                 .map(|result| match result {
                     PutRecordsResult::Success(output) => output,
-                    PutRecordsResult::Failure { error_message, .. } => {
+                    PutRecordsResult::Failure(error_message) => {
                         panic!("a PutRecords entry failed: {error_message}")
                     }
                 })

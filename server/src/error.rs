@@ -1,13 +1,15 @@
 //! The errors the server answers with, in the shape every AWS SDK parses:
 //! `{"__type": "<Exception>", "message": "..."}` with HTTP 400, or 500 for `InternalFailure`.
 //!
-//! Library errors ([`StreamError`]) already carry the exception name and AWS's message; this type
-//! adds the front-end errors Kinesis produces before an operation runs (serialization, unknown
-//! operation, validation, authentication) and the HTTP status.
+//! Library errors ([`StreamError`]) give the exception name, and their `Display` is AWS's message,
+//! which the server sends as it is, never re-worded; this type adds the front-end errors Kinesis
+//! produces before an operation runs (serialization, unknown operation, validation,
+//! authentication) and the HTTP status.
 
 use std::path::PathBuf;
 
 use http::StatusCode;
+use shardlog::stream::{ConsumerError, INTERNAL_FAILURE_MESSAGE, SubscriptionError};
 use shardlog::{LogError, StreamError};
 
 /// An error response.
@@ -62,7 +64,7 @@ impl ApiError {
         ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             kind: "InternalFailure",
-            message: Some("Internal Service Failure".to_owned()),
+            message: Some(INTERNAL_FAILURE_MESSAGE.to_owned()),
             capitalized_message_key: false,
         }
     }
@@ -73,8 +75,8 @@ impl From<StreamError> for ApiError {
         let kind = error.kinesis_error_code();
         match error {
             // A damaged stream's message is for the client: it names the stream and the damage.
-            StreamError::Damaged { message } => ApiError {
-                message: Some(message),
+            StreamError::Damaged(damaged) => ApiError {
+                message: Some(damaged.to_string()),
                 ..ApiError::internal()
             },
             // So is a shard's damaged data: where it is, within the stream, and what is wrong.
@@ -106,6 +108,25 @@ impl From<StreamError> for ApiError {
                 ApiError::internal()
             }
             error => ApiError::client(kind, error.to_string()),
+        }
+    }
+}
+
+impl From<ConsumerError> for ApiError {
+    fn from(error: ConsumerError) -> ApiError {
+        match error {
+            ConsumerError::Stream(error) => error.into(),
+            error => ApiError::client(error.kinesis_error_code(), error.to_string()),
+        }
+    }
+}
+
+impl From<SubscriptionError> for ApiError {
+    fn from(error: SubscriptionError) -> ApiError {
+        match error {
+            SubscriptionError::Consumer(error) => error.into(),
+            SubscriptionError::Stream(error) => error.into(),
+            error => ApiError::client(error.kinesis_error_code(), error.to_string()),
         }
     }
 }

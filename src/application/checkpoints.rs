@@ -137,7 +137,8 @@ impl CheckpointDir {
                 path: path.clone(),
                 reason: reason.to_owned(),
             };
-            let body = checksummed_text::open(&text).map_err(corrupt)?;
+            let body =
+                checksummed_text::open(&text).map_err(|error| corrupt(&error.to_string()))?;
             let (stream_created_ms, shard, progress) = decode(body).map_err(corrupt)?;
             if shard.index != index {
                 return Err(corrupt("its shard is not the one its name says"));

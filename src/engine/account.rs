@@ -27,6 +27,8 @@ use std::sync::Arc;
 
 use crate::error::LogError;
 use crate::file_system::{self, FileSystem};
+use crate::stream::MetaError;
+use crate::stream::error::Validation;
 use crate::stream::{StreamError, StreamResult, WarmThroughput};
 
 const ACCOUNT_FILE: &str = "account.meta";
@@ -91,8 +93,9 @@ impl AccountSettings {
     pub(crate) fn load(dir: &Path) -> StreamResult<AccountSettings> {
         let path = dir.join(ACCOUNT_FILE);
         match fs::read_to_string(&path) {
-            Ok(text) => AccountSettings::decode(&text)
-                .map_err(|reason| StreamError::Storage(LogError::corrupt(&path, 0, reason))),
+            Ok(text) => AccountSettings::decode(&text).map_err(|reason| {
+                StreamError::Storage(LogError::corrupt(&path, 0, reason.to_string()))
+            }),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 Ok(AccountSettings::default())
             }
@@ -112,16 +115,24 @@ impl AccountSettings {
         checksummed_text::seal(text)
     }
 
-    fn decode(text: &str) -> Result<AccountSettings, String> {
+    fn decode(text: &str) -> Result<AccountSettings, MetaError> {
         let body = checksummed_text::open(text)?;
         let mut settings = AccountSettings::default();
         for line in body.lines() {
-            let (key, value) = line.split_once(' ').ok_or("malformed line")?;
-            let ms = value.parse::<u64>().map_err(|_| format!("bad {key}"))?;
+            let (key, value) = line
+                .split_once(' ')
+                .ok_or(MetaError::Malformed { what: "line" })?;
+            let ms = value.parse::<u64>().map_err(|_| MetaError::Bad {
+                field: key.to_owned(),
+            })?;
             match key {
                 "commitment_started_ms" => settings.started_ms = Some(ms),
                 "commitment_ends_ms" => settings.ends_ms = Some(ms),
-                _ => return Err(format!("unknown line {key}")),
+                _ => {
+                    return Err(MetaError::UnknownLine {
+                        key: key.to_owned(),
+                    });
+                }
             }
         }
         Ok(settings)
@@ -230,13 +241,10 @@ impl Engine {
             .status
             .is_in_force()
         {
-            return Err(StreamError::Validation {
-                message: format!(
-                    "Warm throughput requires MinimumThroughputBillingCommitment to be enabled \
-                     for account {}.",
-                    self.account_id()
-                ),
-            });
+            return Err(Validation::WarmThroughputNeedsCommitment {
+                account: self.account_id().to_owned(),
+            }
+            .into());
         }
         stream.set_warm_throughput(mibps)
     }

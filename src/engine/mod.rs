@@ -52,7 +52,11 @@ use crate::file_system::{FileSystem, OsFileSystem};
 use crate::log::{
     COUNTER_EPOCH_MAX, DEFAULT_INITIAL_SEGMENT_BYTES, DEFAULT_SEGMENT_BYTES, Durability,
 };
+use crate::stream::error::{
+    Constraint, InUse, InvalidArgument, Limit, MemberValue, NotFound, Validation,
+};
 use crate::stream::iterator::IteratorToken;
+use crate::stream::names::{NAME_PATTERN, STREAM_NAME_CHARS_MAX};
 use crate::stream::{
     Consumer, ConsumerArn, ConsumerError, ConsumerResult, GetRecordsOutput, HashKeyRange,
     ListShardsFrom, ListShardsOutput, ShardId, ShardLedger, ShardMeta, Stream, StreamContext,
@@ -319,48 +323,49 @@ impl Engine {
         let shared = &*self.shared;
         let context = &shared.context;
         let name = StreamName::new(&request.name).map_err(|_| {
-            let rule = match request.name.chars().count() {
-                0 => "have length greater than or equal to 1",
-                129.. => "have length less than or equal to 128",
-                _ => "satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+            let constraint = match request.name.chars().count() {
+                0 => Constraint::LengthAtLeast(1),
+                count if count > STREAM_NAME_CHARS_MAX => {
+                    Constraint::LengthAtMost(STREAM_NAME_CHARS_MAX)
+                }
+                _ => Constraint::Pattern(NAME_PATTERN),
             };
-            StreamError::validation(&request.name, "streamName", rule)
+            StreamError::member(
+                MemberValue::Text(request.name.clone()),
+                "streamName",
+                constraint,
+            )
         })?;
         validate_tags(&request.tags)?;
         let shard_count = match (request.mode, request.shard_count) {
             (StreamMode::OnDemand, None) => ON_DEMAND_INITIAL_SHARDS,
             (_, Some(count)) if count >= 1 => count,
             (StreamMode::Provisioned, None) => {
-                return Err(StreamError::invalid_argument(
-                    "ShardCount must be specified for a PROVISIONED stream.",
-                ));
+                return Err(InvalidArgument::ShardCountRequired.into());
             }
             (_, Some(count)) => {
-                return Err(StreamError::validation(
-                    &count.to_string(),
+                return Err(StreamError::member(
+                    MemberValue::Number(u64::from(count)),
                     "shardCount",
-                    "have value greater than or equal to 1",
+                    Constraint::ValueAtLeast(1),
                 ));
             }
         };
         let max_record_size_kib = request.max_record_size_kib.unwrap_or(1024);
         if !MAX_RECORD_SIZE_KIB_RANGE.contains(&max_record_size_kib) {
-            return Err(StreamError::Validation {
-                message: format!(
-                    "MaxRecordSizeInKiB {max_record_size_kib} is outside the allowed range \
-                     1024-10240."
-                ),
-            });
+            return Err(Validation::MaxRecordSizeOutOfRange {
+                kib: max_record_size_kib,
+            }
+            .into());
         }
 
         let mut ledger = context.ledger.lock();
         if shared.streams.read().contains_key(&name) || shared.damaged.read().contains_key(&name) {
-            return Err(StreamError::ResourceInUse {
-                message: format!(
-                    "Stream {name} under account {} already exists.",
-                    context.account_id
-                ),
-            });
+            return Err(InUse::StreamExists {
+                stream: name,
+                account: context.account_id.clone(),
+            }
+            .into());
         }
         self.check_create_limits(&ledger, request.mode, shard_count)?;
         let now_ms = context.clock.now_ms();
@@ -423,12 +428,12 @@ impl Engine {
         let limits = &shared.limits;
         let stream_count = shared.streams.read().len() + shared.damaged.read().len();
         if stream_count >= limits.max_streams {
-            return Err(StreamError::LimitExceeded {
-                message: format!(
-                    "This request would exceed the limit of {} streams for the account {} in {}.",
-                    limits.max_streams, shared.context.account_id, shared.context.region
-                ),
-            });
+            return Err(Limit::StreamsPerAccount {
+                max: limits.max_streams,
+                account: shared.context.account_id.clone(),
+                region: shared.context.region.clone(),
+            }
+            .into());
         }
         if mode == StreamMode::OnDemand {
             self.check_on_demand_limit()?;
@@ -439,12 +444,10 @@ impl Engine {
             .context
             .check_shard_quota(ledger, u64::from(shard_count))?;
         if shard_count > limits.max_shards_per_stream {
-            return Err(StreamError::LimitExceeded {
-                message: format!(
-                    "This request would exceed the limit of {} shards per stream.",
-                    limits.max_shards_per_stream
-                ),
-            });
+            return Err(Limit::ShardsPerStream {
+                max: limits.max_shards_per_stream,
+            }
+            .into());
         }
         Ok(())
     }
@@ -464,13 +467,12 @@ impl Engine {
         if self.on_demand_stream_count() < limit {
             return Ok(());
         }
-        Err(StreamError::LimitExceeded {
-            message: format!(
-                "This request would exceed the limit of {limit} on-demand streams for the account \
-                 {} in {}.",
-                shared.context.account_id, shared.context.region
-            ),
-        })
+        Err(Limit::OnDemandStreams {
+            max: limit,
+            account: shared.context.account_id.clone(),
+            region: shared.context.region.clone(),
+        }
+        .into())
     }
 
     /// The stream named `name`; [`StreamError::Damaged`] if it exists but cannot be served.
@@ -504,9 +506,10 @@ impl Engine {
         );
         match arn.strip_prefix(&prefix) {
             Some(name) => self.stream(name),
-            None => Err(StreamError::ResourceNotFound {
-                message: format!("Stream {arn} not found."),
-            }),
+            None => Err(NotFound::StreamArn {
+                arn: arn.to_string(),
+            }
+            .into()),
         }
     }
 
@@ -619,19 +622,19 @@ impl Engine {
         limit: usize,
     ) -> StreamResult<GetRecordsOutput> {
         let token = IteratorToken::decode(shard_iterator, &self.shared.context.iterator_key)
-            .ok_or_else(|| StreamError::invalid_argument("Invalid ShardIterator."))?;
+            .ok_or(StreamError::InvalidArgument(
+                InvalidArgument::InvalidShardIterator,
+            ))?;
         // The token names a shard of a stream deleted since: Kinesis reports the shard missing.
         let stream = self
             .stream(&token.stream_name)
             .map_err(|error| match error {
-                StreamError::ResourceNotFound { .. } => StreamError::ResourceNotFound {
-                    message: format!(
-                        "Shard {} in stream {} under account {} does not exist",
-                        ShardId::new(token.shard.index),
-                        token.stream_name,
-                        self.account_id()
-                    ),
-                },
+                StreamError::ResourceNotFound(_) => NotFound::Shard {
+                    shard: ShardId::new(token.shard.index),
+                    stream: token.stream_name.clone(),
+                    account: self.account_id().to_owned(),
+                }
+                .into(),
                 other => other,
             })?;
         stream.get_records(&token, limit)
@@ -647,14 +650,10 @@ impl Engine {
     ) -> StreamResult<ListShardsOutput> {
         let stream = match (stream_name, from) {
             (Some(_), ListShardsFrom::NextToken(_)) => {
-                return Err(StreamError::invalid_argument(
-                    "NextToken and StreamName cannot be provided together.",
-                ));
+                return Err(InvalidArgument::NextTokenWithStreamName.into());
             }
             (None, ListShardsFrom::Start { .. }) => {
-                return Err(StreamError::invalid_argument(
-                    "Either NextToken or StreamName should be provided.",
-                ));
+                return Err(InvalidArgument::NextTokenOrStreamNameRequired.into());
             }
             (Some(name), ListShardsFrom::Start { .. }) => self.stream(name)?,
             (None, ListShardsFrom::NextToken(token)) => {

@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::iterator::{sign_token, verify_token};
+use super::meta_error::MetaError;
 use super::names::StreamName;
 use super::settings::{TAGS_MAX, validate_tags};
 use super::{Stream, StreamError};
@@ -113,15 +114,20 @@ impl ConsumerMeta {
     }
 
     /// Parses the value of a `consumer` line (everything after `consumer `).
-    pub(crate) fn decode(value: &str) -> Result<ConsumerMeta, String> {
+    pub(crate) fn decode(value: &str) -> Result<ConsumerMeta, MetaError> {
         let parts: Vec<&str> = value.split(' ').collect();
         let [name, created_ms, active_from_ms, gone_at_ms] = parts.as_slice() else {
-            return Err("malformed consumer line".to_owned());
+            return Err(MetaError::Malformed {
+                what: "consumer line",
+            });
         };
-        check_consumer_name(name).map_err(|error| error.to_string())?;
+        check_consumer_name(name).map_err(|_| MetaError::ConsumerName {
+            name: (*name).to_owned(),
+        })?;
         let time = |text: &str| {
-            text.parse::<u64>()
-                .map_err(|_| "malformed consumer time".to_owned())
+            text.parse::<u64>().map_err(|_| MetaError::Malformed {
+                what: "consumer time",
+            })
         };
         Ok(ConsumerMeta {
             name: (*name).to_owned(),
@@ -205,61 +211,61 @@ impl<'a> ConsumerArn<'a> {
     }
 }
 
-/// Why a consumer operation failed. Each variant names the Kinesis exception it stands for.
-#[derive(Debug, thiserror::Error)]
+/// Why a consumer operation failed. Each variant names the Kinesis exception it stands for; its
+/// `Display` is Kinesis' message (worded in `messages.rs`, with the stream layer's errors).
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum ConsumerError {
     /// `ValidationException`: the name is not 1–128 characters of `[a-zA-Z0-9_.-]`.
-    #[error(
-        "invalid consumer name {name:?}: it must be 1 to 128 characters of a-z, A-Z, 0-9, '_', '.' and '-'"
-    )]
     InvalidName {
         /// The name given.
         name: String,
     },
     /// `ResourceInUseException`: the stream has a consumer of this name already (perhaps one
     /// still being deleted).
-    #[error("consumer {consumer} is already registered with stream {stream}")]
     AlreadyRegistered {
         /// The stream.
         stream: StreamName,
         /// The consumer's name.
         consumer: String,
+        /// The engine's account.
+        account: String,
     },
     /// `ResourceNotFoundException`: the stream has no consumer of this name.
-    #[error("stream {stream} has no consumer {consumer}")]
     NotFound {
         /// The stream.
         stream: StreamName,
         /// The consumer's name.
         consumer: String,
+        /// The engine's account.
+        account: String,
     },
     /// `ResourceNotFoundException`: no consumer has this ARN (malformed, of another account or
     /// region, of a stream or consumer that does not exist, or of an earlier registration).
-    #[error("no consumer has the ARN {arn}")]
     ArnNotFound {
         /// The ARN given.
         arn: String,
     },
     /// `LimitExceededException`: the stream has [`CONSUMERS_PER_STREAM_MAX`] consumers.
-    #[error("stream {stream} has {limit} consumers, the most allowed")]
     TooManyConsumers {
         /// The stream.
         stream: StreamName,
         /// The limit.
         limit: usize,
+        /// The engine's account.
+        account: String,
     },
     /// `LimitExceededException`: [`CONSUMERS_CREATING_MAX`] consumers of the stream are being
     /// created.
-    #[error("stream {stream} has {limit} consumers being created, the most allowed at once")]
     TooManyCreating {
         /// The stream.
         stream: StreamName,
         /// The limit.
         limit: usize,
+        /// The engine's account.
+        account: String,
     },
     /// `LimitExceededException`: the consumer would have more than [`TAGS_MAX`] tags.
-    #[error("consumer {consumer} of stream {stream} would have more than {limit} tags")]
     TooManyTags {
         /// The stream.
         stream: StreamName,
@@ -267,16 +273,21 @@ pub enum ConsumerError {
         consumer: String,
         /// The limit.
         limit: usize,
+        /// The engine's account.
+        account: String,
     },
     /// `InvalidArgumentException`: the `NextToken` was not made by this engine for this stream.
-    #[error("invalid NextToken")]
     InvalidNextToken,
     /// `ExpiredNextTokenException`: the `NextToken` is older than five minutes.
-    #[error("the NextToken has expired")]
     ExpiredNextToken,
     /// A failure of the stream itself (not found, not active, storage), already worded.
-    #[error(transparent)]
-    Stream(#[from] StreamError),
+    Stream(StreamError),
+}
+
+impl From<StreamError> for ConsumerError {
+    fn from(error: StreamError) -> ConsumerError {
+        ConsumerError::Stream(error)
+    }
 }
 
 impl ConsumerError {
@@ -418,12 +429,14 @@ impl Stream {
                 return Err(ConsumerError::AlreadyRegistered {
                     stream: stream.clone(),
                     consumer: name.to_owned(),
+                    account: self.context.account_id.clone(),
                 });
             }
             if consumers.len() >= CONSUMERS_PER_STREAM_MAX {
                 return Err(ConsumerError::TooManyConsumers {
                     stream: stream.clone(),
                     limit: CONSUMERS_PER_STREAM_MAX,
+                    account: self.context.account_id.clone(),
                 });
             }
             let creating = consumers
@@ -434,6 +447,7 @@ impl Stream {
                 return Err(ConsumerError::TooManyCreating {
                     stream: stream.clone(),
                     limit: CONSUMERS_CREATING_MAX,
+                    account: self.context.account_id.clone(),
                 });
             }
             let meta = ConsumerMeta {
@@ -464,6 +478,7 @@ impl Stream {
             .ok_or_else(|| ConsumerError::NotFound {
                 stream: meta.name.clone(),
                 consumer: name.to_owned(),
+                account: self.context.account_id.clone(),
             })
     }
 
@@ -556,6 +571,7 @@ impl Stream {
                 return Err(ConsumerError::NotFound {
                     stream: stream.clone(),
                     consumer: name.to_owned(),
+                    account: self.context.account_id.clone(),
                 });
             };
             consumer
@@ -588,6 +604,7 @@ impl Stream {
                 .ok_or_else(|| ConsumerError::NotFound {
                     stream: stream.clone(),
                     consumer: name.to_owned(),
+                    account: self.context.account_id.clone(),
                 })?;
             consumer.tags.extend(tags);
             if consumer.tags.len() > TAGS_MAX {
@@ -595,6 +612,7 @@ impl Stream {
                     stream: stream.clone(),
                     consumer: name.to_owned(),
                     limit: TAGS_MAX,
+                    account: self.context.account_id.clone(),
                 });
             }
             Ok(())
@@ -610,6 +628,7 @@ impl Stream {
                 .ok_or_else(|| ConsumerError::NotFound {
                     stream: stream.clone(),
                     consumer: name.to_owned(),
+                    account: self.context.account_id.clone(),
                 })?;
             for key in keys {
                 consumer.tags.remove(key);
@@ -629,6 +648,7 @@ impl Stream {
             .ok_or_else(|| ConsumerError::NotFound {
                 stream: meta.name.clone(),
                 consumer: name.to_owned(),
+                account: self.context.account_id.clone(),
             })
     }
 }

@@ -36,11 +36,10 @@ pub(crate) fn record_use(
 mod tests {
     use super::*;
     use crate::stream::StreamError;
+    use crate::stream::error::Limit;
 
-    fn refuse(limit: u32) -> StreamError {
-        StreamError::LimitExceeded {
-            message: format!("at most {limit}"),
-        }
+    fn refuse(max: u32) -> StreamError {
+        StreamError::LimitExceeded(Limit::ShardsPerStream { max })
     }
 
     #[test]
@@ -52,7 +51,12 @@ mod tests {
         }
         let third = record_use(&mut history, start + DAY_MS - 1, Some(2), refuse);
         assert!(
-            matches!(&third, Err(StreamError::LimitExceeded { message }) if message == "at most 2"),
+            matches!(
+                &third,
+                Err(StreamError::LimitExceeded(Limit::ShardsPerStream {
+                    max: 2
+                }))
+            ),
             "the first use is a millisecond short of a day old: {third:?}"
         );
         assert_eq!(history.len(), 2, "a refused use is not recorded");

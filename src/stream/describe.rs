@@ -62,7 +62,7 @@ impl Stream {
         limit: Option<usize>,
     ) -> StreamResult<StreamDescription> {
         let limit = limit.unwrap_or(DESCRIBE_SHARDS_LIMIT_MAX);
-        StreamError::check_limit(limit, DESCRIBE_SHARDS_LIMIT_MAX)?;
+        StreamError::check_limit("limit", limit, DESCRIBE_SHARDS_LIMIT_MAX)?;
         let meta = self.meta();
         let mut after = meta
             .shards

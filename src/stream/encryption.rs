@@ -9,7 +9,8 @@
 //! day; the times of recent ones are kept in the catalog, so the count survives a restart.
 
 use super::daily_limits;
-use super::{Stream, StreamError, StreamResult};
+use super::error::Limit;
+use super::{Stream, StreamResult};
 
 /// Successful StartStreamEncryption calls that apply a new key, per stream in a rolling day.
 pub const ENCRYPTION_STARTS_PER_DAY: u32 = 25;
@@ -150,7 +151,14 @@ impl Stream {
                 &mut meta.recorded.encryption_starts_ms,
                 now_ms,
                 Some(ENCRYPTION_STARTS_PER_DAY),
-                |limit| self.encryption_limit_error(&name, limit, "applied a new key to"),
+                |max| {
+                    Limit::EncryptionStartsPerDay {
+                        max,
+                        stream: name.clone(),
+                        account: self.context.account_id.clone(),
+                    }
+                    .into()
+                },
             )?;
             meta.recorded.kms_key_id = Some(key);
             meta.updating_until_ms = now_ms.saturating_add(self.context.update_delay_ms);
@@ -173,27 +181,19 @@ impl Stream {
                 &mut meta.recorded.encryption_stops_ms,
                 now_ms,
                 Some(ENCRYPTION_STOPS_PER_DAY),
-                |limit| self.encryption_limit_error(&name, limit, "stopped encryption of"),
+                |max| {
+                    Limit::EncryptionStopsPerDay {
+                        max,
+                        stream: name.clone(),
+                        account: self.context.account_id.clone(),
+                    }
+                    .into()
+                },
             )?;
             meta.recorded.kms_key_id = None;
             meta.updating_until_ms = now_ms.saturating_add(self.context.update_delay_ms);
             Ok(())
         })
-    }
-
-    fn encryption_limit_error(
-        &self,
-        name: &super::StreamName,
-        limit: u32,
-        what: &str,
-    ) -> StreamError {
-        StreamError::LimitExceeded {
-            message: format!(
-                "You have {what} stream {name} under account {} {limit} times in the last 24 \
-                 hours, the most allowed.",
-                self.context.account_id
-            ),
-        }
     }
 }
 

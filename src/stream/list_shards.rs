@@ -5,6 +5,7 @@
 //! it expires after five minutes, as Kinesis' does.
 
 use super::describe::{ShardDescription, describe_shard};
+use super::error::InvalidArgument;
 use super::iterator::{sign_token, verify_token};
 use super::meta::ShardMeta;
 use super::names::ShardId;
@@ -118,7 +119,9 @@ impl Stream {
     pub(crate) fn list_token_stream(token: &str, key: &[u8; 32]) -> StreamResult<String> {
         ListPosition::decode(token, key)
             .map(|position| position.stream_name)
-            .ok_or_else(|| StreamError::invalid_argument("Invalid NextToken."))
+            .ok_or(StreamError::InvalidArgument(
+                InvalidArgument::InvalidNextToken,
+            ))
     }
 
     /// One page of the stream's shards (Kinesis ListShards).
@@ -128,18 +131,7 @@ impl Stream {
         max_results: Option<usize>,
     ) -> StreamResult<ListShardsOutput> {
         let max_results = max_results.unwrap_or(LIST_SHARDS_DEFAULT_RESULTS);
-        if max_results == 0 || max_results > LIST_SHARDS_MAX_RESULTS {
-            let rule = if max_results == 0 {
-                "have value greater than or equal to 1".to_owned()
-            } else {
-                format!("have value less than or equal to {LIST_SHARDS_MAX_RESULTS}")
-            };
-            return Err(StreamError::validation(
-                &max_results.to_string(),
-                "maxResults",
-                &rule,
-            ));
-        }
+        StreamError::check_limit("maxResults", max_results, LIST_SHARDS_MAX_RESULTS)?;
         self.check_writable()?;
         let now_ms = self.context.clock.now_ms();
         let (filter, after_index) = match from {
@@ -158,12 +150,11 @@ impl Stream {
                 )
             }
             ListShardsFrom::NextToken(token) => {
-                let position = ListPosition::decode(token, &self.context.iterator_key)
-                    .ok_or_else(|| StreamError::invalid_argument("Invalid NextToken."))?;
+                let position = ListPosition::decode(token, &self.context.iterator_key).ok_or(
+                    StreamError::InvalidArgument(InvalidArgument::InvalidNextToken),
+                )?;
                 if now_ms.saturating_sub(position.issued_ms) > NEXT_TOKEN_TTL_MS {
-                    return Err(StreamError::ExpiredNextToken {
-                        message: "The requested token has expired.".to_owned(),
-                    });
+                    return Err(StreamError::ExpiredNextToken);
                 }
                 (position.filter, Some(position.after_index))
             }

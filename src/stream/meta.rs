@@ -41,6 +41,7 @@ use std::sync::Arc;
 
 use super::consumers::ConsumerMeta;
 use super::hash_key::HashKeyRange;
+use super::meta_error::MetaError;
 use super::names::{ShardId, StreamName};
 use super::recorded::RecordedSettings;
 use crate::checksummed_text;
@@ -251,12 +252,13 @@ impl StreamMeta {
         checksummed_text::seal(text)
     }
 
-    fn decode(text: &str) -> Result<StreamMeta, String> {
+    fn decode(text: &str) -> Result<StreamMeta, MetaError> {
         let body = checksummed_text::open(text)?;
         let mut lines = body.lines();
         if lines.next() != Some("shardlog-stream 1") {
-            return Err("unknown format".to_owned());
+            return Err(MetaError::UnknownFormat);
         }
+        let malformed = |what| MetaError::Malformed { what };
         let mut fields: BTreeMap<&str, &str> = BTreeMap::new();
         let mut shards = Vec::new();
         let mut tags = BTreeMap::new();
@@ -265,15 +267,11 @@ impl StreamMeta {
         let mut mode_switches_ms = Vec::new();
         let mut recorded = RecordedSettings::default();
         let mut consumers: BTreeMap<String, ConsumerMeta> = BTreeMap::new();
-        let time = |value: &str| {
-            value
-                .parse::<u64>()
-                .map_err(|_| "malformed time".to_owned())
-        };
+        let time = |value: &str| value.parse::<u64>().map_err(|_| malformed("time"));
         for line in lines {
-            let (key, value) = line.split_once(' ').ok_or("malformed line")?;
+            let (key, value) = line.split_once(' ').ok_or(malformed("line"))?;
             match key {
-                "shard" => shards.push(parse_shard(value).ok_or("malformed shard line")?),
+                "shard" => shards.push(parse_shard(value).ok_or(malformed("shard line"))?),
                 "shard_level_metric" => {
                     shard_level_metrics.insert(value.to_owned());
                 }
@@ -288,16 +286,16 @@ impl StreamMeta {
                     let (Some(name), Some(key), Some(value), None) =
                         (parts.next(), parts.next(), parts.next(), parts.next())
                     else {
-                        return Err("malformed consumer tag line".to_owned());
+                        return Err(malformed("consumer tag line"));
                     };
                     // A consumer's line comes before its tags'.
                     let consumer = consumers
                         .get_mut(name)
-                        .ok_or("tag of an unknown consumer")?;
+                        .ok_or(MetaError::TagOfUnknownConsumer)?;
                     consumer.tags.insert(unhex_utf8(key)?, unhex_utf8(value)?);
                 }
                 "tag" => {
-                    let (key, value) = value.split_once(' ').ok_or("malformed tag line")?;
+                    let (key, value) = value.split_once(' ').ok_or(malformed("tag line"))?;
                     tags.insert(unhex_utf8(key)?, unhex_utf8(value)?);
                 }
                 _ if recorded.decode_line(key, value)? => {}
@@ -306,21 +304,29 @@ impl StreamMeta {
                 }
             }
         }
-        let field = |name: &str| fields.get(name).copied().ok_or(format!("missing {name}"));
-        let number = |name: &str| {
-            field(name).and_then(|value| value.parse::<u64>().map_err(|_| format!("bad {name}")))
+        let field = |name: &'static str| {
+            fields
+                .get(name)
+                .copied()
+                .ok_or(MetaError::Missing { field: name })
         };
-        let small = |name: &str| {
-            number(name).and_then(|value| u32::try_from(value).map_err(|_| format!("bad {name}")))
+        let bad = |name: &str| MetaError::Bad {
+            field: name.to_owned(),
+        };
+        let number = |name: &'static str| {
+            field(name).and_then(|value| value.parse::<u64>().map_err(|_| bad(name)))
+        };
+        let small = |name: &'static str| {
+            number(name).and_then(|value| u32::try_from(value).map_err(|_| bad(name)))
         };
         Ok(StreamMeta {
-            name: StreamName::new(field("name")?).map_err(|error| error.to_string())?,
+            name: StreamName::new(field("name")?).map_err(MetaError::StreamName)?,
             created_ms: number("created_ms")?,
             active_from_ms: number("active_from_ms")?,
             // Absent in files written before resharding existed.
             updating_until_ms: number("updating_until_ms").unwrap_or(0),
-            status: StreamStatus::parse(field("status")?).ok_or("bad status")?,
-            mode: StreamMode::parse(field("mode")?).ok_or("bad mode")?,
+            status: StreamStatus::parse(field("status")?).ok_or_else(|| bad("status"))?,
+            mode: StreamMode::parse(field("mode")?).ok_or_else(|| bad("mode"))?,
             retention_hours: small("retention_hours")?,
             // Absent in files written before retention increases kept expired data expired.
             expired_before_ms: number("expired_before_ms").unwrap_or(0),
@@ -365,8 +371,10 @@ impl StreamMeta {
 
     /// Reads the metadata in `dir`. The error says what is wrong with the file, without its path
     /// (the caller knows it, and clients are told the reason, not the server's layout).
-    pub fn load(dir: &Path) -> Result<StreamMeta, String> {
-        let text = fs::read_to_string(dir.join(FILE_NAME)).map_err(|error| error.to_string())?;
+    pub fn load(dir: &Path) -> Result<StreamMeta, MetaError> {
+        let text = fs::read_to_string(dir.join(FILE_NAME)).map_err(|error| MetaError::Read {
+            reason: error.to_string(),
+        })?;
         StreamMeta::decode(&text)
     }
 }
@@ -399,14 +407,17 @@ fn parse_shard(value: &str) -> Option<ShardMeta> {
     })
 }
 
-fn unhex_utf8(text: &str) -> Result<String, String> {
-    let bytes = crate::hex::decode(text).ok_or("bad hex")?;
-    String::from_utf8(bytes).map_err(|_| "tag is not UTF-8".to_owned())
+fn unhex_utf8(text: &str) -> Result<String, MetaError> {
+    let bytes = crate::hex::decode(text).ok_or(MetaError::BadHex)?;
+    String::from_utf8(bytes).map_err(|_| MetaError::NotUtf8 {
+        field: "tag".to_owned(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checksummed_text::ChecksumError;
     use crate::stream::encryption::KmsKeyId;
     use crate::stream::resource_policy::ResourcePolicy;
     use crate::stream::warm_throughput::WarmThroughputSetting;
@@ -525,11 +536,9 @@ mod tests {
             text.replace("retention_hours 24", "retention_hours 25"),
         )
         .unwrap();
-        assert!(
-            StreamMeta::load(dir.path())
-                .unwrap_err()
-                .contains("checksum")
-        );
+        let error = StreamMeta::load(dir.path()).unwrap_err();
+        assert_eq!(error, MetaError::Checksum(ChecksumError::Mismatch));
+        assert!(error.to_string().contains("checksum"));
         fs::write(&path, "").unwrap();
         assert!(StreamMeta::load(dir.path()).is_err());
     }

@@ -10,12 +10,14 @@ pub mod consumers;
 mod daily_limits;
 mod describe;
 mod encryption;
-mod error;
+pub mod error;
 pub mod hash_key;
 pub mod iterator;
 mod ledger;
 mod list_shards;
+mod messages;
 mod meta;
+mod meta_error;
 pub mod metrics;
 pub mod names;
 mod put;
@@ -40,7 +42,7 @@ pub use self::consumers::{
     CONSUMERS_CREATING_MAX, CONSUMERS_PER_STREAM_MAX, Consumer, ConsumerArn, ConsumerError,
     ConsumerMeta, ConsumerPage, ConsumerResult, ConsumerStatus,
 };
-pub use self::describe::{ShardDescription, StreamDescription};
+pub use self::describe::{DESCRIBE_SHARDS_LIMIT_MAX, ShardDescription, StreamDescription};
 pub use self::encryption::{
     ENCRYPTION_STARTS_PER_DAY, ENCRYPTION_STOPS_PER_DAY, Encryption, InvalidKmsKeyId, KmsKeyId,
 };
@@ -52,35 +54,43 @@ pub use self::list_shards::{
     LIST_SHARDS_DEFAULT_RESULTS, LIST_SHARDS_MAX_RESULTS, ListShardsFrom, ListShardsOutput,
     NEXT_TOKEN_TTL_MS, ShardFilter,
 };
+pub use self::messages::INTERNAL_FAILURE_MESSAGE;
 pub use self::meta::{
     FILE_NAME as META_FILE_NAME, ShardMeta, StreamMeta, StreamMode, StreamStatus,
 };
+pub use self::meta_error::MetaError;
 pub use self::metrics::{
     ShardMetric, ShardMetricsSnapshot, StreamMetric, StreamMetricsSnapshot, StreamRates,
     StreamValues, rate_per_second,
 };
 pub use self::names::{NameError, ShardId, StreamName};
 pub use self::put::{
-    PutRecordInput, PutRecordOutput, PutRecordsEntry, PutRecordsOutput, PutRecordsResult,
-    parse_explicit_hash_key,
+    DATA_BYTES_MAX, PARTITION_KEY_CHARS_MAX, PUT_RECORDS_BYTES_MAX, PUT_RECORDS_ENTRIES_MAX,
+    PutRecordInput, PutRecordOutput, PutRecordsEntry, PutRecordsFailure, PutRecordsOutput,
+    PutRecordsResult, parse_explicit_hash_key,
 };
-pub use self::reader::{ChildShard, GetRecordsOutput, RecordBatch, ShardReader};
+pub use self::reader::{
+    ChildShard, GET_RECORDS_BYTES_MAX, GET_RECORDS_LIMIT_MAX, GetRecordsOutput, RecordBatch,
+    ShardReader,
+};
 pub use self::recorded::RecordedSettings;
 pub use self::reshard::UpdateShardCountOutput;
 pub use self::resource_policy::{InvalidResourcePolicy, RESOURCE_POLICY_BYTES_MAX, ResourcePolicy};
 pub use self::retention::ExpiryReport;
 pub(crate) use self::settings::validate_tags;
 pub use self::settings::{
-    EnhancedMonitoring, MAX_RECORD_SIZE_KIB_RANGE, RETENTION_HOURS_RANGE, SHARD_LEVEL_METRICS,
-    TAG_KEY_CHARS_MAX, TAG_VALUE_CHARS_MAX, TAGS_MAX,
+    EnhancedMonitoring, MAX_RECORD_SIZE_KIB_RANGE, METRICS_NAMES, RETENTION_HOURS_RANGE,
+    SHARD_LEVEL_METRICS, TAG_KEY_CHARS_MAX, TAG_VALUE_CHARS_MAX, TAGS_MAX,
 };
 pub use self::subscription::{
     SUBSCRIPTION_LIFETIME_MS, SUBSCRIPTION_TAKEOVER_MS, Subscription, SubscriptionError,
     SubscriptionEvent,
 };
+pub use crate::checksummed_text::ChecksumError;
 
 pub use self::warm_throughput::{WARM_THROUGHPUT_MIBPS_MAX, WarmThroughput, WarmThroughputSetting};
 
+use self::error::{Limit, NotFound};
 use self::metrics::StreamMetrics;
 pub use self::shard_set::Shard;
 use self::shard_set::{ShardSet, ShardTable};
@@ -127,9 +137,11 @@ pub(crate) struct StreamContext {
 
 impl StreamContext {
     pub(crate) fn not_found(&self, name: &str) -> StreamError {
-        StreamError::ResourceNotFound {
-            message: format!("Stream {name} under account {} not found.", self.account_id),
+        NotFound::Stream {
+            stream: name.to_owned(),
+            account: self.account_id.clone(),
         }
+        .into()
     }
 
     /// Fails with Kinesis' message if `additional` more open shards would exceed the shard quota.
@@ -141,16 +153,14 @@ impl StreamContext {
         if ledger.open_shards.saturating_add(additional) <= self.max_open_shards {
             return Ok(());
         }
-        Err(StreamError::LimitExceeded {
-            message: format!(
-                "This request would exceed the shard limit for the account {} in {}. Current \
-                 shard count for the account: {}. Limit: {}. Number of additional shards that \
-                 would have resulted from this request: {additional}. Refer to the AWS Service \
-                 Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) \
-                 for current limits and how to request higher limits.",
-                self.account_id, self.region, ledger.open_shards, self.max_open_shards
-            ),
-        })
+        Err(Limit::ShardsPerAccount {
+            account: self.account_id.clone(),
+            region: self.region.clone(),
+            open: ledger.open_shards,
+            max: self.max_open_shards,
+            additional,
+        }
+        .into())
     }
 }
 
@@ -280,12 +290,13 @@ impl Stream {
         // The table guard is dropped before the error reads the metadata: lock order is metadata
         // before table.
         let found = self.shards.by_id(id);
-        found.ok_or_else(|| StreamError::ResourceNotFound {
-            message: format!(
-                "Shard {id} in stream {} under account {} does not exist",
-                self.meta.read().name,
-                self.context.account_id
-            ),
+        found.ok_or_else(|| {
+            NotFound::Shard {
+                shard: id,
+                stream: self.meta.read().name.to_string(),
+                account: self.context.account_id.clone(),
+            }
+            .into()
         })
     }
 

@@ -6,6 +6,12 @@ use std::str::FromStr;
 
 /// Longest stream name Kinesis allows.
 pub const STREAM_NAME_CHARS_MAX: usize = 128;
+/// Longest shard id the API model allows (its `ShardId` shape).
+pub const SHARD_ID_CHARS_MAX: usize = 128;
+/// The API model's pattern of stream, shard and consumer names, as validation messages show it.
+pub const NAME_PATTERN: &str = "[a-zA-Z0-9_.-]+";
+/// The API model's pattern of an `ExplicitHashKey`, as validation messages show it.
+pub const HASH_KEY_PATTERN: &str = "0|([1-9]\\d{0,38})";
 
 /// A valid Kinesis stream name: 1 to 128 characters of `[a-zA-Z0-9_.-]`. Because of that alphabet
 /// and the exclusion of `.` and `..`, it is also a safe single path component.

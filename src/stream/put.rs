@@ -9,10 +9,13 @@
 
 use std::sync::Arc;
 
+use super::error::{Constraint, InvalidArgument, MemberValue, Throttled};
 use super::hash_key::{HashKey, hash_key_of};
 use super::metrics::{StreamMetrics, record_bytes};
-use super::names::ShardId;
-use super::{Shard, Stream, StreamError, StreamResult, max_record_bytes};
+use super::names::{HASH_KEY_PATTERN, ShardId};
+use super::{
+    MAX_RECORD_SIZE_KIB_RANGE, Shard, Stream, StreamError, StreamResult, max_record_bytes,
+};
 use crate::error::LogError;
 use crate::record::RecordInput;
 use crate::sequence::SequenceNumber;
@@ -23,6 +26,9 @@ pub const PARTITION_KEY_CHARS_MAX: usize = 256;
 pub const PUT_RECORDS_ENTRIES_MAX: usize = 500;
 /// Most bytes (data plus partition keys) in one PutRecords call.
 pub const PUT_RECORDS_BYTES_MAX: usize = 10 * 1024 * 1024;
+/// Largest data blob of one record the API model allows: the largest maximum record size a
+/// stream can have (a stream's own maximum may be lower).
+pub const DATA_BYTES_MAX: usize = *MAX_RECORD_SIZE_KIB_RANGE.end() as usize * 1024;
 /// How often a record is routed again after its shard was closed under it. Each reshard waits for
 /// the new routing table before routes resume, so more than one retry means reshards back to back.
 const ROUTE_ATTEMPTS_MAX: usize = 16;
@@ -81,12 +87,28 @@ pub enum PutRecordsResult {
     /// Stored.
     Success(PutRecordOutput),
     /// Not stored; retry it.
-    Failure {
-        /// `ProvisionedThroughputExceededException` or `InternalFailure`.
-        error_code: String,
-        /// The AWS message.
-        error_message: String,
-    },
+    Failure(PutRecordsFailure),
+}
+
+/// Why a PutRecords entry was not stored. Its `Display` is the entry's AWS `ErrorMessage`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PutRecordsFailure {
+    /// `ProvisionedThroughputExceededException`: the shard's write budget is spent for now.
+    Throttled(Throttled),
+    /// `InternalFailure`: the storage failed, or the entry's fate is unknown.
+    Internal,
+}
+
+impl PutRecordsFailure {
+    /// The entry's `ErrorCode` on the wire, the name of the exception a PutRecord would fail
+    /// with.
+    pub fn error_code(&self) -> &'static str {
+        match self {
+            PutRecordsFailure::Throttled(_) => "ProvisionedThroughputExceededException",
+            PutRecordsFailure::Internal => "InternalFailure",
+        }
+    }
 }
 
 /// The outcome of a PutRecords call: one result per entry, in request order.
@@ -106,17 +128,17 @@ pub fn parse_explicit_hash_key(text: &str) -> StreamResult<HashKey> {
             && !text.starts_with('0')
             && text.bytes().all(|byte| byte.is_ascii_digit()));
     if !pattern_ok {
-        return Err(StreamError::validation(
-            text,
+        return Err(StreamError::member(
+            MemberValue::Text(text.to_owned()),
             "explicitHashKey",
-            "satisfy regular expression pattern: 0|([1-9]\\d{0,38})",
+            Constraint::Pattern(HASH_KEY_PATTERN),
         ));
     }
     text.parse::<u128>().map_err(|_| {
-        StreamError::invalid_argument(format!(
-            "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. \
-             Specified value was {text}"
-        ))
+        InvalidArgument::ExplicitHashKeyOutOfRange {
+            key: text.to_owned(),
+        }
+        .into()
     })
 }
 
@@ -176,15 +198,17 @@ impl Stream {
     pub fn put_records(&self, entries: &[PutRecordsEntry<'_>]) -> StreamResult<PutRecordsOutput> {
         self.check_writable()?;
         if entries.is_empty() || entries.len() > PUT_RECORDS_ENTRIES_MAX {
-            let rule = if entries.is_empty() {
-                "have length greater than or equal to 1"
+            let constraint = if entries.is_empty() {
+                Constraint::LengthAtLeast(1)
             } else {
-                "have length less than or equal to 500"
+                Constraint::LengthAtMost(PUT_RECORDS_ENTRIES_MAX)
             };
-            return Err(StreamError::validation(
-                &format!("{} records", entries.len()),
+            return Err(StreamError::member(
+                MemberValue::Records {
+                    count: entries.len(),
+                },
                 "records",
-                rule,
+                constraint,
             ));
         }
         let mut total_bytes = 0usize;
@@ -193,10 +217,11 @@ impl Stream {
             total_bytes += entry.data.len() + entry.partition_key.len();
         }
         if total_bytes > PUT_RECORDS_BYTES_MAX {
-            return Err(StreamError::invalid_argument(format!(
-                "Records size {total_bytes} bytes exceeds the PutRecords limit of \
-                 {PUT_RECORDS_BYTES_MAX} bytes"
-            )));
+            return Err(InvalidArgument::RecordsTooLarge {
+                bytes: total_bytes,
+                max: PUT_RECORDS_BYTES_MAX,
+            }
+            .into());
         }
 
         let groups = self.group_by_shard(entries)?;
@@ -313,12 +338,9 @@ impl Stream {
                     answered.successful += 1;
                     PutRecordsResult::Success(output)
                 }
-                Err(StreamError::ProvisionedThroughputExceeded { message }) => {
+                Err(StreamError::ProvisionedThroughputExceeded(throttled)) => {
                     answered.throttled += 1;
-                    PutRecordsResult::Failure {
-                        error_code: "ProvisionedThroughputExceededException".to_owned(),
-                        error_message: message,
-                    }
+                    PutRecordsResult::Failure(PutRecordsFailure::Throttled(throttled))
                 }
                 Err(_) => {
                     answered.failed += 1;
@@ -350,7 +372,7 @@ impl Stream {
             .throughput
             .admit_writes(now_ms, sizes, |fits| decisions.push(fits));
         let mut refused = 0;
-        let mut message = None;
+        let mut throttled = None;
         let mut decision = decisions.into_iter();
         let ShardGroup {
             shard,
@@ -365,13 +387,10 @@ impl Stream {
             *bytes -= entries
                 .get(position)
                 .map_or(0, |entry| record_bytes(entry.partition_key, entry.data));
-            let message = message.get_or_insert_with(|| self.throttled_message(shard));
+            let throttled = throttled.get_or_insert_with(|| self.throttled(shard));
             answered.set(
                 position,
-                PutRecordsResult::Failure {
-                    error_code: "ProvisionedThroughputExceededException".to_owned(),
-                    error_message: message.clone(),
-                },
+                PutRecordsResult::Failure(PutRecordsFailure::Throttled(throttled.clone())),
             );
             false
         });
@@ -390,32 +409,29 @@ impl Stream {
             input.partition_key.chars().count()
         };
         if key_chars == 0 {
-            return Err(StreamError::validation(
-                input.partition_key,
-                &format!("{path}partitionKey"),
-                "have length greater than or equal to 1",
+            return Err(StreamError::member(
+                MemberValue::Text(input.partition_key.to_owned()),
+                format!("{path}partitionKey"),
+                Constraint::LengthAtLeast(1),
             ));
         }
         if key_chars > PARTITION_KEY_CHARS_MAX {
-            return Err(StreamError::validation(
-                input.partition_key,
-                &format!("{path}partitionKey"),
-                "have length less than or equal to 256",
+            return Err(StreamError::member(
+                MemberValue::Text(input.partition_key.to_owned()),
+                format!("{path}partitionKey"),
+                Constraint::LengthAtMost(PARTITION_KEY_CHARS_MAX),
             ));
         }
         let record_bytes_max = max_record_bytes(self.meta.read().max_record_size_kib);
         let record_bytes = input.data.len() + input.partition_key.len();
         if record_bytes > record_bytes_max {
-            let shown = format!(
-                "java.nio.HeapByteBuffer[pos=0 lim={len} cap={len}]",
-                len = input.data.len()
-            );
-            return Err(StreamError::validation(
-                &shown,
-                &format!("{path}data"),
-                &format!(
-                    "have length less than or equal to {}",
-                    record_bytes_max.saturating_sub(input.partition_key.len())
+            return Err(StreamError::member(
+                MemberValue::Blob {
+                    bytes: input.data.len(),
+                },
+                format!("{path}data"),
+                Constraint::LengthAtMost(
+                    record_bytes_max.saturating_sub(input.partition_key.len()),
                 ),
             ));
         }
@@ -444,20 +460,17 @@ impl Stream {
     }
 
     fn invalid_exclusive_minimum(&self, text: &str) -> StreamError {
-        StreamError::invalid_argument(format!(
-            "ExclusiveMinimumSequenceNumber {text} used in PutRecord on stream {} under account {} \
-             is invalid.",
-            self.meta.read().name,
-            self.context.account_id
-        ))
+        InvalidArgument::SequenceNumberForOrdering {
+            sequence_number: text.to_owned(),
+            stream: self.meta.read().name.clone(),
+            account: self.context.account_id.clone(),
+        }
+        .into()
     }
 }
 
 fn internal_failure() -> PutRecordsResult {
-    PutRecordsResult::Failure {
-        error_code: "InternalFailure".to_owned(),
-        error_message: "Internal Service Failure".to_owned(),
-    }
+    PutRecordsResult::Failure(PutRecordsFailure::Internal)
 }
 
 /// One shard's share of a PutRecords call: the positions of the entries routed to it, in request
@@ -502,7 +515,7 @@ impl Answers {
             .collect();
         let failed_record_count = records
             .iter()
-            .filter(|result| matches!(result, PutRecordsResult::Failure { .. }))
+            .filter(|result| matches!(result, PutRecordsResult::Failure(_)))
             .count();
         metrics.put_records_call(self.successful, self.failed, self.throttled);
         PutRecordsOutput {

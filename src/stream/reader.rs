@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::error::InvalidArgument;
 use super::hash_key::HashKeyRange;
 use super::iterator::{ITERATOR_TTL_MS, IteratorToken, StartingPosition};
 use super::names::ShardId;
@@ -159,17 +160,12 @@ impl Stream {
         limit: usize,
     ) -> StreamResult<GetRecordsOutput> {
         let started = Instant::now();
-        StreamError::check_limit(limit, GET_RECORDS_LIMIT_MAX)?;
+        StreamError::check_limit("limit", limit, GET_RECORDS_LIMIT_MAX)?;
         let now_ms = self.context.clock.now_ms();
         if now_ms.saturating_sub(token.issued_ms) > ITERATOR_TTL_MS {
             return Err(StreamError::ExpiredIterator {
-                message: format!(
-                    "Iterator expired. The iterator was created at time {} while right now it is {} \
-                     which is further in the future than the tolerated delay of {ITERATOR_TTL_MS} \
-                     milliseconds.",
-                    java_date(token.issued_ms),
-                    java_date(now_ms)
-                ),
+                issued_ms: token.issued_ms,
+                now_ms,
             });
         }
         self.check_writable()?;
@@ -181,7 +177,7 @@ impl Stream {
             None => {
                 return Err(match self.shard(ShardId::new(token.shard.index)) {
                     Err(not_found) => not_found,
-                    Ok(_namesake) => StreamError::invalid_argument("Invalid ShardIterator."),
+                    Ok(_namesake) => InvalidArgument::InvalidShardIterator.into(),
                 });
             }
         };
@@ -319,11 +315,11 @@ impl Stream {
             StartingPosition::AtTimestamp(arrival_ms) => {
                 let now_ms = self.context.clock.now_ms();
                 if arrival_ms > now_ms {
-                    return Err(StreamError::invalid_argument(format!(
-                        "The timestampInMillis parameter cannot be greater than the \
-                         currentTimestampInMillis. timestampInMillis: {arrival_ms}, \
-                         currentTimestampInMillis: {now_ms}"
-                    )));
+                    return Err(InvalidArgument::TimestampInFuture {
+                        timestamp_ms: arrival_ms,
+                        now_ms,
+                    }
+                    .into());
                 }
                 SeekTo::AtTimestamp(arrival_ms)
             }
@@ -342,69 +338,23 @@ impl Stream {
             return Ok(number);
         }
         if number.shard_index() != shard.id().index() {
-            return Err(StreamError::invalid_argument(format!(
-                "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call to a \
-                 shard with {}",
-                encoded_shard_name(number.shard_index()),
-                shard.id()
-            )));
+            return Err(InvalidArgument::SequenceNumberOfOtherShard {
+                encoded_index: number.shard_index(),
+                shard: shard.id(),
+            }
+            .into());
         }
-        Err(StreamError::invalid_argument(format!(
-            "StartingSequenceNumber {number} used in GetShardIterator on shard {} in stream {} \
-             under account {} is invalid because it did not come from this stream.",
-            shard.id(),
-            self.meta.read().name,
-            self.context.account_id
-        )))
-    }
-}
-
-/// The shard id Kinesis prints for the index a sequence number encodes: the 32-bit field read as
-/// a Java `int`, so indexes from 2^31 on print negative (`shardId--02147483648`).
-fn encoded_shard_name(index: u32) -> String {
-    match i32::try_from(index) {
-        Ok(_) => ShardId::new(index).to_string(),
-        Err(_) => format!("shardId--{:011}", (1u64 << 32) - u64::from(index)),
+        Err(InvalidArgument::SequenceNumberOfOtherStream {
+            sequence_number: number,
+            shard: shard.id(),
+            stream: self.meta.read().name.clone(),
+            account: self.context.account_id.clone(),
+        }
+        .into())
     }
 }
 
 /// The counter the next record appended to `shard` will have at least.
 fn next_counter(shard: &Shard) -> StreamResult<u64> {
     Ok(shard.log.next_counter()?)
-}
-
-/// A Unix time in ms as Java's `Date.toString()` prints it in UTC, as Kinesis' messages do:
-/// `Thu Jan 22 01:22:02 UTC 2015`.
-fn java_date(unix_ms: u64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let secs = unix_ms / 1000;
-    let days = secs / 86_400;
-    let (hour, minute, second) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
-    let (year, month, day) = crate::clock::civil_date(days as i64);
-    let weekday = DAYS.get((days % 7) as usize).copied().unwrap_or("Thu");
-    let month_name = MONTHS
-        .get(month.saturating_sub(1) as usize)
-        .copied()
-        .unwrap_or("Jan");
-    format!("{weekday} {month_name} {day:02} {hour:02}:{minute:02}:{second:02} UTC {year}")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn dates_print_as_java_does() {
-        // 2015-01-22 01:22:02 UTC, the example in Kinesis' expired-iterator message.
-        assert_eq!(
-            super::java_date(1_421_889_722_000),
-            "Thu Jan 22 01:22:02 UTC 2015"
-        );
-        assert_eq!(super::java_date(0), "Thu Jan 01 00:00:00 UTC 1970");
-        assert_eq!(
-            super::java_date(951_782_400_000),
-            "Tue Feb 29 00:00:00 UTC 2000"
-        );
-    }
 }

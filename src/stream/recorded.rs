@@ -17,6 +17,7 @@
 use std::fmt::Write as _;
 
 use super::encryption::KmsKeyId;
+use super::meta_error::MetaError;
 use super::resource_policy::ResourcePolicy;
 use super::warm_throughput::WarmThroughputSetting;
 
@@ -70,8 +71,11 @@ impl RecordedSettings {
 
     /// Takes one `key value` line of a catalog entry being read. `Ok(false)` if the line is not
     /// one of these settings'; an error says what is wrong with one that is.
-    pub(super) fn decode_line(&mut self, key: &str, value: &str) -> Result<bool, String> {
-        let time = |value: &str| value.parse::<u64>().map_err(|_| format!("bad {key}"));
+    pub(super) fn decode_line(&mut self, key: &str, value: &str) -> Result<bool, MetaError> {
+        let bad = || MetaError::Bad {
+            field: key.to_owned(),
+        };
+        let time = |value: &str| value.parse::<u64>().map_err(|_| bad());
         match key {
             "kms_key_id" => self.kms_key_id = Some(KmsKeyId::from_stored(unhex(key, value)?)),
             "encryption_start" => self.encryption_starts_ms.push(time(value)?),
@@ -82,9 +86,11 @@ impl RecordedSettings {
             "warm_throughput" => {
                 let parts: Vec<&str> = value.split(' ').collect();
                 let [target, previous, reached] = parts.as_slice() else {
-                    return Err("malformed warm_throughput line".to_owned());
+                    return Err(MetaError::Malformed {
+                        what: "warm_throughput line",
+                    });
                 };
-                let number = |text: &str| text.parse().map_err(|_| format!("bad {key}"));
+                let number = |text: &str| text.parse().map_err(|_| bad());
                 self.warm_throughput = Some(WarmThroughputSetting {
                     target_mibps: number(target)?,
                     previous_mibps: number(previous)?,
@@ -97,7 +103,11 @@ impl RecordedSettings {
     }
 }
 
-fn unhex(key: &str, value: &str) -> Result<String, String> {
-    let bytes = crate::hex::decode(value).ok_or(format!("bad hex in {key}"))?;
-    String::from_utf8(bytes).map_err(|_| format!("{key} is not UTF-8"))
+fn unhex(key: &str, value: &str) -> Result<String, MetaError> {
+    let bytes = crate::hex::decode(value).ok_or_else(|| MetaError::BadHexIn {
+        field: key.to_owned(),
+    })?;
+    String::from_utf8(bytes).map_err(|_| MetaError::NotUtf8 {
+        field: key.to_owned(),
+    })
 }

@@ -27,6 +27,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::daily_limits;
+use super::error::{Constraint, InUse, InvalidArgument, Limit, MemberValue, NotFound, Validation};
 use super::hash_key::{HashKey, HashKeyRange};
 use super::meta::{ShardMeta, StreamMeta, StreamMode, StreamStatus};
 use super::names::ShardId;
@@ -193,14 +194,15 @@ impl Stream {
         self.reshard(Requester::User, |stream, plan| {
             let parent = stream.open_shard_for_reshard(plan, shard_to_split)?;
             let range = parent.hash_key_range;
-            let bad_key = || {
-                StreamError::invalid_argument(format!(
-                    "NewStartingHashKey {new_starting_hash_key} used in SplitShard() on shard \
-                     {shard_to_split} in stream {} under account {} is not both greater than one \
-                     plus the shard's StartingHashKey {} and less than the shard's EndingHashKey \
-                     {}.",
-                    plan.meta.name, stream.context.account_id, range.starting, range.ending
-                ))
+            let bad_key = || -> StreamError {
+                InvalidArgument::SplitKeyOutsideShard {
+                    key: new_starting_hash_key.to_owned(),
+                    shard: shard_to_split.to_owned(),
+                    stream: plan.meta.name.clone(),
+                    account: stream.context.account_id.clone(),
+                    range: Box::new(range),
+                }
+                .into()
             };
             let key: HashKey = new_starting_hash_key.parse().map_err(|_| bad_key())?;
             if key <= range.starting.saturating_add(1) || key >= range.ending {
@@ -225,11 +227,13 @@ impl Stream {
             let adjacent = stream.open_shard_for_reshard(plan, adjacent_shard_to_merge)?;
             let (a, b) = (shard.hash_key_range, adjacent.hash_key_range);
             if a.ending.checked_add(1) != Some(b.starting) {
-                return Err(StreamError::invalid_argument(format!(
-                    "Shards {shard_to_merge} and {adjacent_shard_to_merge} in stream {} under \
-                     account {} are not an adjacent pair of shards eligible for merging",
-                    plan.meta.name, stream.context.account_id
-                )));
+                return Err(InvalidArgument::NotAdjacent {
+                    shard: shard_to_merge.to_owned(),
+                    adjacent: adjacent_shard_to_merge.to_owned(),
+                    stream: plan.meta.name.clone(),
+                    account: stream.context.account_id.clone(),
+                }
+                .into());
             }
             plan.merge(shard.index, adjacent.index);
             Ok(())
@@ -248,23 +252,17 @@ impl Stream {
             current = open_count(&plan.meta);
             let target = target_shard_count;
             if target == 0 {
-                return Err(StreamError::validation(
-                    "0",
+                return Err(StreamError::member(
+                    MemberValue::Number(0),
                     "targetShardCount",
-                    "have value greater than or equal to 1",
+                    Constraint::ValueAtLeast(1),
                 ));
             }
             if u64::from(target) > 2 * u64::from(current) {
-                return Err(StreamError::invalid_argument(format!(
-                    "UpdateShardCount cannot scale up over double your current open shard count. \
-                     Current open shard count: {current} Target shard count: {target}"
-                )));
+                return Err(InvalidArgument::ScaleUpOverDouble { current, target }.into());
             }
             if 2 * u64::from(target) < u64::from(current) {
-                return Err(StreamError::invalid_argument(format!(
-                    "UpdateShardCount cannot scale down below half your current open shard \
-                     count. Current open shard count: {current} Target shard count: {target}"
-                )));
+                return Err(InvalidArgument::ScaleDownBelowHalf { current, target }.into());
             }
             let now_ms = self.context.clock.now_ms();
             let limit = self.context.shard_count_updates_per_day;
@@ -272,12 +270,13 @@ impl Stream {
                 &mut plan.meta.shard_count_updates_ms,
                 now_ms,
                 limit,
-                |limit| StreamError::LimitExceeded {
-                    message: format!(
-                        "UpdateShardCount has been called {limit} times for stream {} under \
-                         account {} in the last 24 hours, the most allowed.",
-                        plan.meta.name, self.context.account_id
-                    ),
+                |max| {
+                    Limit::ShardCountUpdatesPerDay {
+                        max,
+                        stream: plan.meta.name.clone(),
+                        account: self.context.account_id.clone(),
+                    }
+                    .into()
                 },
             )?;
             plan.uniform(target);
@@ -294,15 +293,11 @@ impl Stream {
     pub(crate) fn split_in_half(&self, index: u32) -> StreamResult<()> {
         self.reshard(Requester::OnDemandScaler, |_, plan| {
             let Some(shard) = plan.shard(index).filter(|s| s.closed_secs.is_none()) else {
-                return Err(StreamError::invalid_argument(format!(
-                    "shard {index} is not open"
-                )));
+                return Err(InvalidArgument::ShardNotOpen { index }.into());
             };
             let range = shard.hash_key_range;
             if range.ending - range.starting < 2 {
-                return Err(StreamError::invalid_argument(format!(
-                    "shard {index} is too narrow to split"
-                )));
+                return Err(InvalidArgument::ShardTooNarrow { index }.into());
             }
             let middle = range.starting + (range.ending - range.starting) / 2;
             plan.split(index, middle + 1);
@@ -312,20 +307,23 @@ impl Stream {
 
     /// The open shard named `id` in `plan`, or Kinesis' error for a missing or closed one.
     fn open_shard_for_reshard(&self, plan: &Plan, id: &str) -> StreamResult<ShardMeta> {
-        let not_found = || StreamError::ResourceNotFound {
-            message: format!(
-                "Could not find shard {id} in stream {} under account {}.",
-                plan.meta.name, self.context.account_id
-            ),
+        let not_found = || -> StreamError {
+            NotFound::UnknownShard {
+                shard: id.to_owned(),
+                stream: plan.meta.name.to_string(),
+                account: self.context.account_id.clone(),
+            }
+            .into()
         };
         let index = id.parse::<ShardId>().map_err(|_| not_found())?.index();
         let shard = plan.shard(index).ok_or_else(not_found)?;
         if shard.closed_secs.is_some() {
-            return Err(StreamError::invalid_argument(format!(
-                "Shard {id} in stream {} under account {} has already been merged or split, and \
-                 thus is not eligible for merging or splitting.",
-                plan.meta.name, self.context.account_id
-            )));
+            return Err(InvalidArgument::ShardClosed {
+                shard: id.to_owned(),
+                stream: plan.meta.name.clone(),
+                account: self.context.account_id.clone(),
+            }
+            .into());
         }
         Ok(shard.clone())
     }
@@ -340,24 +338,20 @@ impl Stream {
         let mut meta = self.meta.write();
         let now_ms = self.context.clock.now_ms();
         if requester == Requester::User && meta.mode == StreamMode::OnDemand {
-            return Err(StreamError::Validation {
-                message: format!(
-                    "Stream {} under account {} is in ON_DEMAND mode: its shards are managed \
-                     by the service. Switch it to PROVISIONED with UpdateStreamMode to reshard it.",
-                    meta.name, self.context.account_id
-                ),
-            });
+            return Err(Validation::ReshardOfOnDemand {
+                stream: meta.name.clone(),
+                account: self.context.account_id.clone(),
+            }
+            .into());
         }
         let status = meta.status_at(now_ms);
         if status != StreamStatus::Active {
-            return Err(StreamError::ResourceInUse {
-                message: format!(
-                    "Stream {} under account {} not ACTIVE, instead in state {}",
-                    meta.name,
-                    self.context.account_id,
-                    status.as_str()
-                ),
-            });
+            return Err(InUse::StreamNotActive {
+                stream: meta.name.clone(),
+                account: self.context.account_id.clone(),
+                status,
+            }
+            .into());
         }
         let mut plan = Plan {
             meta: meta.clone(),
@@ -368,12 +362,10 @@ impl Stream {
         let open_before = open_count(&meta);
         let open_after = open_count(&plan.meta);
         if open_after > self.context.max_shards_per_stream {
-            return Err(StreamError::LimitExceeded {
-                message: format!(
-                    "This request would exceed the limit of {} shards per stream.",
-                    self.context.max_shards_per_stream
-                ),
-            });
+            return Err(Limit::ShardsPerStream {
+                max: self.context.max_shards_per_stream,
+            }
+            .into());
         }
         let added = u64::from(open_after.saturating_sub(open_before));
         self.context.check_shard_quota(&ledger, added)?;

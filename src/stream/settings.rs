@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::daily_limits;
+use super::error::{Constraint, InUse, InvalidArgument, Limit, MemberValue, Validation};
 use super::meta::{StreamMeta, StreamMode};
 use super::{Stream, StreamError, StreamResult, max_record_bytes};
 use crate::error::LogError;
@@ -29,17 +30,28 @@ pub const SHARD_LEVEL_METRICS: [&str; 7] = [
     "ReadProvisionedThroughputExceeded",
     "IteratorAgeMilliseconds",
 ];
+/// The API model's `MetricsName` enum: [`SHARD_LEVEL_METRICS`], then `ALL`.
+pub const METRICS_NAMES: [&str; 8] = [
+    SHARD_LEVEL_METRICS[0],
+    SHARD_LEVEL_METRICS[1],
+    SHARD_LEVEL_METRICS[2],
+    SHARD_LEVEL_METRICS[3],
+    SHARD_LEVEL_METRICS[4],
+    SHARD_LEVEL_METRICS[5],
+    SHARD_LEVEL_METRICS[6],
+    "ALL",
+];
 
 /// Checks the tags given to a new stream or consumer: at most [`TAGS_MAX`], then
 /// [`validate_tag_lengths`]. More tags than a stream may hold is an `InvalidArgumentException`,
 /// not a validation error: the API model lets one request carry up to 200.
 pub(crate) fn validate_tags(tags: &BTreeMap<String, String>) -> StreamResult<()> {
     if tags.len() > TAGS_MAX {
-        return Err(StreamError::invalid_argument(format!(
-            "{} tags were given, and a stream or consumer cannot have more than {TAGS_MAX} tags \
-             associated with it.",
-            tags.len()
-        )));
+        return Err(InvalidArgument::TooManyTagsGiven {
+            given: tags.len(),
+            max: TAGS_MAX,
+        }
+        .into());
     }
     validate_tag_lengths(tags)
 }
@@ -49,18 +61,22 @@ pub(crate) fn validate_tag_lengths(tags: &BTreeMap<String, String>) -> StreamRes
     for (key, value) in tags {
         let key_chars = key.chars().count();
         if key_chars == 0 || key_chars > TAG_KEY_CHARS_MAX {
-            let rule = if key_chars == 0 {
-                "have length greater than or equal to 1"
+            let constraint = if key_chars == 0 {
+                Constraint::LengthAtLeast(1)
             } else {
-                "have length less than or equal to 128"
+                Constraint::LengthAtMost(TAG_KEY_CHARS_MAX)
             };
-            return Err(StreamError::validation(key, "tags.key", rule));
+            return Err(StreamError::member(
+                MemberValue::Text(key.clone()),
+                "tags.key",
+                constraint,
+            ));
         }
         if value.chars().count() > TAG_VALUE_CHARS_MAX {
-            return Err(StreamError::validation(
-                value,
+            return Err(StreamError::member(
+                MemberValue::Text(value.clone()),
                 "tags.value",
-                "have length less than or equal to 256",
+                Constraint::LengthAtMost(TAG_VALUE_CHARS_MAX),
             ));
         }
     }
@@ -68,7 +84,7 @@ pub(crate) fn validate_tag_lengths(tags: &BTreeMap<String, String>) -> StreamRes
 }
 
 /// Which way a retention change may go.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum RetentionChange {
     Increase,
     Decrease,
@@ -113,13 +129,11 @@ impl Stream {
         self.change_meta(|meta| {
             meta.tags.extend(tags);
             if meta.tags.len() > TAGS_MAX {
-                // "10" is Kinesis' wording, recorded in kinesalite's test/addTagsToStream.js
-                // while the limit it enforced was already 50 (kinesalite pull request 54).
-                return Err(StreamError::invalid_argument(format!(
-                    "Failed to add tags to stream {name} under account {} because a given stream \
-                     cannot have more than 10 tags associated with it.",
-                    self.context.account_id
-                )));
+                return Err(InvalidArgument::TooManyStreamTags {
+                    stream: name.clone(),
+                    account: self.context.account_id.clone(),
+                }
+                .into());
             }
             Ok(())
         })
@@ -160,20 +174,18 @@ impl Stream {
         let now_ms = self.context.clock.now_ms();
         self.change_meta(|meta| {
             let current = meta.retention_hours;
-            let (wrong_way, other_api) = match direction {
-                RetentionChange::Increase => (hours < current, "shorter"),
-                RetentionChange::Decrease => (hours > current, "longer"),
+            let wrong_way = match direction {
+                RetentionChange::Increase => hours < current,
+                RetentionChange::Decrease => hours > current,
             };
             if wrong_way {
-                let use_instead = match direction {
-                    RetentionChange::Increase => "DecreaseRetentionPeriod",
-                    RetentionChange::Decrease => "IncreaseRetentionPeriod",
-                };
-                return Err(StreamError::invalid_argument(format!(
-                    "Requested retention period ({hours} hours) for stream {name} can not be \
-                     {other_api} than existing retention period ({current} hours). Use \
-                     {use_instead} API."
-                )));
+                return Err(InvalidArgument::RetentionWrongWay {
+                    hours,
+                    stream: name.clone(),
+                    current_hours: current,
+                    increase: direction == RetentionChange::Increase,
+                }
+                .into());
             }
             if hours > current {
                 meta.expired_before_ms = super::retention::trim_horizon_ms(meta, now_ms);
@@ -185,18 +197,18 @@ impl Stream {
 
     fn check_retention_hours(&self, hours: u32) -> StreamResult<()> {
         if hours < *RETENTION_HOURS_RANGE.start() {
-            return Err(StreamError::invalid_argument(format!(
-                "Minimum allowed retention period is {} hours. Requested retention period ({hours} \
-                 hours) is too short.",
-                RETENTION_HOURS_RANGE.start()
-            )));
+            return Err(InvalidArgument::RetentionTooShort {
+                hours,
+                min_hours: *RETENTION_HOURS_RANGE.start(),
+            }
+            .into());
         }
         if hours > *RETENTION_HOURS_RANGE.end() {
-            return Err(StreamError::invalid_argument(format!(
-                "Maximum allowed retention period is {} hours. Requested retention period ({hours} \
-                 hours) is too long.",
-                RETENTION_HOURS_RANGE.end()
-            )));
+            return Err(InvalidArgument::RetentionTooLong {
+                hours,
+                max_hours: *RETENTION_HOURS_RANGE.end(),
+            }
+            .into());
         }
         Ok(())
     }
@@ -205,11 +217,7 @@ impl Stream {
     /// (Kinesis UpdateMaxRecordSize).
     pub fn update_max_record_size(&self, kib: u32) -> StreamResult<()> {
         if !MAX_RECORD_SIZE_KIB_RANGE.contains(&kib) {
-            return Err(StreamError::Validation {
-                message: format!(
-                    "MaxRecordSizeInKiB {kib} is outside the allowed range 1024-10240."
-                ),
-            });
+            return Err(Validation::MaxRecordSizeOutOfRange { kib }.into());
         }
         self.change_meta(|meta| {
             meta.max_record_size_kib = kib;
@@ -229,14 +237,13 @@ impl Stream {
         self.change_meta(|meta| {
             if meta.mode != mode {
                 let limit = self.context.mode_switches_per_day;
-                daily_limits::record_use(&mut meta.mode_switches_ms, now_ms, limit, |limit| {
-                    StreamError::LimitExceeded {
-                        message: format!(
-                            "The capacity mode of stream {} under account {} has been switched \
-                             {limit} times in the last 24 hours, the most allowed.",
-                            meta.name, self.context.account_id
-                        ),
+                daily_limits::record_use(&mut meta.mode_switches_ms, now_ms, limit, |max| {
+                    Limit::ModeSwitchesPerDay {
+                        max,
+                        stream: meta.name.clone(),
+                        account: self.context.account_id.clone(),
                     }
+                    .into()
                 })?;
                 meta.mode = mode;
                 meta.updating_until_ms = now_ms.saturating_add(self.context.update_delay_ms);
@@ -280,14 +287,12 @@ impl Stream {
         if status == super::StreamStatus::Active {
             return Ok(());
         }
-        Err(StreamError::ResourceInUse {
-            message: format!(
-                "Stream {} under account {} not ACTIVE, instead in state {}",
-                self.name(),
-                self.context.account_id,
-                status.as_str()
-            ),
-        })
+        Err(InUse::StreamNotActive {
+            stream: self.name(),
+            account: self.context.account_id.clone(),
+            status,
+        }
+        .into())
     }
 }
 
@@ -300,13 +305,10 @@ fn parse_shard_level_metrics(metrics: &[&str]) -> StreamResult<BTreeSet<String>>
         } else if SHARD_LEVEL_METRICS.contains(&metric) {
             named.insert(metric.to_owned());
         } else {
-            return Err(StreamError::validation(
-                metric,
+            return Err(StreamError::member(
+                MemberValue::Text(metric.to_owned()),
                 "shardLevelMetrics",
-                &format!(
-                    "satisfy enum value set: [{}, ALL]",
-                    SHARD_LEVEL_METRICS.join(", ")
-                ),
+                Constraint::OneOf(METRICS_NAMES.to_vec()),
             ));
         }
     }

@@ -62,15 +62,14 @@ pub struct SubscriptionEvent {
     pub child_shards: Option<Vec<ChildShard>>,
 }
 
-/// Why a subscription could not start or continue.
-#[derive(Debug, thiserror::Error)]
+/// Why a subscription could not start or continue. Its `Display` is Kinesis' message (worded in
+/// `messages.rs`).
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum SubscriptionError {
     /// The consumer is not registered (`ResourceNotFoundException`).
-    #[error(transparent)]
-    Consumer(#[from] ConsumerError),
+    Consumer(ConsumerError),
     /// `ResourceInUseException`: the consumer is `CREATING` or `DELETING`.
-    #[error("consumer {consumer} of stream {stream} is not ACTIVE")]
     ConsumerNotActive {
         /// The stream.
         stream: StreamName,
@@ -78,12 +77,11 @@ pub enum SubscriptionError {
         consumer: String,
         /// Its creation time in seconds (as its ARN carries it).
         created_secs: u64,
+        /// The engine's account.
+        account: String,
     },
     /// `ResourceInUseException`: a subscription of this consumer to this shard started less than
     /// [`SUBSCRIPTION_TAKEOVER_MS`] ago and is live.
-    #[error(
-        "another subscription of consumer {consumer} to shard {shard} of stream {stream} is live"
-    )]
     InUse {
         /// The stream.
         stream: StreamName,
@@ -91,12 +89,11 @@ pub enum SubscriptionError {
         consumer: String,
         /// The shard.
         shard: ShardId,
+        /// The engine's account.
+        account: String,
     },
     /// `ResourceInUseException`: a later subscription of this consumer to this shard took this
     /// one over.
-    #[error(
-        "a later subscription of consumer {consumer} to shard {shard} of stream {stream} took this one over"
-    )]
     TakenOver {
         /// The stream.
         stream: StreamName,
@@ -104,10 +101,23 @@ pub enum SubscriptionError {
         consumer: String,
         /// The shard.
         shard: ShardId,
+        /// The engine's account.
+        account: String,
     },
     /// The stream, shard or starting position was refused, or reading failed.
-    #[error(transparent)]
-    Stream(#[from] StreamError),
+    Stream(StreamError),
+}
+
+impl From<ConsumerError> for SubscriptionError {
+    fn from(error: ConsumerError) -> SubscriptionError {
+        SubscriptionError::Consumer(error)
+    }
+}
+
+impl From<StreamError> for SubscriptionError {
+    fn from(error: StreamError) -> SubscriptionError {
+        SubscriptionError::Stream(error)
+    }
 }
 
 impl SubscriptionError {
@@ -232,6 +242,7 @@ impl Stream {
                 return Err(ConsumerError::NotFound {
                     stream: meta.name.clone(),
                     consumer: consumer.to_owned(),
+                    account: self.context.account_id.clone(),
                 }
                 .into());
             };
@@ -242,12 +253,14 @@ impl Stream {
                         stream: meta.name.clone(),
                         consumer: consumer.to_owned(),
                         created_secs: registered.created_secs(),
+                        account: self.context.account_id.clone(),
                     });
                 }
                 None => {
                     return Err(ConsumerError::NotFound {
                         stream: meta.name.clone(),
                         consumer: consumer.to_owned(),
+                        account: self.context.account_id.clone(),
                     }
                     .into());
                 }
@@ -266,6 +279,7 @@ impl Stream {
                 stream: self.name(),
                 consumer: consumer.to_owned(),
                 shard: shard_id,
+                account: self.context.account_id.clone(),
             });
         };
         if taken_over {
@@ -355,6 +369,7 @@ impl Subscription {
                 stream: self.stream.name(),
                 consumer: self.key.consumer.clone(),
                 shard: self.shard.id(),
+                account: self.stream.context.account_id.clone(),
             });
         }
         self.stream.check_writable()?;
@@ -371,10 +386,12 @@ impl Subscription {
                 stream: meta.name.clone(),
                 consumer: self.key.consumer.clone(),
                 created_secs: self.key.consumer_created_ms / 1000,
+                account: self.stream.context.account_id.clone(),
             }),
             None => Err(ConsumerError::NotFound {
                 stream: meta.name.clone(),
                 consumer: self.key.consumer.clone(),
+                account: self.stream.context.account_id.clone(),
             }
             .into()),
         }

@@ -29,6 +29,7 @@
 
 use parking_lot::Mutex;
 
+use super::error::Throttled;
 use super::{Shard, Stream, StreamError, StreamMode, StreamResult};
 
 /// Bytes per second one shard accepts (data plus partition keys).
@@ -202,14 +203,13 @@ impl Stream {
         self.context.enforce_throughput_limits && self.meta.read().mode == StreamMode::Provisioned
     }
 
-    /// Kinesis' message for a refused write or read of `shard`.
-    pub(super) fn throttled_message(&self, shard: &Shard) -> String {
-        format!(
-            "Rate exceeded for shard {} in stream {} under account {}.",
-            shard.id(),
-            self.meta.read().name,
-            self.context.account_id
-        )
+    /// Why a write or read of `shard` is refused.
+    pub(super) fn throttled(&self, shard: &Shard) -> Throttled {
+        Throttled {
+            shard: shard.id(),
+            stream: self.meta.read().name.clone(),
+            account: self.context.account_id.clone(),
+        }
     }
 
     /// Charges one record of `record_bytes` to `shard`'s write budget if limits apply, or refuses
@@ -223,9 +223,9 @@ impl Stream {
             return Ok(());
         }
         shard.metrics.write_throttled(1);
-        Err(StreamError::ProvisionedThroughputExceeded {
-            message: self.throttled_message(shard),
-        })
+        Err(StreamError::ProvisionedThroughputExceeded(
+            self.throttled(shard),
+        ))
     }
 
     /// Lets a read of `shard` start if limits do not apply or its read budget allows, charging
@@ -239,9 +239,9 @@ impl Stream {
             return Ok(true);
         }
         shard.metrics.read_throttled();
-        Err(StreamError::ProvisionedThroughputExceeded {
-            message: self.throttled_message(shard),
-        })
+        Err(StreamError::ProvisionedThroughputExceeded(
+            self.throttled(shard),
+        ))
     }
 
     /// Charges the bytes an admitted read returned to `shard`'s read budget.

@@ -8,8 +8,9 @@
 //! one. Kinesis serves the operation only in accounts with a minimum throughput billing
 //! commitment, which the engine checks before it gets here.
 
+use super::error::{Limit, Validation};
 use super::meta::StreamMode;
-use super::{Stream, StreamError, StreamResult};
+use super::{Stream, StreamResult};
 
 /// Most warm throughput of one stream, in MiB/s (Kinesis' 10 GiB/s).
 pub const WARM_THROUGHPUT_MIBPS_MAX: u32 = 10 * 1024;
@@ -67,27 +68,24 @@ impl Stream {
     /// reported just after the change.
     pub(crate) fn set_warm_throughput(&self, mibps: u32) -> StreamResult<WarmThroughput> {
         if mibps > WARM_THROUGHPUT_MIBPS_MAX {
-            return Err(StreamError::LimitExceeded {
-                message: format!(
-                    "Requested warm throughput of {mibps} MiBps for stream {} under account {} \
-                     exceeds the limit of {WARM_THROUGHPUT_MIBPS_MAX} MiBps.",
-                    self.name(),
-                    self.context.account_id
-                ),
-            });
+            return Err(Limit::WarmThroughput {
+                mibps,
+                max_mibps: WARM_THROUGHPUT_MIBPS_MAX,
+                stream: self.name(),
+                account: self.context.account_id.clone(),
+            }
+            .into());
         }
         self.check_active()?;
         let now_ms = self.now_ms();
         let update_delay_ms = self.context.update_delay_ms;
         self.change_meta(|meta| {
             if meta.mode != StreamMode::OnDemand {
-                return Err(StreamError::Validation {
-                    message: format!(
-                        "Warm throughput is only supported for ON_DEMAND streams; stream {} \
-                         under account {} is PROVISIONED.",
-                        meta.name, self.context.account_id
-                    ),
-                });
+                return Err(Validation::WarmThroughputNeedsOnDemand {
+                    stream: meta.name.clone(),
+                    account: self.context.account_id.clone(),
+                }
+                .into());
             }
             let previous_mibps = meta
                 .recorded

@@ -9,6 +9,7 @@
 
 use crate::support::engine::{ACCOUNT, clock, error_of, open, options, read_typed};
 use shardlog::engine::StreamDamage;
+use shardlog::stream::{ChecksumError, MetaError};
 use shardlog::{CreateStream, LogError, PutRecordInput, StartingPosition, StreamError};
 
 fn put_to_shard(
@@ -62,7 +63,8 @@ fn one_damaged_stream_never_stops_the_engine_from_serving_the_others() {
     assert_eq!(damaged.len(), 1, "{damaged:?}");
     assert_eq!(damaged[0].name.as_str(), "garbled");
     assert!(
-        matches!(&damaged[0].damage, StreamDamage::UnreadableMeta { reason } if reason.contains("checksum")),
+        matches!(&damaged[0].damage, StreamDamage::UnreadableMeta { reason: reason @ MetaError::Checksum(ChecksumError::Mismatch) }
+            if reason.to_string().contains("checksum")),
         "{damaged:?}"
     );
 

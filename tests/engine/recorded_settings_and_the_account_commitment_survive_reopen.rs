@@ -6,6 +6,7 @@
 
 use crate::support::engine::{START_MS, clock, open, options};
 use shardlog::engine::{COMMITMENT_MINIMUM_MS, CommitmentStatus};
+use shardlog::stream::error::{Limit, Validation};
 use shardlog::stream::{
     ENCRYPTION_STARTS_PER_DAY, Encryption, KmsKeyId, ResourcePolicy, WarmThroughput,
 };
@@ -142,7 +143,8 @@ fn encryption_changes_are_limited_per_day_and_need_an_active_stream() {
     }
     let over = stream.start_encryption(key(1_000));
     assert!(
-        matches!(&over, Err(StreamError::LimitExceeded { message }) if message.contains("25 times")),
+        matches!(&over, Err(error @ StreamError::LimitExceeded(Limit::EncryptionStartsPerDay { max: 25, .. }))
+            if error.to_string().contains("25 times")),
         "{over:?}"
     );
     clock.advance_ms(24 * 3_600_000);
@@ -165,7 +167,8 @@ fn warm_throughput_needs_the_commitment_an_on_demand_stream_and_at_most_10_gibps
         .unwrap();
     let without = engine.update_stream_warm_throughput("warm", 10);
     assert!(
-        matches!(&without, Err(StreamError::Validation { message }) if message.contains("MinimumThroughputBillingCommitment")),
+        matches!(&without, Err(error @ StreamError::Validation(Validation::WarmThroughputNeedsCommitment { .. }))
+            if error.to_string().contains("MinimumThroughputBillingCommitment")),
         "{without:?}"
     );
     engine
@@ -173,7 +176,8 @@ fn warm_throughput_needs_the_commitment_an_on_demand_stream_and_at_most_10_gibps
         .unwrap();
     let provisioned = engine.update_stream_warm_throughput("cold", 10);
     assert!(
-        matches!(&provisioned, Err(StreamError::Validation { message }) if message.contains("PROVISIONED")),
+        matches!(&provisioned, Err(error @ StreamError::Validation(Validation::WarmThroughputNeedsOnDemand { .. }))
+            if error.to_string().contains("PROVISIONED")),
         "{provisioned:?}"
     );
     let too_much = engine.update_stream_warm_throughput("warm", 10_241);

@@ -171,7 +171,7 @@ fn writer(shared: &Shared, writer: u8) -> u64 {
                 .into_iter()
                 .map(|result| match result {
                     PutRecordsResult::Success(output) => output,
-                    PutRecordsResult::Failure { error_message, .. } => {
+                    PutRecordsResult::Failure(error_message) => {
                         panic!("writer {writer}: an entry failed: {error_message}")
                     }
                 })

@@ -3,7 +3,7 @@
 //! entries (earlier, later, or on another shard) are stored, and the metrics count each outcome.
 
 use crate::support::engine::{ACCOUNT, clock, open, read_typed, throttling_options};
-use shardlog::stream::StreamMetric;
+use shardlog::stream::{PutRecordsFailure, StreamMetric};
 use shardlog::{CreateStream, PutRecordInput, PutRecordsResult, ShardId, StartingPosition};
 
 /// Hash keys routed to shard 0 and shard 1 of a two-shard stream (split at 2^127).
@@ -47,13 +47,14 @@ fn entries_over_budget_fail_alone_and_the_rest_are_stored() {
             // The first 100 shard-0 entries use up its budget; the next 50 are refused.
             (
                 Some(n),
-                PutRecordsResult::Failure {
-                    error_code,
-                    error_message,
-                },
+                PutRecordsResult::Failure(failure @ PutRecordsFailure::Throttled(throttled)),
             ) if n >= 100 => {
-                assert_eq!(error_code, "ProvisionedThroughputExceededException");
-                assert_eq!(error_message, &message);
+                assert_eq!(throttled.shard, ShardId::new(0));
+                assert_eq!(
+                    failure.error_code(),
+                    "ProvisionedThroughputExceededException"
+                );
+                assert_eq!(failure.to_string(), message);
             }
             (Some(n), PutRecordsResult::Success(output)) if n < 100 => {
                 assert_eq!(output.shard_id, ShardId::new(0));

@@ -2,68 +2,25 @@
 //! ListStreamConsumers, DeregisterStreamConsumer, and the consumer half of the ARN-based tag
 //! operations.
 //!
-//! The library keeps consumers and their rules ([`shardlog::stream::consumers`]); this file reads
-//! the requests, finds a consumer by ARN or by stream ARN and name as Kinesis does, and words the
-//! library's typed [`ConsumerError`]s as Kinesis does. AWS publishes no text for most of them; the
-//! wording follows the phrasing Kinesis uses for streams ("... under account ... not found.") and
-//! the consumer message AWS is seen to send ("Consumer C with creation timestamp T under stream S
-//! and account A ...").
+//! The library keeps consumers and their rules ([`shardlog::stream::consumers`]) and words their
+//! errors; this file reads the requests and finds a consumer by ARN or by stream ARN and name as
+//! Kinesis does.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
-use shardlog::stream::{Consumer, ConsumerArn, ConsumerError};
-use shardlog::{Engine, Stream};
+use shardlog::stream::error::NotFound;
+use shardlog::stream::{Consumer, ConsumerArn};
+use shardlog::{Engine, Stream, StreamError};
 
 use super::{Context, Reply, StreamRef};
 use crate::error::ApiError;
-use crate::protocol::fields::{CONSUMER_ARN, Checks, NAME, STREAM_ARN};
+use crate::protocol::fields::{CONSUMER_ARN, CONSUMER_NAME_LENGTH, Checks, NAME, STREAM_ARN};
 use crate::protocol::{Fields, Timestamp};
 
 /// Largest `MaxResults` of ListStreamConsumers (the model's bound).
 const LIST_MAX_RESULTS_MAX: i64 = 10_000;
-
-/// A consumer's library error in Kinesis' words.
-pub(super) fn consumer_error(engine: &Engine, error: ConsumerError) -> ApiError {
-    let account = engine.account_id();
-    let kind = error.kinesis_error_code();
-    let message = match error {
-        ConsumerError::Stream(error) => return error.into(),
-        ConsumerError::InvalidName { name } => format!(
-            "1 validation error detected: Value '{name}' at 'consumerName' failed to satisfy \
-             constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
-        ),
-        ConsumerError::AlreadyRegistered { stream, consumer } => format!(
-            "Consumer {consumer} under stream {stream} and account {account} already exists."
-        ),
-        ConsumerError::NotFound { stream, consumer } => {
-            format!("Consumer {consumer} under stream {stream} and account {account} not found.")
-        }
-        ConsumerError::ArnNotFound { arn } => format!("Consumer {arn} not found."),
-        ConsumerError::TooManyConsumers { stream, limit } => format!(
-            "This request would exceed the limit of {limit} consumers for stream {stream} under \
-             account {account}."
-        ),
-        ConsumerError::TooManyCreating { stream, limit } => format!(
-            "This request would exceed the limit of {limit} consumers in CREATING status for \
-             stream {stream} under account {account}."
-        ),
-        ConsumerError::TooManyTags {
-            stream,
-            consumer,
-            limit,
-        } => format!(
-            "Failed to add tags to consumer {consumer} of stream {stream} under account \
-             {account} because a given consumer cannot have more than {limit} tags associated \
-             with it."
-        ),
-        ConsumerError::InvalidNextToken => "Invalid NextToken.".to_owned(),
-        ConsumerError::ExpiredNextToken => "The requested token has expired.".to_owned(),
-        other => return ApiError::client(kind, other.to_string()),
-    };
-    ApiError::client(kind, message)
-}
 
 /// The `Consumer` shape (RegisterStreamConsumer, ListStreamConsumers).
 #[derive(Serialize)]
@@ -115,7 +72,7 @@ pub fn register_stream_consumer(
     let stream_arn = fields.string("StreamARN")?;
     let mut checks = Checks::new();
     checks.required("consumerName", &name);
-    checks.text("consumerName", name, Some(NAME), (1, 128));
+    checks.text("consumerName", name, Some(NAME), CONSUMER_NAME_LENGTH);
     checks.required("streamARN", &stream_arn);
     checks.text("streamARN", stream_arn, Some(STREAM_ARN), (1, 2048));
     super::check_stream_id(&fields, &mut checks)?;
@@ -133,7 +90,7 @@ pub fn register_stream_consumer(
     .resolve(context.engine)?;
     let consumer = stream
         .register_consumer(name.unwrap_or_default(), tags)
-        .map_err(|error| consumer_error(context.engine, error))?;
+        .map_err(ApiError::from)?;
     let out = RegisterOut {
         consumer: ConsumerOut::new(consumer),
     };
@@ -155,7 +112,7 @@ impl<'r> ConsumerRef<'r> {
         let name = fields.string("ConsumerName")?;
         let stream_arn = fields.string("StreamARN")?;
         checks.text("consumerARN", arn, Some(CONSUMER_ARN), (1, 2048));
-        checks.text("consumerName", name, Some(NAME), (1, 128));
+        checks.text("consumerName", name, Some(NAME), CONSUMER_NAME_LENGTH);
         checks.text("streamARN", stream_arn, Some(STREAM_ARN), (1, 2048));
         super::check_stream_id(fields, checks)?;
         Ok(ConsumerRef {
@@ -169,9 +126,7 @@ impl<'r> ConsumerRef<'r> {
     fn resolve(&self, engine: &Engine) -> Result<(Arc<Stream>, Consumer), ApiError> {
         match (self.arn, self.stream_arn, self.name) {
             (Some(arn), stream_arn, name) => {
-                let (stream, consumer) = engine
-                    .consumer_by_arn(arn)
-                    .map_err(|error| consumer_error(engine, error))?;
+                let (stream, consumer) = engine.consumer_by_arn(arn).map_err(ApiError::from)?;
                 if stream_arn.is_some_and(|stream_arn| stream_arn != stream.arn()) {
                     return Err(ApiError::invalid_argument(format!(
                         "ConsumerARN {arn} and StreamARN {} refer to different streams.",
@@ -192,9 +147,7 @@ impl<'r> ConsumerRef<'r> {
                     arn: Some(stream_arn),
                 }
                 .resolve(engine)?;
-                let consumer = stream
-                    .consumer(name)
-                    .map_err(|error| consumer_error(engine, error))?;
+                let consumer = stream.consumer(name).map_err(ApiError::from)?;
                 Ok((stream, consumer))
             }
             (None, _, _) => Err(ApiError::invalid_argument(
@@ -270,14 +223,11 @@ pub fn list_stream_consumers(
     if let Some(created_ms) = stream_created_ms
         && created_ms / 1000 != stream.meta().created_ms / 1000
     {
-        return Err(ApiError::client(
-            "ResourceNotFoundException",
-            format!(
-                "Stream {} under account {} not found.",
-                stream.name(),
-                context.engine.account_id()
-            ),
-        ));
+        let not_found = NotFound::Stream {
+            stream: stream.name().to_string(),
+            account: context.engine.account_id().to_owned(),
+        };
+        return Err(StreamError::from(not_found).into());
     }
     let limit = max_results.map_or(
         shardlog::stream::consumers::LIST_CONSUMERS_DEFAULT_RESULTS,
@@ -285,7 +235,7 @@ pub fn list_stream_consumers(
     );
     let page = stream
         .list_consumers(next_token, limit)
-        .map_err(|error| consumer_error(context.engine, error))?;
+        .map_err(ApiError::from)?;
     let out = ListOut {
         consumers: page.consumers.into_iter().map(ConsumerOut::new).collect(),
         next_token: page.next_token,
@@ -304,7 +254,7 @@ pub fn deregister_stream_consumer(
     let (stream, consumer) = consumer_ref.resolve(context.engine)?;
     stream
         .deregister_consumer(&consumer.name)
-        .map_err(|error| consumer_error(context.engine, error))?;
+        .map_err(ApiError::from)?;
     Ok(Reply::empty(Some(stream.name().as_str().to_owned())))
 }
 
@@ -321,9 +271,7 @@ impl Resource {
     /// to the model's pattern, whose stream name would be `<stream>/consumer/<name>:<secs>`.
     pub(super) fn find(engine: &Engine, arn: &str) -> Result<Resource, ApiError> {
         if ConsumerArn::parse(arn).is_some() {
-            let (stream, consumer) = engine
-                .consumer_by_arn(arn)
-                .map_err(|error| consumer_error(engine, error))?;
+            let (stream, consumer) = engine.consumer_by_arn(arn).map_err(ApiError::from)?;
             return Ok(Resource::Consumer(stream, consumer));
         }
         Ok(Resource::Stream(engine.stream_by_arn(arn)?))

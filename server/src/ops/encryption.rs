@@ -10,7 +10,7 @@ use shardlog::stream::{InvalidKmsKeyId, KmsKeyId};
 use super::{Context, Reply, StreamRef};
 use crate::error::ApiError;
 use crate::protocol::Fields;
-use crate::protocol::fields::{Checks, NAME, STREAM_ARN, STREAM_ID};
+use crate::protocol::fields::{Checks, NAME, STREAM_ARN, STREAM_ID, STREAM_NAME_LENGTH};
 
 /// Reads `StreamARN`, `StreamId` and `StreamName`, checked in the front end's (alphabetical)
 /// order. `StreamId` is reserved by Kinesis: it is checked against the model and then ignored.
@@ -23,7 +23,7 @@ pub(super) fn read_stream_ref<'r>(
     let name = fields.string("StreamName")?;
     checks.text("streamARN", arn, Some(STREAM_ARN), (1, 2048));
     checks.text("streamId", id, Some(STREAM_ID), (1, 24));
-    checks.text("streamName", name, Some(NAME), (1, 128));
+    checks.text("streamName", name, Some(NAME), STREAM_NAME_LENGTH);
     Ok(StreamRef { name, arn })
 }
 

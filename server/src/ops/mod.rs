@@ -23,10 +23,11 @@ pub use subscribe::{EVENT_STREAM_BYTES_HELD, EventFeed};
 
 use std::sync::Arc;
 
-use shardlog::{Engine, Stream};
+use shardlog::stream::error::NotFound;
+use shardlog::{Engine, Stream, StreamError};
 
 use crate::error::ApiError;
-use crate::protocol::fields::{self, Checks, NAME, STREAM_ARN, STREAM_ID};
+use crate::protocol::fields::{self, Checks, NAME, STREAM_ARN, STREAM_ID, STREAM_NAME_LENGTH};
 use crate::protocol::{Fields, Protocol};
 
 /// What a handler can use.
@@ -163,7 +164,7 @@ impl<'r> StreamRef<'r> {
         let name = fields.string("StreamName")?;
         checks.text("streamARN", arn, Some(STREAM_ARN), (1, 2048));
         check_stream_id(fields, checks)?;
-        checks.text("streamName", name, Some(NAME), (1, 128));
+        checks.text("streamName", name, Some(NAME), STREAM_NAME_LENGTH);
         Ok(StreamRef { name, arn })
     }
 
@@ -224,10 +225,10 @@ fn check_stream_id(fields: &Fields<'_, '_>, checks: &mut Checks) -> Result<(), A
 }
 
 fn not_found_arn(arn: &str) -> ApiError {
-    ApiError::client(
-        "ResourceNotFoundException",
-        format!("Stream {arn} not found."),
-    )
+    let not_found = NotFound::StreamArn {
+        arn: arn.to_owned(),
+    };
+    StreamError::from(not_found).into()
 }
 
 /// Converts a checked `i64` that the model bounds to `u32`.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use shardlog::Stream;
-use shardlog::stream::{InvalidResourcePolicy, ResourcePolicy};
+use shardlog::stream::{ConsumerError, InvalidResourcePolicy, ResourcePolicy};
 
 use super::{Context, Reply};
 use crate::error::ApiError;
@@ -35,10 +35,10 @@ fn read_resource_arn<'r>(
 fn resolve(context: &Context<'_>, arn: &str) -> Result<Arc<Stream>, ApiError> {
     let is_consumer = parse_stream_arn(arn).is_some_and(|(_, _, name)| name.contains("/consumer/"));
     if is_consumer {
-        return Err(ApiError::client(
-            "ResourceNotFoundException",
-            format!("Consumer {arn} not found."),
-        ));
+        let not_found = ConsumerError::ArnNotFound {
+            arn: arn.to_owned(),
+        };
+        return Err(not_found.into());
     }
     Ok(context.engine.stream_by_arn(arn)?)
 }

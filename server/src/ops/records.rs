@@ -3,21 +3,20 @@
 use std::borrow::Cow;
 
 use serde::Serialize;
-use shardlog::stream::{ChildShard, PutRecordInput, PutRecordsResult, parse_explicit_hash_key};
-use shardlog::{Record, SequenceNumber, ShardId, StartingPosition};
+use shardlog::stream::error::{Constraint, MemberValue, NotFound};
+use shardlog::stream::{
+    ChildShard, DATA_BYTES_MAX, GET_RECORDS_LIMIT_MAX, PARTITION_KEY_CHARS_MAX,
+    PUT_RECORDS_ENTRIES_MAX, PutRecordInput, PutRecordsResult, parse_explicit_hash_key,
+};
+use shardlog::{Record, SequenceNumber, ShardId, StartingPosition, StreamError};
 
 use super::streams::HashKeyRangeOut;
 use super::{Context, Reply, StreamRef};
 use crate::error::ApiError;
-use crate::protocol::fields::{self, Checks, HASH_KEY, NAME, SEQUENCE_NUMBER, shown_list};
+use crate::protocol::fields::{
+    self, Checks, HASH_KEY, NAME, SEQUENCE_NUMBER, SHARD_ID_LENGTH, shown_list,
+};
 use crate::protocol::{Blob, Fields, Text, Timestamp, shard_iterator};
-
-/// Largest data blob the API model allows (a stream's own maximum may be lower).
-const DATA_BYTES_MAX: usize = 10 * 1024 * 1024;
-/// Most entries in one PutRecords call.
-const PUT_RECORDS_ENTRIES_MAX: usize = 500;
-/// Most records one GetRecords call returns, and the default.
-const GET_RECORDS_LIMIT_MAX: i64 = 10_000;
 
 /// How the front end shows one PutRecords entry in a validation message: as Java prints an
 /// object, class and hash code. The hash code of an entry cannot be derived from its members;
@@ -25,14 +24,6 @@ const GET_RECORDS_LIMIT_MAX: i64 = 10_000;
 /// test/putRecords.js, "too many records").
 const SHOWN_PUT_RECORDS_ENTRY: &str =
     "com.amazonaws.kinesis.v20131202.PutRecordsRequestEntry@c965e310";
-
-/// How the front end shows a blob in a validation message.
-fn shown_blob(data: &[u8]) -> String {
-    format!(
-        "java.nio.HeapByteBuffer[pos=0 lim={len} cap={len}]",
-        len = data.len()
-    )
-}
 
 /// One record's members, read and checked; `path` prefixes member names (`records.3.`).
 struct RecordFields<'r> {
@@ -48,10 +39,11 @@ impl<'r> RecordFields<'r> {
         let partition_key = fields.string("PartitionKey")?;
         checks.required(&format!("{path}data"), &data);
         if let Some(data) = data.as_ref().filter(|data| data.len() > DATA_BYTES_MAX) {
+            let shown = MemberValue::Blob { bytes: data.len() }.to_string();
             checks.fail(
-                Some(&shown_blob(data)),
+                Some(&shown),
                 &format!("{path}data"),
-                &format!("have length less than or equal to {DATA_BYTES_MAX}"),
+                Constraint::LengthAtMost(DATA_BYTES_MAX),
             );
         }
         checks.text(
@@ -65,7 +57,7 @@ impl<'r> RecordFields<'r> {
             &format!("{path}partitionKey"),
             partition_key,
             None,
-            (1, 256),
+            (1, PARTITION_KEY_CHARS_MAX),
         );
         Ok(RecordFields {
             data,
@@ -138,7 +130,7 @@ enum PutRecordsEntryOut {
     },
     #[serde(rename_all = "PascalCase")]
     Failure {
-        error_code: String,
+        error_code: &'static str,
         error_message: String,
     },
 }
@@ -149,15 +141,15 @@ pub fn put_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
     let entries = fields.list("Records")?;
     checks.required("records", &entries);
     let entries = entries.unwrap_or_default();
-    if let Some(rule) = match entries.len() {
-        0 if fields.get("Records").is_some() => Some("have length greater than or equal to 1"),
-        PUT_RECORDS_ENTRIES_MAX.. if entries.len() > PUT_RECORDS_ENTRIES_MAX => {
-            Some("have length less than or equal to 500")
+    if let Some(constraint) = match entries.len() {
+        0 if fields.get("Records").is_some() => Some(Constraint::LengthAtLeast(1)),
+        count if count > PUT_RECORDS_ENTRIES_MAX => {
+            Some(Constraint::LengthAtMost(PUT_RECORDS_ENTRIES_MAX))
         }
         _ => None,
     } {
         let shown = shown_list(std::iter::repeat_n(SHOWN_PUT_RECORDS_ENTRY, entries.len()));
-        checks.fail(Some(&shown), "records", rule);
+        checks.fail(Some(&shown), "records", constraint);
     }
     let mut records = Vec::with_capacity(entries.len().min(PUT_RECORDS_ENTRIES_MAX));
     for (position, entry) in entries.iter().take(PUT_RECORDS_ENTRIES_MAX).enumerate() {
@@ -192,12 +184,9 @@ pub fn put_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
                     sequence_number: Text(stored.sequence_number),
                     shard_id: Text(stored.shard_id),
                 },
-                PutRecordsResult::Failure {
-                    error_code,
-                    error_message,
-                } => PutRecordsEntryOut::Failure {
-                    error_code,
-                    error_message,
+                PutRecordsResult::Failure(failure) => PutRecordsEntryOut::Failure {
+                    error_code: failure.error_code(),
+                    error_message: failure.to_string(),
                 },
             })
             .collect(),
@@ -237,7 +226,7 @@ pub fn get_shard_iterator(
     let timestamp_ms = fields.timestamp_ms("Timestamp")?;
     let mut checks = Checks::new();
     checks.required("shardId", &shard_id);
-    checks.text("shardId", shard_id, Some(NAME), (1, 128));
+    checks.text("shardId", shard_id, Some(NAME), SHARD_ID_LENGTH);
     checks.required("shardIteratorType", &iterator_type);
     checks.one_of("shardIteratorType", iterator_type, &ITERATOR_TYPES);
     checks.text(
@@ -280,21 +269,20 @@ pub fn get_shard_iterator(
     // stream, when either is missing.
     let stream_name = stream_ref.resolve_name(context.engine)?;
     let account = context.engine.account_id();
+    let not_found = |reason: NotFound| ApiError::from(StreamError::from(reason));
     let shard_id = fields::lenient_shard_id(shard_text).ok_or_else(|| {
-        ApiError::client(
-            "ResourceNotFoundException",
-            format!(
-                "Could not find shard {shard_text} in stream {stream_name} under account {account}."
-            ),
-        )
+        not_found(NotFound::UnknownShard {
+            shard: shard_text.to_owned(),
+            stream: stream_name.clone(),
+            account: account.to_owned(),
+        })
     })?;
     let shard_not_found = || {
-        ApiError::client(
-            "ResourceNotFoundException",
-            format!(
-                "Shard {shard_id} in stream {stream_name} under account {account} does not exist"
-            ),
-        )
+        not_found(NotFound::Shard {
+            shard: shard_id,
+            stream: stream_name.clone(),
+            account: account.to_owned(),
+        })
     };
     let stream = match context.engine.stream(&stream_name) {
         Ok(stream) => stream,
@@ -409,7 +397,7 @@ pub fn get_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
     let shard_iterator = fields.string("ShardIterator")?;
     let stream_arn = fields.string("StreamARN")?;
     let mut checks = Checks::new();
-    checks.range("limit", limit, 1, GET_RECORDS_LIMIT_MAX);
+    checks.range("limit", limit, 1, GET_RECORDS_LIMIT_MAX as i64);
     checks.required("shardIterator", &shard_iterator);
     checks.text("shardIterator", shard_iterator, None, (1, 512));
     checks.text(
@@ -420,7 +408,9 @@ pub fn get_records(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
     );
     super::check_stream_id(&fields, &mut checks)?;
     checks.finish()?;
-    let limit = usize::try_from(limit.unwrap_or(GET_RECORDS_LIMIT_MAX)).unwrap_or(1);
+    let limit = limit.map_or(GET_RECORDS_LIMIT_MAX, |limit| {
+        usize::try_from(limit).unwrap_or(1)
+    });
     let token = shard_iterator::from_wire(shard_iterator.unwrap_or_default())
         .ok_or_else(|| ApiError::invalid_argument("Invalid ShardIterator."))?;
     let output = context.engine.get_records(&token, limit)?;

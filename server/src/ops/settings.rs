@@ -6,14 +6,15 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use shardlog::Stream;
 use shardlog::engine::RETENTION_HOURS_RANGE;
-use shardlog::stream::SHARD_LEVEL_METRICS;
+use shardlog::stream::{MAX_RECORD_SIZE_KIB_RANGE, METRICS_NAMES, TAG_VALUE_CHARS_MAX};
 
-use super::consumers::{Resource, consumer_error};
+use super::consumers::Resource;
 use super::{Context, Reply, StreamRef, check_stream_id, to_u32};
 use crate::error::ApiError;
 use crate::protocol::Fields;
 use crate::protocol::fields::{
-    Checks, MemberRole, MemberRule, RESOURCE_ARN, STREAM_ARN, as_string, shown_list, shown_map,
+    Checks, MemberRole, MemberRule, RESOURCE_ARN, STREAM_ARN, TAG_KEY_LENGTH, as_string,
+    shown_list, shown_map,
 };
 
 /// Most entries of a tag map in one request (the model's `TagMap`). A stream keeps at most 50
@@ -22,20 +23,9 @@ const TAG_MAP_ENTRIES_MAX: usize = 200;
 /// Most keys of a tag key list in one request (the model's `TagKeyList`).
 const TAG_KEYS_MAX: usize = 50;
 /// A tag key's length, in characters (the model's `TagKey`).
-const TAG_KEY: MemberRule = MemberRule::Length(1, 128);
+const TAG_KEY: MemberRule = MemberRule::Length(TAG_KEY_LENGTH.0, TAG_KEY_LENGTH.1);
 /// A tag value's length, in characters (the model's `TagValue`).
-const TAG_VALUE: MemberRule = MemberRule::Length(0, 256);
-/// The model's `MetricsName` enum: the library's metric names, then `ALL`.
-const METRICS_NAMES: [&str; 8] = [
-    SHARD_LEVEL_METRICS[0],
-    SHARD_LEVEL_METRICS[1],
-    SHARD_LEVEL_METRICS[2],
-    SHARD_LEVEL_METRICS[3],
-    SHARD_LEVEL_METRICS[4],
-    SHARD_LEVEL_METRICS[5],
-    SHARD_LEVEL_METRICS[6],
-    "ALL",
-];
+const TAG_VALUE: MemberRule = MemberRule::Length(0, TAG_VALUE_CHARS_MAX);
 
 fn retention(
     context: &Context<'_>,
@@ -268,7 +258,12 @@ pub fn list_tags_for_stream(
     let exclusive_start = fields.string("ExclusiveStartTagKey")?;
     let limit = fields.integer("Limit")?;
     let mut checks = Checks::new();
-    checks.text("exclusiveStartTagKey", exclusive_start, None, (1, 128));
+    checks.text(
+        "exclusiveStartTagKey",
+        exclusive_start,
+        None,
+        TAG_KEY_LENGTH,
+    );
     checks.range("limit", limit, 1, 50);
     let stream_ref = StreamRef::read(&fields, &mut checks)?;
     checks.finish()?;
@@ -316,7 +311,7 @@ pub fn tag_resource(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Rep
         Resource::Stream(stream) => stream.add_tags(tags)?,
         Resource::Consumer(stream, consumer) => stream
             .add_consumer_tags(&consumer.name, tags)
-            .map_err(|error| consumer_error(context.engine, error))?,
+            .map_err(ApiError::from)?,
     }
     Ok(Reply::empty(Some(
         resource.stream().name().as_str().to_owned(),
@@ -334,7 +329,7 @@ pub fn untag_resource(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<R
         Resource::Stream(stream) => stream.remove_tags(&keys)?,
         Resource::Consumer(stream, consumer) => stream
             .remove_consumer_tags(&consumer.name, &keys)
-            .map_err(|error| consumer_error(context.engine, error))?,
+            .map_err(ApiError::from)?,
     }
     Ok(Reply::empty(Some(
         resource.stream().name().as_str().to_owned(),
@@ -360,7 +355,7 @@ pub fn list_tags_for_resource(
         Resource::Stream(stream) => stream.tags(),
         Resource::Consumer(stream, consumer) => stream
             .consumer_tags(&consumer.name)
-            .map_err(|error| consumer_error(context.engine, error))?,
+            .map_err(ApiError::from)?,
     };
     let out = ListTagsForResourceOut {
         tags: tags
@@ -472,7 +467,12 @@ pub fn update_max_record_size(
     let arn = fields.string("StreamARN")?;
     let mut checks = Checks::new();
     checks.required("maxRecordSizeInKiB", &kib);
-    checks.range("maxRecordSizeInKiB", kib, 1024, 10240);
+    checks.range(
+        "maxRecordSizeInKiB",
+        kib,
+        i64::from(*MAX_RECORD_SIZE_KIB_RANGE.start()),
+        i64::from(*MAX_RECORD_SIZE_KIB_RANGE.end()),
+    );
     checks.text("streamARN", arn, Some(STREAM_ARN), (1, 2048));
     check_stream_id(&fields, &mut checks)?;
     checks.finish()?;

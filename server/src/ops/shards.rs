@@ -2,13 +2,13 @@
 
 use serde::Serialize;
 use shardlog::Engine;
-use shardlog::stream::{ListShardsFrom, ShardFilter, ShardId, StreamMode};
+use shardlog::stream::{LIST_SHARDS_MAX_RESULTS, ListShardsFrom, ShardFilter, ShardId, StreamMode};
 
 use super::streams::{ShardOut, shard_after};
 use super::{Context, Reply, StreamRef, to_u32};
 use crate::error::ApiError;
 use crate::protocol::Fields;
-use crate::protocol::fields::{Checks, HASH_KEY, NAME};
+use crate::protocol::fields::{Checks, HASH_KEY, NAME, SHARD_ID_LENGTH};
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -48,14 +48,19 @@ pub fn list_shards(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
         "exclusiveStartShardId",
         exclusive_start,
         Some(NAME),
-        (1, 128),
+        SHARD_ID_LENGTH,
     );
-    checks.range("maxResults", max_results, 1, 10000);
+    checks.range("maxResults", max_results, 1, LIST_SHARDS_MAX_RESULTS as i64);
     checks.text("nextToken", next_token, None, (1, 1048576));
     if filter.is_some() {
         checks.required("shardFilter.type", &filter_type);
         checks.one_of("shardFilter.type", filter_type, &SHARD_FILTER_TYPES);
-        checks.text("shardFilter.shardId", filter_shard, Some(NAME), (1, 128));
+        checks.text(
+            "shardFilter.shardId",
+            filter_shard,
+            Some(NAME),
+            SHARD_ID_LENGTH,
+        );
     }
     let stream_ref = StreamRef::read(&fields, &mut checks)?;
     checks.finish()?;
@@ -145,7 +150,7 @@ pub fn split_shard(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Repl
         (0, usize::MAX),
     );
     checks.required("shardToSplit", &shard_to_split);
-    checks.text("shardToSplit", shard_to_split, Some(NAME), (1, 128));
+    checks.text("shardToSplit", shard_to_split, Some(NAME), SHARD_ID_LENGTH);
     let stream_ref = StreamRef::read(&fields, &mut checks)?;
     checks.finish()?;
     let shard = named_shard(
@@ -187,9 +192,14 @@ pub fn merge_shards(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Rep
     let shard = fields.string("ShardToMerge")?;
     let mut checks = Checks::new();
     checks.required("adjacentShardToMerge", &adjacent);
-    checks.text("adjacentShardToMerge", adjacent, Some(NAME), (1, 128));
+    checks.text(
+        "adjacentShardToMerge",
+        adjacent,
+        Some(NAME),
+        SHARD_ID_LENGTH,
+    );
     checks.required("shardToMerge", &shard);
-    checks.text("shardToMerge", shard, Some(NAME), (1, 128));
+    checks.text("shardToMerge", shard, Some(NAME), SHARD_ID_LENGTH);
     let stream_ref = StreamRef::read(&fields, &mut checks)?;
     checks.finish()?;
     let shard = named_shard(context.engine, &stream_ref, shard.unwrap_or_default())?;

@@ -2,17 +2,17 @@
 
 use serde::Serialize;
 use shardlog::engine::CreateStream;
-use shardlog::stream::{Encryption, ShardId, StreamMode, StreamStatus};
+use shardlog::stream::{
+    DESCRIBE_SHARDS_LIMIT_MAX, Encryption, MAX_RECORD_SIZE_KIB_RANGE, ShardId, StreamMode,
+    StreamStatus,
+};
 use shardlog::{ShardDescription, StreamDescription};
 
 use super::warm_throughput::WarmThroughputOut;
 use super::{Context, Reply, StreamRef, to_u32};
 use crate::error::ApiError;
-use crate::protocol::fields::{Checks, NAME};
+use crate::protocol::fields::{Checks, NAME, SHARD_ID_LENGTH, STREAM_NAME_LENGTH};
 use crate::protocol::{Fields, Timestamp};
-
-/// Most shards one DescribeStream page holds.
-const DESCRIBE_SHARDS_LIMIT_MAX: usize = 100;
 
 /// `CreateStream`.
 pub fn create_stream(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Reply, ApiError> {
@@ -26,7 +26,12 @@ pub fn create_stream(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Re
     let warm_throughput = fields.integer("WarmThroughputMiBps")?;
 
     let mut checks = Checks::new();
-    checks.range("maxRecordSizeInKiB", max_record_size_kib, 1024, 10240);
+    checks.range(
+        "maxRecordSizeInKiB",
+        max_record_size_kib,
+        i64::from(*MAX_RECORD_SIZE_KIB_RANGE.start()),
+        i64::from(*MAX_RECORD_SIZE_KIB_RANGE.end()),
+    );
     checks.range("shardCount", shard_count, 1, i64::MAX);
     if let Some(mode) = mode {
         checks.required("streamModeDetails.streamMode", &mode);
@@ -37,7 +42,7 @@ pub fn create_stream(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Re
         );
     }
     checks.required("streamName", &name);
-    checks.text("streamName", name, Some(NAME), (1, 128));
+    checks.text("streamName", name, Some(NAME), STREAM_NAME_LENGTH);
     let tags = super::settings::tag_map(&fields, &mut checks)?;
     checks.range("warmThroughputMiBps", warm_throughput, 0, i64::MAX);
     checks.finish()?;
@@ -191,7 +196,7 @@ pub fn describe_stream(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<
         "exclusiveStartShardId",
         exclusive_start,
         Some(NAME),
-        (1, 128),
+        SHARD_ID_LENGTH,
     );
     checks.range("limit", limit, 1, 10000);
     let stream_ref = StreamRef::read(&fields, &mut checks)?;
@@ -345,7 +350,7 @@ pub fn list_streams(context: &Context<'_>, fields: Fields<'_, '_>) -> Result<Rep
         "exclusiveStartStreamName",
         exclusive_start,
         Some(NAME),
-        (1, 128),
+        STREAM_NAME_LENGTH,
     );
     checks.range("limit", limit, 1, 10000);
     checks.text("nextToken", next_token, None, (1, 1048576));

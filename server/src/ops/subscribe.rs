@@ -22,15 +22,15 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use serde::Serialize;
-use shardlog::stream::{ConsumerError, Subscription, SubscriptionError, SubscriptionEvent};
+use shardlog::stream::subscription::EVENT_DATA_BYTES_MAX;
+use shardlog::stream::{Subscription, SubscriptionError, SubscriptionEvent};
 use shardlog::{SequenceNumber, ShardId, StartingPosition};
 use tokio::sync::mpsc;
 
-use super::consumers::consumer_error;
 use super::records::{ChildShardOut, RecordOut};
 use super::{Context, Reply};
 use crate::error::ApiError;
-use crate::protocol::fields::{CONSUMER_ARN, Checks, NAME, SEQUENCE_NUMBER};
+use crate::protocol::fields::{CONSUMER_ARN, Checks, NAME, SEQUENCE_NUMBER, SHARD_ID_LENGTH};
 use crate::protocol::{Fields, Protocol, Text, event_stream};
 
 /// Most subscriptions served at once (each has a thread).
@@ -40,7 +40,7 @@ pub const SUBSCRIPTIONS_MAX: usize = 512;
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
 /// Response bytes a subscription keeps reserved while it streams: two events of the library's
 /// largest (1 MiB of data, 4/3 of it as base64, plus framing per record).
-pub const EVENT_STREAM_BYTES_HELD: usize = 2 * (1024 * 1024 * 4 / 3 + 64 * 1024);
+pub const EVENT_STREAM_BYTES_HELD: usize = 2 * (EVENT_DATA_BYTES_MAX * 4 / 3 + 64 * 1024);
 
 const STARTING_POSITION_TYPES: [&str; 5] = [
     "AT_SEQUENCE_NUMBER",
@@ -69,7 +69,7 @@ pub fn subscribe_to_shard(
     checks.required("consumerARN", &consumer_arn);
     checks.text("consumerARN", consumer_arn, Some(CONSUMER_ARN), (1, 2048));
     checks.required("shardId", &shard_id);
-    checks.text("shardId", shard_id, Some(NAME), (1, 128));
+    checks.text("shardId", shard_id, Some(NAME), SHARD_ID_LENGTH);
     checks.required("startingPosition", &starting);
     let (position_type, sequence_number, timestamp_ms) = match &starting {
         Some(starting) => (
@@ -102,7 +102,7 @@ pub fn subscribe_to_shard(
     let engine = context.engine;
     let (stream, consumer) = engine
         .consumer_by_arn(consumer_arn)
-        .map_err(|error| consumer_error(engine, error))?;
+        .map_err(ApiError::from)?;
     let shard_not_found = || {
         ApiError::client(
             "ResourceNotFoundException",
@@ -129,17 +129,12 @@ pub fn subscribe_to_shard(
     let slot = LiveSlot;
     let subscription = stream
         .subscribe(&consumer.name, shard, position)
-        .map_err(|error| {
-            subscription_error(engine.account_id(), error, |error| {
-                consumer_error(engine, error)
-            })
-        })?;
+        .map_err(ApiError::from)?;
     let (sender, feed) = mpsc::channel(1);
     let producer = Producer {
         subscription,
         sender,
         protocol: context.protocol,
-        account_id: engine.account_id().to_owned(),
         _slot: slot,
     };
     std::thread::Builder::new()
@@ -194,48 +189,6 @@ fn starting_position(
     })
 }
 
-/// A subscription's library error in Kinesis' words (as AWS is seen to send them); consumer
-/// errors are worded by `consumer`.
-fn subscription_error(
-    account: &str,
-    error: SubscriptionError,
-    consumer: impl FnOnce(ConsumerError) -> ApiError,
-) -> ApiError {
-    let kind = error.kinesis_error_code();
-    match error {
-        SubscriptionError::Consumer(error) => consumer(error),
-        SubscriptionError::ConsumerNotActive {
-            stream,
-            consumer,
-            created_secs,
-        } => ApiError::client(
-            kind,
-            format!(
-                "Consumer {consumer} with creation timestamp {created_secs} under stream: \
-                 {stream} , account {account} is not in ACTIVE status."
-            ),
-        ),
-        SubscriptionError::InUse {
-            stream,
-            consumer,
-            shard,
-        }
-        | SubscriptionError::TakenOver {
-            stream,
-            consumer,
-            shard,
-        } => ApiError::client(
-            kind,
-            format!(
-                "Another active subscription exists for this consumer: \
-                 {account}:{stream}:{shard}:{consumer}"
-            ),
-        ),
-        SubscriptionError::Stream(error) => error.into(),
-        other => ApiError::client(kind, other.to_string()),
-    }
-}
-
 /// Counts a subscription in [`SUBSCRIPTIONS_LIVE`] until dropped.
 struct LiveSlot;
 
@@ -250,7 +203,6 @@ struct Producer {
     subscription: Subscription,
     sender: mpsc::Sender<Bytes>,
     protocol: Protocol,
-    account_id: String,
     _slot: LiveSlot,
 }
 
@@ -306,11 +258,7 @@ impl Producer {
     }
 
     fn exception_message(&self, error: SubscriptionError) -> Vec<u8> {
-        // A consumer gone during the subscription: the library's words, as the engine that
-        // `consumer_error` needs is not the thread's.
-        let error = subscription_error(&self.account_id, error, |error| {
-            ApiError::client(error.kinesis_error_code(), error.to_string())
-        });
+        let error = ApiError::from(error);
         let headers = [
             (":message-type", "exception"),
             (":exception-type", error.kind),

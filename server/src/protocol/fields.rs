@@ -13,6 +13,14 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use base64::Engine as _;
+use shardlog::StreamError;
+use shardlog::stream::TAG_KEY_CHARS_MAX;
+use shardlog::stream::consumers::CONSUMER_NAME_CHARS_MAX;
+pub use shardlog::stream::error::MemberRole;
+use shardlog::stream::error::{Constraint, Rule, Validation, Violation};
+use shardlog::stream::names::{
+    HASH_KEY_PATTERN, NAME_PATTERN, SHARD_ID_CHARS_MAX, STREAM_NAME_CHARS_MAX,
+};
 
 use super::{Node, Protocol};
 use crate::error::ApiError;
@@ -230,7 +238,7 @@ const VIOLATIONS_LISTED_MAX: usize = 10;
 /// Constraint violations found so far in one request.
 #[derive(Debug, Default)]
 pub struct Checks {
-    violations: Vec<String>,
+    violations: Vec<Violation>,
 }
 
 impl Checks {
@@ -240,25 +248,26 @@ impl Checks {
     }
 
     /// Records a violation: `value` as the front end shows it (`None` prints `null`).
-    pub fn fail(&mut self, value: Option<&str>, path: &str, rule: &str) {
-        self.fail_constraint(value, path, &format!("Member must {rule}"));
+    pub fn fail(&mut self, value: Option<&str>, path: &str, constraint: Constraint) {
+        self.violate(value, path, Rule::Member(constraint));
     }
 
-    /// Records a violation of `constraint`, worded in full (`Map keys must satisfy ...`).
-    fn fail_constraint(&mut self, value: Option<&str>, path: &str, constraint: &str) {
+    /// Records a violation of `rule`.
+    fn violate(&mut self, value: Option<&str>, path: &str, rule: Rule) {
         if self.violations.len() >= VIOLATIONS_LISTED_MAX {
             return;
         }
-        let shown = value.map_or_else(|| "null".to_owned(), |value| format!("'{value}'"));
-        self.violations.push(format!(
-            "Value {shown} at '{path}' failed to satisfy constraint: {constraint}"
-        ));
+        self.violations.push(Violation {
+            value: value.map(str::to_owned),
+            member: path.to_owned(),
+            rule,
+        });
     }
 
     /// A required member.
     pub fn required<T>(&mut self, path: &str, value: &Option<T>) {
         if value.is_none() {
-            self.fail(None, path, "not be null");
+            self.fail(None, path, Constraint::NotNull);
         }
     }
 
@@ -272,28 +281,10 @@ impl Checks {
     ) {
         let Some(value) = value else { return };
         if let Some(pattern) = pattern.filter(|pattern| !(pattern.matches)(value)) {
-            self.fail(
-                Some(value),
-                path,
-                &format!("satisfy regular expression pattern: {}", pattern.shown),
-            );
+            self.fail(Some(value), path, Constraint::Pattern(pattern.shown));
         }
         let chars = value.chars().count();
-        let (min, max) = length;
-        if chars < min {
-            self.fail(
-                Some(value),
-                path,
-                &format!("have length greater than or equal to {min}"),
-            );
-        }
-        if chars > max {
-            self.fail(
-                Some(value),
-                path,
-                &format!("have length less than or equal to {max}"),
-            );
-        }
+        self.length(Some(value), path, chars, length);
     }
 
     /// An integer member's range.
@@ -303,47 +294,36 @@ impl Checks {
             self.fail(
                 Some(&value.to_string()),
                 path,
-                &format!("have value greater than or equal to {min}"),
+                Constraint::ValueAtLeast(min),
             );
         }
         if value > max {
-            self.fail(
-                Some(&value.to_string()),
-                path,
-                &format!("have value less than or equal to {max}"),
-            );
+            self.fail(Some(&value.to_string()), path, Constraint::ValueAtMost(max));
         }
     }
 
     /// An enum member.
-    pub fn one_of(&mut self, path: &str, value: Option<&str>, allowed: &[&str]) {
+    pub fn one_of(&mut self, path: &str, value: Option<&str>, allowed: &[&'static str]) {
         let Some(value) = value else { return };
         if !allowed.contains(&value) {
-            self.fail(
-                Some(value),
-                path,
-                &format!("satisfy enum value set: [{}]", allowed.join(", ")),
-            );
+            self.fail(Some(value), path, Constraint::OneOf(allowed.to_vec()));
         }
     }
 
     /// A list's or map's number of members; `shown` is the whole, as [`shown_list`] or
     /// [`shown_map`] print it.
     pub fn size(&mut self, path: &str, shown: &str, size: usize, bounds: (usize, usize)) {
+        self.length(Some(shown), path, size, bounds);
+    }
+
+    /// A length (characters, members) against its bounds.
+    fn length(&mut self, shown: Option<&str>, path: &str, length: usize, bounds: (usize, usize)) {
         let (min, max) = bounds;
-        if size < min {
-            self.fail(
-                Some(shown),
-                path,
-                &format!("have length greater than or equal to {min}"),
-            );
+        if length < min {
+            self.fail(shown, path, Constraint::LengthAtLeast(min));
         }
-        if size > max {
-            self.fail(
-                Some(shown),
-                path,
-                &format!("have length less than or equal to {max}"),
-            );
+        if length > max {
+            self.fail(shown, path, Constraint::LengthAtMost(max));
         }
     }
 
@@ -364,44 +344,20 @@ impl Checks {
         if members.into_iter().all(|member| rule.admits(member)) {
             return;
         }
-        let subject = match role {
-            MemberRole::ListMember => "Member",
-            MemberRole::MapKey => "Map keys",
-            MemberRole::MapValue => "Map value",
+        let rule = Rule::Members {
+            role,
+            constraints: rule.constraints(),
         };
-        self.fail_constraint(
-            Some(shown),
-            path,
-            &format!("{subject} must satisfy constraint: [{}]", rule.described()),
-        );
+        self.violate(Some(shown), path, rule);
     }
 
     /// The ValidationException for everything recorded, if anything was.
     pub fn finish(self) -> Result<(), ApiError> {
-        let count = self.violations.len();
-        if count == 0 {
+        if self.violations.is_empty() {
             return Ok(());
         }
-        let plural = if count == 1 { "" } else { "s" };
-        Err(ApiError::client(
-            "ValidationException",
-            format!(
-                "{count} validation error{plural} detected: {}",
-                self.violations.join("; ")
-            ),
-        ))
+        Err(StreamError::Validation(Validation::Violations(self.violations)).into())
     }
-}
-
-/// What the members checked by [`Checks::members`] are.
-#[derive(Clone, Copy)]
-pub enum MemberRole {
-    /// Elements of a list.
-    ListMember,
-    /// Keys of a map.
-    MapKey,
-    /// Values of a map.
-    MapValue,
 }
 
 /// The constraints of the string shape of a list's members or a map's keys or values.
@@ -423,18 +379,13 @@ impl MemberRule {
     /// The constraints as the front end lists them: the maximum length before the minimum, even
     /// a minimum of 0 (kinesalite's test/addTagsToStream.js records `[Member must have length
     /// less than or equal to 256, Member must have length greater than or equal to 0]`).
-    fn described(&self) -> String {
+    fn constraints(&self) -> Vec<Constraint> {
         match self {
-            MemberRule::Length(min, max) => format!(
-                "Member must have length less than or equal to {max}, \
-                 Member must have length greater than or equal to {min}"
-            ),
-            MemberRule::OneOf(values) => {
-                format!(
-                    "Member must satisfy enum value set: [{}]",
-                    values.join(", ")
-                )
-            }
+            MemberRule::Length(min, max) => vec![
+                Constraint::LengthAtMost(*max),
+                Constraint::LengthAtLeast(*min),
+            ],
+            MemberRule::OneOf(values) => vec![Constraint::OneOf(values.to_vec())],
         }
     }
 }
@@ -463,9 +414,18 @@ pub struct Pattern {
     pub matches: fn(&str) -> bool,
 }
 
+/// The lengths, in characters, of a stream name (the model's `StreamName`).
+pub const STREAM_NAME_LENGTH: (usize, usize) = (1, STREAM_NAME_CHARS_MAX);
+/// The lengths of a shard id (the model's `ShardId`).
+pub const SHARD_ID_LENGTH: (usize, usize) = (1, SHARD_ID_CHARS_MAX);
+/// The lengths of a consumer name (the model's `ConsumerName`).
+pub const CONSUMER_NAME_LENGTH: (usize, usize) = (1, CONSUMER_NAME_CHARS_MAX);
+/// The lengths of a tag key (the model's `TagKey`).
+pub const TAG_KEY_LENGTH: (usize, usize) = (1, TAG_KEY_CHARS_MAX);
+
 /// `[a-zA-Z0-9_.-]+`: stream names, shard ids, consumer names.
 pub const NAME: Pattern = Pattern {
-    shown: "[a-zA-Z0-9_.-]+",
+    shown: NAME_PATTERN,
     matches: |text| {
         !text.is_empty()
             && text
@@ -482,7 +442,7 @@ pub const SEQUENCE_NUMBER: Pattern = Pattern {
 
 /// `0|([1-9]\d{0,38})`: hash keys.
 pub const HASH_KEY: Pattern = Pattern {
-    shown: "0|([1-9]\\d{0,38})",
+    shown: HASH_KEY_PATTERN,
     matches: |text| decimal(text, 39),
 };
 
