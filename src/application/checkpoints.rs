@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! <data dir>/streams/<stream>/applications/<application>/
-//!   LOCK                          flock'ed while an instance of the application is open
+//!   LOCK                          locked while an instance of the application is open
 //!   shard-000000000003.checkpoint the application's progress in shard 3
 //! ```
 //!
@@ -41,7 +41,7 @@ use std::sync::Arc;
 use super::ApplicationError;
 use super::name::ApplicationName;
 use crate::checksummed_text;
-use crate::file_system::{self, FileSystem};
+use crate::file_system::{self, FileLock, FileSystem};
 use crate::sequence::{SequenceNumber, ShardIdentity};
 
 const APPLICATIONS_DIR: &str = "applications";
@@ -63,9 +63,9 @@ pub(crate) struct CheckpointDir {
     dir: PathBuf,
     stream_created_ms: u64,
     file_system: Arc<dyn FileSystem>,
-    /// Held with an exclusive `flock`: two instances of one application would each deliver every
+    /// Held locked exclusively: two instances of one application would each deliver every
     /// record and overwrite each other's checkpoints.
-    _lock: fs::File,
+    _lock: FileLock,
 }
 
 impl CheckpointDir {

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::LogError;
-use crate::file_system::{self, FileSystem};
+use crate::file_system::{self, FileLock, FileSystem};
 use crate::stream::{ShardCreationSeconds, StreamError, StreamResult};
 
 const ENGINE_FILE: &str = "engine.meta";
@@ -31,11 +31,11 @@ const LOCK_FILE: &str = "LOCK";
 pub(crate) struct EngineMeta {
     dir: PathBuf,
     file_system: Arc<dyn FileSystem>,
-    /// The data directory's `LOCK` file, held with an exclusive `flock` for as long as this lives,
-    /// which is as long as any stream of the engine (their shared ledger holds it): two engines on
-    /// one directory, in one process or two, would run two logs per shard and hand out sequence
-    /// numbers twice.
-    _lock: fs::File,
+    /// The data directory's `LOCK` file, locked exclusively (`file_system::FileLock`) for as long
+    /// as this lives, which is as long as any stream of the engine (their shared ledger holds it):
+    /// two engines on one directory, in one process or two, would run two logs per shard and hand
+    /// out sequence numbers twice.
+    _lock: FileLock,
     /// Authenticates shard iterator and list tokens.
     pub iterator_key: [u8; 32],
     /// Shard creation seconds are handed out strictly increasing, so that a sequence number from one
@@ -92,7 +92,7 @@ impl EngineMeta {
     fn decode(
         file_system: &Arc<dyn FileSystem>,
         dir: &Path,
-        lock: fs::File,
+        lock: FileLock,
         text: &str,
     ) -> Option<EngineMeta> {
         let mut key = None;
@@ -147,7 +147,7 @@ impl ShardCreationSeconds for EngineMeta {
 }
 
 /// Takes the data directory's lock, or fails with [`LogError::InUse`] if another engine holds it.
-fn lock_data_dir(file_system: &Arc<dyn FileSystem>, dir: &Path) -> StreamResult<fs::File> {
+fn lock_data_dir(file_system: &Arc<dyn FileSystem>, dir: &Path) -> StreamResult<FileLock> {
     let path = dir.join(LOCK_FILE);
     file_system.lock_exclusively(&path).map_err(|error| {
         if error.kind() == std::io::ErrorKind::WouldBlock {

@@ -185,7 +185,7 @@ pub struct StreamList {
 
 /// An engine: many streams in one data directory. `Send + Sync`; share it behind an `Arc`.
 /// Dropping it stops the maintenance thread; each shard closes cleanly when the last handle to its
-/// stream is dropped. The data directory stays locked (`LOCK`, an exclusive `flock`) until then:
+/// stream is dropped. The data directory stays locked (`LOCK`, an exclusive record lock, `file_system::FileLock`) until then:
 /// a second engine on it fails with [`LogError::InUse`].
 pub struct Engine {
     shared: Arc<Shared>,

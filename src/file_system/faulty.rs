@@ -7,7 +7,7 @@ use std::io;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{FileSystem, MappedRange, OsFileSystem};
+use super::{FileLock, FileSystem, MappedRange, OsFileSystem};
 
 /// [`OsFileSystem`], except that one sync fails when a test asks for it.
 #[derive(Debug, Default)]
@@ -81,7 +81,7 @@ impl FileSystem for FaultyFileSystem {
         OsFileSystem.reserve(file, len)
     }
 
-    fn lock_exclusively(&self, path: &Path) -> io::Result<File> {
+    fn lock_exclusively(&self, path: &Path) -> io::Result<FileLock> {
         OsFileSystem.lock_exclusively(path)
     }
 }

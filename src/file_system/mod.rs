@@ -20,9 +20,10 @@
 
 mod durable;
 mod faulty;
+mod lock;
 
 use std::fmt;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::path::Path;
@@ -32,6 +33,7 @@ use memmap2::MmapRaw;
 
 pub(crate) use self::durable::{StagedFile, replace, replace_through_spare};
 pub use self::faulty::FaultyFileSystem;
+pub use self::lock::FileLock;
 
 /// The file-system calls on which the library's durability rests. Every implementation must keep
 /// the contract of each method; a test implementation may fail any call, as a disk can.
@@ -55,9 +57,9 @@ pub trait FileSystem: Send + Sync + fmt::Debug {
     fn reserve(&self, file: &File, len: u64) -> io::Result<()>;
 
     /// Opens (creating it if needed) the file at `path` and takes an exclusive lock on it, held for
-    /// as long as the returned file is open. Fails with [`io::ErrorKind::WouldBlock`] if another
-    /// holder, in this process or another, has it.
-    fn lock_exclusively(&self, path: &Path) -> io::Result<File>;
+    /// as long as the returned [`FileLock`] lives. Fails with [`io::ErrorKind::WouldBlock`] if
+    /// another holder, in this process or another, has it.
+    fn lock_exclusively(&self, path: &Path) -> io::Result<FileLock>;
 }
 
 /// A range of a shared, writable mapping of a file: what [`FileSystem::sync_mapped`] makes durable.
@@ -124,18 +126,7 @@ impl FileSystem for OsFileSystem {
         }
     }
 
-    fn lock_exclusively(&self, path: &Path) -> io::Result<File> {
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)?;
-        // SAFETY: flock on a file descriptor this function owns; no memory is involved.
-        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if locked == 0 {
-            Ok(file)
-        } else {
-            Err(io::Error::last_os_error())
-        }
+    fn lock_exclusively(&self, path: &Path) -> io::Result<FileLock> {
+        FileLock::acquire(path)
     }
 }
