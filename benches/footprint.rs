@@ -1144,7 +1144,7 @@ fn put_one_per_shard(stream: &Stream, data: &[u8]) -> Outcome<Duration> {
             .zip(keys)
             .map(|((_, range), key)| {
                 let mut entry = PutRecordInput::new(key, data);
-                entry.explicit_hash_key = Some(range.starting);
+                entry.record.explicit_hash_key = Some(range.starting);
                 entry
             })
             .collect();

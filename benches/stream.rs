@@ -142,7 +142,7 @@ fn put_records(c: &mut Criterion) {
     }
     let inputs: Vec<RecordInput<'_>> = entries
         .iter()
-        .map(|entry| RecordInput::new(entry.partition_key, entry.data))
+        .map(|entry| RecordInput::new(entry.record.partition_key, entry.record.data))
         .collect();
     {
         let dir = common::scratch_dir("log-batch");

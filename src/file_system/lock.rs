@@ -28,8 +28,8 @@ static LOCKED_HERE: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 
 /// An exclusive lock on a file, held until this is dropped.
 ///
-/// Invariant: while a `FileLock` lives, its canonical path is in [`LOCKED_HERE`] and its file is
-/// open with a write record lock over the whole file.
+/// Invariant: while a `FileLock` lives, its canonical path is in the registry of this process's
+/// locks and its file is open with a write record lock over the whole file.
 #[derive(Debug)]
 pub struct FileLock {
     /// `Some` until dropped: the descriptor must close before the registry entry goes.
@@ -40,7 +40,7 @@ pub struct FileLock {
 impl FileLock {
     /// Opens (creating it if needed) the file at `path` and locks it exclusively. Fails with
     /// [`io::ErrorKind::WouldBlock`] if this process or another holds the lock.
-    pub(crate) fn acquire(path: &Path) -> io::Result<FileLock> {
+    pub fn acquire(path: &Path) -> io::Result<FileLock> {
         let canonical = canonical_path(path)?;
         // Held while the file is opened and locked, so that two threads cannot both get past the
         // registry; and checked before the file is opened, because closing a second descriptor

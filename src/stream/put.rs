@@ -33,15 +33,13 @@ pub const DATA_BYTES_MAX: usize = *MAX_RECORD_SIZE_KIB_RANGE.end() as usize * 10
 /// the new routing table before routes resume, so more than one retry means reshards back to back.
 const ROUTE_ATTEMPTS_MAX: usize = 16;
 
-/// One record to put.
+/// One record to put: the record itself, in the one shape it keeps from the caller down to the
+/// frame in the shard's log, and what PutRecord may add to it.
 #[derive(Debug, Clone, Copy)]
 pub struct PutRecordInput<'a> {
-    /// Decides the shard (through its MD5) unless an explicit hash key is given.
-    pub partition_key: &'a str,
-    /// The data blob.
-    pub data: &'a [u8],
-    /// Routes the record to the shard owning this hash key instead.
-    pub explicit_hash_key: Option<HashKey>,
+    /// The partition key (which decides the shard, through its MD5, unless the record's explicit
+    /// hash key is given), the explicit hash key and the data blob.
+    pub record: RecordInput<'a>,
     /// The sequence number of the producer's previous record (Kinesis `SequenceNumberForOrdering`):
     /// this record's number is guaranteed to be larger. PutRecords ignores it, as Kinesis'
     /// PutRecords has no such field.
@@ -52,19 +50,19 @@ impl<'a> PutRecordInput<'a> {
     /// A record with a partition key and data.
     pub fn new(partition_key: &'a str, data: &'a [u8]) -> PutRecordInput<'a> {
         PutRecordInput {
-            partition_key,
-            data,
-            explicit_hash_key: None,
+            record: RecordInput::new(partition_key, data),
             sequence_number_for_ordering: None,
         }
     }
 
-    /// The record as the shard's log stores it.
-    pub fn record(&self) -> RecordInput<'a> {
-        RecordInput {
-            partition_key: self.partition_key,
-            explicit_hash_key: self.explicit_hash_key,
-            data: self.data,
+    /// The same record, routed by `hash_key` instead of its partition key's MD5.
+    pub fn with_explicit_hash_key(self, hash_key: HashKey) -> PutRecordInput<'a> {
+        PutRecordInput {
+            record: RecordInput {
+                explicit_hash_key: Some(hash_key),
+                ..self.record
+            },
+            ..self
         }
     }
 }
@@ -150,7 +148,7 @@ impl Stream {
         let (shard, output) = self.append_routed(&input)?;
         shard
             .metrics
-            .put_record(record_bytes(input.partition_key, input.data));
+            .put_record(record_bytes(input.record.partition_key, input.record.data));
         Ok(output)
     }
 
@@ -162,7 +160,7 @@ impl Stream {
         &self,
         input: &PutRecordInput<'_>,
     ) -> StreamResult<(Arc<Shard>, PutRecordOutput)> {
-        let bytes = record_bytes(input.partition_key, input.data);
+        let bytes = record_bytes(input.record.partition_key, input.record.data);
         let mut attempts = 0;
         loop {
             let shard = self.route(input)?;
@@ -178,7 +176,7 @@ impl Stream {
                 }
             }
             self.admit_write(&shard, bytes)?;
-            let appended = shard.log.append(input.record());
+            let appended = shard.log.append(input.record);
             match appended {
                 Ok(sequence_number) => {
                     let output = PutRecordOutput {
@@ -214,7 +212,7 @@ impl Stream {
         let mut total_bytes = 0usize;
         for (position, entry) in entries.iter().enumerate() {
             self.validate_record(entry, &format!("records.{}.member.", position + 1))?;
-            total_bytes += entry.data.len() + entry.partition_key.len();
+            total_bytes += entry.record.data.len() + entry.record.partition_key.len();
         }
         if total_bytes > PUT_RECORDS_BYTES_MAX {
             return Err(InvalidArgument::RecordsTooLarge {
@@ -251,9 +249,9 @@ impl Stream {
         routed.sort_unstable_by_key(|(shard, position)| (shard.meta.index, *position));
         let mut groups: Vec<ShardGroup> = Vec::new();
         for (shard, position) in routed {
-            let bytes = entries
-                .get(position)
-                .map_or(0, |entry| record_bytes(entry.partition_key, entry.data));
+            let bytes = entries.get(position).map_or(0, |entry| {
+                record_bytes(entry.record.partition_key, entry.record.data)
+            });
             match groups.last_mut() {
                 Some(group) if Arc::ptr_eq(&group.shard, &shard) => {
                     group.positions.push(position);
@@ -285,7 +283,7 @@ impl Stream {
         let inputs: Vec<RecordInput<'_>> = positions
             .iter()
             .filter_map(|&position| entries.get(position))
-            .map(PutRecordInput::record)
+            .map(|entry| entry.record)
             .collect();
         let mut appended = positions.iter();
         let outcome = shard.log.append_each(&inputs, |sequence_number| {
@@ -332,9 +330,10 @@ impl Stream {
             };
             let result = match self.append_routed(entry) {
                 Ok((child, output)) => {
-                    child
-                        .metrics
-                        .put_records(1, record_bytes(entry.partition_key, entry.data));
+                    child.metrics.put_records(
+                        1,
+                        record_bytes(entry.record.partition_key, entry.record.data),
+                    );
                     answered.successful += 1;
                     PutRecordsResult::Success(output)
                 }
@@ -362,9 +361,9 @@ impl Stream {
     ) {
         let now_ms = self.context.clock.now_ms();
         let sizes = group.positions.iter().map(|&position| {
-            entries
-                .get(position)
-                .map_or(0, |entry| record_bytes(entry.partition_key, entry.data))
+            entries.get(position).map_or(0, |entry| {
+                record_bytes(entry.record.partition_key, entry.record.data)
+            })
         });
         let mut decisions = Vec::with_capacity(group.positions.len());
         group
@@ -384,9 +383,9 @@ impl Stream {
                 return true;
             }
             refused += 1;
-            *bytes -= entries
-                .get(position)
-                .map_or(0, |entry| record_bytes(entry.partition_key, entry.data));
+            *bytes -= entries.get(position).map_or(0, |entry| {
+                record_bytes(entry.record.partition_key, entry.record.data)
+            });
             let throttled = throttled.get_or_insert_with(|| self.throttled(shard));
             answered.set(
                 position,
@@ -402,36 +401,36 @@ impl Stream {
     /// (`records.3.member.` inside PutRecords, as the Kinesis front end names list members).
     fn validate_record(&self, input: &PutRecordInput<'_>, path: &str) -> StreamResult<()> {
         // A key of at most 256 bytes has at most 256 characters: count only longer ones.
-        let key_bytes = input.partition_key.len();
+        let key_bytes = input.record.partition_key.len();
         let key_chars = if key_bytes <= PARTITION_KEY_CHARS_MAX {
             key_bytes
         } else {
-            input.partition_key.chars().count()
+            input.record.partition_key.chars().count()
         };
         if key_chars == 0 {
             return Err(StreamError::member(
-                MemberValue::Text(input.partition_key.to_owned()),
+                MemberValue::Text(input.record.partition_key.to_owned()),
                 format!("{path}partitionKey"),
                 Constraint::LengthAtLeast(1),
             ));
         }
         if key_chars > PARTITION_KEY_CHARS_MAX {
             return Err(StreamError::member(
-                MemberValue::Text(input.partition_key.to_owned()),
+                MemberValue::Text(input.record.partition_key.to_owned()),
                 format!("{path}partitionKey"),
                 Constraint::LengthAtMost(PARTITION_KEY_CHARS_MAX),
             ));
         }
         let record_bytes_max = max_record_bytes(self.meta.read().max_record_size_kib);
-        let record_bytes = input.data.len() + input.partition_key.len();
+        let record_bytes = input.record.data.len() + input.record.partition_key.len();
         if record_bytes > record_bytes_max {
             return Err(StreamError::member(
                 MemberValue::Blob {
-                    bytes: input.data.len(),
+                    bytes: input.record.data.len(),
                 },
                 format!("{path}data"),
                 Constraint::LengthAtMost(
-                    record_bytes_max.saturating_sub(input.partition_key.len()),
+                    record_bytes_max.saturating_sub(input.record.partition_key.len()),
                 ),
             ));
         }
@@ -441,8 +440,9 @@ impl Stream {
     /// The open shard that owns the record's hash key.
     pub(crate) fn route(&self, input: &PutRecordInput<'_>) -> StreamResult<Arc<Shard>> {
         let key = input
+            .record
             .explicit_hash_key
-            .unwrap_or_else(|| hash_key_of(input.partition_key));
+            .unwrap_or_else(|| hash_key_of(input.record.partition_key));
         self.shards.route(key).ok_or_else(|| {
             // Open shards always cover the whole space; a gap is a damaged catalog.
             StreamError::Storage(crate::error::LogError::corrupt(

@@ -74,10 +74,8 @@ fn put_into_every_open_shard(engine: &Engine, stream: &str, model: &mut Model, r
         .filter(|s| s.closed_secs.is_none())
     {
         let data = format!("round {round} shard {}", shard.index).into_bytes();
-        let input = PutRecordInput {
-            explicit_hash_key: Some(shard.hash_key_range.starting),
-            ..PutRecordInput::new("key", &data)
-        };
+        let input =
+            PutRecordInput::new("key", &data).with_explicit_hash_key(shard.hash_key_range.starting);
         let output = stream
             .put_record(input)
             .unwrap_or_else(|error| panic!("a put into {} failed: {error}", shard.id()));

@@ -52,7 +52,7 @@ fn engine_sync_records_the_durable_point_of_every_written_shard() {
     let data = vec![7u8; DATA_BYTES];
     for shard in shards.iter().take(WRITTEN as usize) {
         let mut input = PutRecordInput::new(KEY, &data);
-        input.explicit_hash_key = Some(shard.meta().hash_key_range.starting);
+        input.record.explicit_hash_key = Some(shard.meta().hash_key_range.starting);
         for _ in 0..RECORDS_PER_SHARD {
             stream.put_record(input).unwrap();
         }

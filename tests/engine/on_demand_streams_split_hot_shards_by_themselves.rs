@@ -25,7 +25,7 @@ fn write_to_first_shard(stream: &Stream, bytes: usize) {
     let mut written = 0;
     while written < bytes {
         let mut input = PutRecordInput::new("hot", &chunk);
-        input.explicit_hash_key = Some(0);
+        input.record.explicit_hash_key = Some(0);
         stream.put_record(input).unwrap();
         written += chunk.len() + 3;
     }

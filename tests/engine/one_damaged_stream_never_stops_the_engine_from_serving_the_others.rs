@@ -18,10 +18,7 @@ fn put_to_shard(
     data: &[u8],
 ) -> shardlog::StreamResult<()> {
     let range = stream.meta().shards[index].hash_key_range;
-    let input = PutRecordInput {
-        explicit_hash_key: Some(range.starting),
-        ..PutRecordInput::new("key", data)
-    };
+    let input = PutRecordInput::new("key", data).with_explicit_hash_key(range.starting);
     stream.put_record(input).map(|_| ())
 }
 

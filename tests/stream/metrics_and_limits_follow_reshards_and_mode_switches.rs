@@ -13,10 +13,7 @@ const HALF: u128 = 1 << 127;
 fn put(stream: &shardlog::Stream, hash_key: u128, count: usize) -> usize {
     (0..count)
         .filter(|_| {
-            let input = PutRecordInput {
-                explicit_hash_key: Some(hash_key),
-                ..PutRecordInput::new("k", b"123456789")
-            };
+            let input = PutRecordInput::new("k", b"123456789").with_explicit_hash_key(hash_key);
             stream.put_record(input).is_ok()
         })
         .count()

@@ -171,7 +171,7 @@ impl Harness {
                     let PutRecordsResult::Success(stored) = result else {
                         panic!("{result:?}");
                     };
-                    let bytes = (entry.partition_key.len() + entry.data.len()) as u64;
+                    let bytes = (entry.record.partition_key.len() + entry.record.data.len()) as u64;
                     self.shards[stored.shard_id.index() as usize]
                         .stored
                         .push((bytes, now_ms));

@@ -20,9 +20,8 @@ fn entries_over_budget_fail_alone_and_the_rest_are_stored() {
         .create_stream(CreateStream::provisioned("batches", 2))
         .unwrap();
     let keys: Vec<String> = (0..500).map(|i| format!("k{i:03}")).collect();
-    let entry = |i: usize, hash_key: u128| PutRecordInput {
-        explicit_hash_key: Some(hash_key),
-        ..PutRecordInput::new(&keys[i], b"payload")
+    let entry = |i: usize, hash_key: u128| {
+        PutRecordInput::new(&keys[i], b"payload").with_explicit_hash_key(hash_key)
     };
 
     // 900 records into shard 0: within its 1 000 records/s.

@@ -92,11 +92,8 @@ fn a_parsed_key_routes_a_record_to_the_shard_owning_it() {
     ] {
         let key = parse_explicit_hash_key(text).unwrap();
         let put = stream
-            .put_record(PutRecordInput {
-                explicit_hash_key: Some(key),
-                // MD5("abc") = 0x9001…, which alone would route to shard 1.
-                ..PutRecordInput::new("abc", b"x")
-            })
+            // MD5("abc") = 0x9001…, which alone would route to shard 1.
+            .put_record(PutRecordInput::new("abc", b"x").with_explicit_hash_key(key))
             .unwrap();
         assert_eq!(put.shard_id, ShardId::new(shard), "{text}");
     }

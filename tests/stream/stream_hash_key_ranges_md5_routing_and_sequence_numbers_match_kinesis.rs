@@ -173,10 +173,7 @@ fn explicit_hash_keys_at_the_boundaries_route_to_the_owning_shard() {
         for (hash_key, shard) in probes {
             // The partition key alone would route to shard 0 ("a"); the explicit key overrides it.
             let put = stream
-                .put_record(PutRecordInput {
-                    explicit_hash_key: Some(hash_key),
-                    ..PutRecordInput::new("a", b"edge")
-                })
+                .put_record(PutRecordInput::new("a", b"edge").with_explicit_hash_key(hash_key))
                 .unwrap();
             assert_eq!(
                 put.shard_id,

@@ -23,7 +23,7 @@ use proptest::test_runner::{Config, FileFailurePersistence};
 use shardlog::stream::hash_key_of;
 use shardlog::{
     Clock, CreateStream, Engine, ManualClock, PutRecordInput, PutRecordsResult, Record,
-    SequenceNumber, ShardId, ShardReader, StartingPosition, Stream,
+    RecordInput, SequenceNumber, ShardId, ShardReader, StartingPosition, Stream,
 };
 
 const STREAM: &str = "model-stream";
@@ -311,8 +311,11 @@ impl<'a> Harness<'a> {
         let output = self
             .stream()
             .put_record(PutRecordInput {
-                explicit_hash_key: entry.explicit_hash_key,
-                ..PutRecordInput::new(&entry.key, &data)
+                record: RecordInput {
+                    explicit_hash_key: entry.explicit_hash_key,
+                    ..RecordInput::new(&entry.key, &data)
+                },
+                sequence_number_for_ordering: None,
             })
             .unwrap_or_else(|error| panic!("put of {entry:?} failed: {error}"));
         self.acknowledge(entry, output.shard_id, output.sequence_number, now);
@@ -327,8 +330,11 @@ impl<'a> Harness<'a> {
             .iter()
             .zip(&blobs)
             .map(|(entry, data)| PutRecordInput {
-                explicit_hash_key: entry.explicit_hash_key,
-                ..PutRecordInput::new(&entry.key, data)
+                record: RecordInput {
+                    explicit_hash_key: entry.explicit_hash_key,
+                    ..RecordInput::new(&entry.key, data)
+                },
+                sequence_number_for_ordering: None,
             })
             .collect();
         let now = self.now();

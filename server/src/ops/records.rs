@@ -8,7 +8,7 @@ use shardlog::stream::{
     ChildShard, DATA_BYTES_MAX, GET_RECORDS_LIMIT_MAX, PARTITION_KEY_CHARS_MAX,
     PUT_RECORDS_ENTRIES_MAX, PutRecordInput, PutRecordsResult, parse_explicit_hash_key,
 };
-use shardlog::{Record, SequenceNumber, ShardId, StartingPosition, StreamError};
+use shardlog::{Record, RecordInput, SequenceNumber, ShardId, StartingPosition, StreamError};
 
 use super::streams::HashKeyRangeOut;
 use super::{Context, Reply, StreamRef};
@@ -69,12 +69,14 @@ impl<'r> RecordFields<'r> {
     /// The library's input, once every check has passed.
     fn input(&self) -> Result<PutRecordInput<'_>, ApiError> {
         Ok(PutRecordInput {
-            partition_key: self.partition_key.unwrap_or_default(),
-            data: self.data.as_deref().unwrap_or_default(),
-            explicit_hash_key: self
-                .explicit_hash_key
-                .map(parse_explicit_hash_key)
-                .transpose()?,
+            record: RecordInput {
+                partition_key: self.partition_key.unwrap_or_default(),
+                explicit_hash_key: self
+                    .explicit_hash_key
+                    .map(parse_explicit_hash_key)
+                    .transpose()?,
+                data: self.data.as_deref().unwrap_or_default(),
+            },
             sequence_number_for_ordering: None,
         })
     }
