@@ -16,53 +16,67 @@
 //! record lock) is gone.
 
 use std::collections::BTreeSet;
-use std::fs::{File, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 
 use parking_lot::Mutex;
 
-/// The files this process holds locks on, by canonical path.
-static LOCKED_HERE: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+/// A file as the kernel knows it, whatever its name: device and inode numbers.
+type FileIdentity = (u64, u64);
+
+/// The files this process holds locks on.
+static LOCKED_HERE: Mutex<BTreeSet<FileIdentity>> = Mutex::new(BTreeSet::new());
 
 /// An exclusive lock on a file, held until this is dropped.
 ///
-/// Invariant: while a `FileLock` lives, its canonical path is in the registry of this process's
+/// Invariant: while a `FileLock` lives, its file's identity is in the registry of this process's
 /// locks and its file is open with a write record lock over the whole file.
 #[derive(Debug)]
 pub struct FileLock {
     /// `Some` until dropped: the descriptor must close before the registry entry goes.
     file: Option<File>,
-    canonical: PathBuf,
+    identity: FileIdentity,
 }
 
 impl FileLock {
     /// Opens (creating it if needed) the file at `path` and locks it exclusively. Fails with
     /// [`io::ErrorKind::WouldBlock`] if this process or another holds the lock.
+    ///
+    /// The lock is the file's, not the path's, as an `flock` is: a locked file renamed away (with
+    /// a deleted stream's directory) does not lock a new file created under its old name.
     pub fn acquire(path: &Path) -> io::Result<FileLock> {
-        let canonical = canonical_path(path)?;
         // Held while the file is opened and locked, so that two threads cannot both get past the
-        // registry; and checked before the file is opened, because closing a second descriptor
-        // of a file this process has locked would release the lock.
+        // registry.
         let mut locked_here = LOCKED_HERE.lock();
-        if locked_here.contains(&canonical) {
-            return Err(io::Error::new(
-                io::ErrorKind::WouldBlock,
-                "locked by this process",
-            ));
+        // Checked before a descriptor is opened: closing a second descriptor of a file this
+        // process has locked would release the lock.
+        if let Ok(metadata) = fs::metadata(path)
+            && locked_here.contains(&(metadata.dev(), metadata.ino()))
+        {
+            return Err(locked_by_this_process());
         }
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(path)?;
+        let metadata = file.metadata()?;
+        let identity = (metadata.dev(), metadata.ino());
+        if locked_here.contains(&identity) {
+            // A locked file was renamed to `path` between the check and the open. Closing this
+            // descriptor would release its lock, so it stays open.
+            std::mem::forget(file);
+            return Err(locked_by_this_process());
+        }
         // On failure `file` closes: this process holds no lock on it, so nothing is released.
         lock_whole_file(&file)?;
-        locked_here.insert(canonical.clone());
+        locked_here.insert(identity);
         Ok(FileLock {
             file: Some(file),
-            canonical,
+            identity,
         })
     }
 }
@@ -73,21 +87,12 @@ impl Drop for FileLock {
         // Closing the descriptor releases the record lock; the registry entry goes with it, under
         // the registry's lock, so no other thread sees one without the other.
         drop(self.file.take());
-        locked_here.remove(&self.canonical);
+        locked_here.remove(&self.identity);
     }
 }
 
-/// `path` with its directory canonicalized (the file itself may not exist yet): the registry's
-/// key, the same for every spelling of the path.
-fn canonical_path(path: &Path) -> io::Result<PathBuf> {
-    let name = path.file_name().ok_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidInput, "a lock file needs a file name")
-    })?;
-    let parent = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    Ok(parent.canonicalize()?.join(name))
+fn locked_by_this_process() -> io::Error {
+    io::Error::new(io::ErrorKind::WouldBlock, "locked by this process")
 }
 
 /// Takes a write record lock over all of `file`, without waiting.
@@ -132,6 +137,26 @@ mod tests {
         drop(first);
         let again = FileLock::acquire(&path).unwrap();
         drop(again);
+    }
+
+    #[test]
+    fn a_new_file_under_the_name_of_a_locked_file_renamed_away_is_not_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let stream_dir = dir.path().join("stream");
+        fs::create_dir(&stream_dir).unwrap();
+        let path = stream_dir.join("LOCK");
+        let old = FileLock::acquire(&path).unwrap();
+        // As a deleted stream's directory goes to the trash, and a stream of the same name comes.
+        fs::rename(&stream_dir, dir.path().join("trash")).unwrap();
+        fs::create_dir(&stream_dir).unwrap();
+        let new = FileLock::acquire(&path).unwrap();
+        let moved = FileLock::acquire(&dir.path().join("trash").join("LOCK")).unwrap_err();
+        assert_eq!(
+            moved.kind(),
+            io::ErrorKind::WouldBlock,
+            "the old file stays locked"
+        );
+        drop((old, new));
     }
 
     #[test]
