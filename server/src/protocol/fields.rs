@@ -303,10 +303,10 @@ impl Checks {
     }
 
     /// An enum member.
-    pub fn one_of(&mut self, path: &str, value: Option<&str>, allowed: &[&'static str]) {
+    pub fn one_of(&mut self, path: &str, value: Option<&str>, allowed: &'static [&'static str]) {
         let Some(value) = value else { return };
         if !allowed.contains(&value) {
-            self.fail(Some(value), path, Constraint::OneOf(allowed.to_vec()));
+            self.fail(Some(value), path, Constraint::OneOf(allowed));
         }
     }
 
@@ -385,7 +385,7 @@ impl MemberRule {
                 Constraint::LengthAtMost(*max),
                 Constraint::LengthAtLeast(*min),
             ],
-            MemberRule::OneOf(values) => vec![Constraint::OneOf(values.to_vec())],
+            MemberRule::OneOf(values) => vec![Constraint::OneOf(values)],
         }
     }
 }
@@ -460,8 +460,10 @@ pub const CONSUMER_ARN: Pattern = Pattern {
 };
 
 /// Whether `text` matches [`CONSUMER_ARN`] as Java's regular expressions do (the pattern, not
-/// whether the ARN names anything: its creation time may be any number of digits): the stream's
-/// ARN up to `stream/`, then `<name>/consumer/<name>:<digits>` to the end.
+/// whether the ARN names anything: its creation time may be any number of digits). Names hold no
+/// `/` and the creation time no `:`, so the text must end in exactly one way,
+/// `stream/<name>/consumer/<name>:<digits>`, read from the end; what comes before `stream/` is
+/// RESOURCE_ARN's. Linear in the text's length.
 fn is_consumer_arn(text: &str) -> bool {
     let name = |part: &str| {
         !part.is_empty()
@@ -469,19 +471,18 @@ fn is_consumer_arn(text: &str) -> bool {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
     };
-    text.match_indices("stream/").any(|(at, found)| {
-        let tail = &text[at + found.len()..];
-        let consumer_part = tail.split_once("/consumer/").and_then(|(stream, rest)| {
-            let (consumer, created) = rest.split_once(':')?;
-            Some(
-                name(stream)
-                    && name(consumer)
-                    && !created.is_empty()
-                    && created.bytes().all(|b| b.is_ascii_digit()),
-            )
-        });
-        // The part before `stream/` is RESOURCE_ARN's, with a name that `\S+` accepts.
-        consumer_part == Some(true) && is_kinesis_arn(&format!("{}stream/x", &text[..at]), true)
+    let parts = text.rsplit_once(':').and_then(|(head, created)| {
+        let (head, consumer) = head.rsplit_once('/')?;
+        let (head, stream) = head.strip_suffix("/consumer")?.rsplit_once('/')?;
+        let before_stream = head.strip_suffix("stream")?;
+        Some((before_stream, stream, consumer, created))
+    });
+    parts.is_some_and(|(before_stream, stream, consumer, created)| {
+        name(stream)
+            && name(consumer)
+            && !created.is_empty()
+            && created.bytes().all(|b| b.is_ascii_digit())
+            && is_kinesis_arn(&format!("{before_stream}stream/x"), true)
     })
 }
 
@@ -507,41 +508,66 @@ pub const STREAM_ID: Pattern = Pattern {
 };
 
 /// Whether `text` matches [`STREAM_ARN`] (or, with `any_before_stream`, [`RESOURCE_ARN`]'s
-/// `.*` before `stream/`) as Java's regular expressions do: each `.*` may cross the literal
-/// parts after it, so every place they can split the text is tried; `.` matches no line
-/// terminator, and `\S` no Java white space (` \t\n\x0B\f\r`).
+/// `.*` before `stream/`) as Java's regular expressions do: each `.*` may cross the literal parts
+/// after it, `.` matches no line terminator, and `\S` no Java white space (` \t\n\x0B\f\r`).
+///
+/// Linear in the text's length (the text is a client's, of any length): instead of trying every
+/// way the `.*`s can split it, it uses what each choice must satisfy. Everything before the name
+/// is `.*`s and literals, so it lies before the first line terminator; the name (`\S+`) runs to
+/// the end, so it starts after the last white space. The first `:kinesis:` and the first
+/// `:<12 digits>:` after it then leave the most room for the rest, and of the `stream/`s after
+/// those, the last one that leaves a name before the end and no terminator before it is the one
+/// most likely to start its name after the last white space.
 fn is_kinesis_arn(text: &str, any_before_stream: bool) -> bool {
-    let any = |part: &str| !part.contains(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}']);
-    let Some(after_aws) = text.strip_prefix("arn:aws") else {
+    const PREFIX: &str = "arn:aws";
+    const STREAM: &str = "stream/";
+    if !text.starts_with(PREFIX) {
+        return false;
+    }
+    let terminator = text
+        .find(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'])
+        .unwrap_or(text.len());
+    let name_from = text
+        .rfind([' ', '\t', '\n', '\x0B', '\x0C', '\r'])
+        .map_or(0, |at| at + 1);
+    let Some(kinesis) = text[PREFIX.len()..].find(":kinesis:") else {
         return false;
     };
-    after_aws
-        .match_indices(":kinesis:")
-        .filter(|(at, _)| any(&after_aws[..*at]))
-        .any(|(at, found)| {
-            let rest = &after_aws[at + found.len()..];
-            rest.match_indices(':').any(|(colon, _)| {
-                let Some(account_and_rest) = rest.get(colon + 1..) else {
-                    return false;
-                };
-                let account_digits = account_and_rest.bytes().take(12);
-                any(&rest[..colon])
-                    && account_digits.filter(u8::is_ascii_digit).count() == 12
-                    && account_and_rest.get(12..13) == Some(":")
-                    && account_and_rest[13..]
-                        .match_indices("stream/")
-                        .any(|(stream, found)| {
-                            let prefix = &account_and_rest[13..13 + stream];
-                            let name = &account_and_rest[13 + stream + found.len()..];
-                            (if any_before_stream {
-                                any(prefix)
-                            } else {
-                                prefix.is_empty()
-                            }) && !name.is_empty()
-                                && !name.contains([' ', '\t', '\n', '\x0B', '\x0C', '\r'])
-                        })
-            })
+    let after_kinesis = PREFIX.len() + kinesis + ":kinesis:".len();
+    // The colons `:\d{12}:` can start at, before the first terminator.
+    let mut accounts = text[after_kinesis..]
+        .match_indices(':')
+        .map(|(at, _)| after_kinesis + at)
+        .take_while(|&colon| colon <= terminator)
+        .filter(|&colon| {
+            text.get(colon + 1..colon + 13)
+                .is_some_and(|digits| digits.bytes().all(|b| b.is_ascii_digit()))
+                && text.get(colon + 13..colon + 14) == Some(":")
+        });
+    // `stream/` at `stream`: no terminator before it, a name after it, after the last white space.
+    let fits = |stream: usize| {
+        let name = stream + STREAM.len();
+        stream <= terminator && name < text.len() && name >= name_from
+    };
+    if any_before_stream {
+        let Some(account) = accounts.next() else {
+            return false;
+        };
+        let after_account = account + 14;
+        text[after_account..]
+            .match_indices(STREAM)
+            .map(|(at, _)| after_account + at)
+            .filter(|&stream| stream <= terminator && stream + STREAM.len() < text.len())
+            .last()
+            .is_some_and(fits)
+    } else {
+        accounts.any(|colon| {
+            let stream = colon + 14;
+            text.get(stream..)
+                .is_some_and(|rest| rest.starts_with(STREAM))
+                && fits(stream)
         })
+    }
 }
 
 fn decimal(text: &str, digits_max: usize) -> bool {
@@ -702,6 +728,95 @@ mod tests {
         ] {
             assert!(!matches(arn), "{arn:?}");
         }
+    }
+
+    /// The matchers against the regex crate's (linear, not backtracking) reading of the same
+    /// expressions, with Java's `.` and `\S` spelled out, on texts built from the patterns'
+    /// pieces: they must agree on every one.
+    #[test]
+    fn arn_matchers_agree_with_the_expressions_on_generated_texts() {
+        let dot = r"[^\n\r\x{85}\x{2028}\x{2029}]";
+        let non_space = r"[^ \t\n\x0B\x0C\r]";
+        let stream = regex::Regex::new(&format!(
+            r"^arn:aws{dot}*:kinesis:{dot}*:\d{{12}}:stream/{non_space}+$"
+        ))
+        .unwrap();
+        let resource = regex::Regex::new(&format!(
+            r"^arn:aws{dot}*:kinesis:{dot}*:\d{{12}}:{dot}*stream/{non_space}+$"
+        ))
+        .unwrap();
+        let consumer = regex::Regex::new(&format!(
+            r"^(arn):aws{dot}*:kinesis:{dot}*:\d{{12}}:{dot}*stream/[a-zA-Z0-9_.-]+/consumer/[a-zA-Z0-9_.-]+:[0-9]+$"
+        ))
+        .unwrap();
+        let pieces = [
+            "arn:aws",
+            ":kinesis:",
+            ":",
+            "000000000000",
+            "stream/",
+            "s",
+            "/consumer/",
+            "7",
+            " ",
+            "\n",
+            "\u{85}",
+            "-",
+            "stream",
+            "123",
+        ];
+        let mut state = 0x0a2e_u64;
+        let mut draw = |bound: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize % bound
+        };
+        let mut agreed = [0usize; 2];
+        let mut consumers = 0;
+        for _ in 0..20_000 {
+            // The expressions' skeleton, each part dropped now and then, with random pieces
+            // between the parts.
+            let skeleton = [
+                "arn:aws",
+                ":kinesis:",
+                ":000000000000:",
+                "stream/",
+                "s",
+                "/consumer/",
+                "c",
+                ":7",
+            ];
+            let mut text = String::new();
+            for part in skeleton {
+                if draw(8) != 0 {
+                    text.push_str(part);
+                }
+                for _ in 0..draw(4).saturating_sub(2) {
+                    text.push_str(pieces[draw(pieces.len())]);
+                }
+            }
+            assert_eq!(
+                (STREAM_ARN.matches)(&text),
+                stream.is_match(&text),
+                "{text:?}"
+            );
+            assert_eq!(
+                (RESOURCE_ARN.matches)(&text),
+                resource.is_match(&text),
+                "{text:?}"
+            );
+            assert_eq!(
+                (CONSUMER_ARN.matches)(&text),
+                consumer.is_match(&text),
+                "{text:?}"
+            );
+            agreed[usize::from(resource.is_match(&text))] += 1;
+            consumers += usize::from(consumer.is_match(&text));
+        }
+        // The texts reach both answers, so the agreement says something.
+        assert!(agreed.iter().all(|&count| count > 1000), "{agreed:?}");
+        assert!(consumers > 100, "{consumers} consumer ARNs");
     }
 
     #[test]
