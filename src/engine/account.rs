@@ -49,7 +49,7 @@ pub enum CommitmentStatus {
 
 impl CommitmentStatus {
     /// The Kinesis spelling.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             CommitmentStatus::Enabled => "ENABLED",
             CommitmentStatus::Disabled => "DISABLED",

@@ -387,7 +387,7 @@ pub enum Constraint {
     /// Matches this regular expression.
     Pattern(&'static str),
     /// One of these values.
-    OneOf(Vec<&'static str>),
+    OneOf(&'static [&'static str]),
 }
 
 /// Which limit a `LimitExceededException` is about.

@@ -144,7 +144,7 @@ impl Stream {
     /// Appends one record to the shard its hash key routes to.
     pub fn put_record(&self, input: PutRecordInput<'_>) -> StreamResult<PutRecordOutput> {
         self.check_writable()?;
-        self.validate_record(&input, "")?;
+        self.validate_record(&input, None, self.record_bytes_max())?;
         let (shard, output) = self.append_routed(&input)?;
         shard
             .metrics
@@ -209,9 +209,10 @@ impl Stream {
                 constraint,
             ));
         }
+        let record_bytes_max = self.record_bytes_max();
         let mut total_bytes = 0usize;
         for (position, entry) in entries.iter().enumerate() {
-            self.validate_record(entry, &format!("records.{}.member.", position + 1))?;
+            self.validate_record(entry, Some(position), record_bytes_max)?;
             total_bytes += entry.record.data.len() + entry.record.partition_key.len();
         }
         if total_bytes > PUT_RECORDS_BYTES_MAX {
@@ -397,9 +398,19 @@ impl Stream {
         answered.throttled += refused;
     }
 
-    /// Checks one record against Kinesis' rules. `path` prefixes field names in messages
-    /// (`records.3.member.` inside PutRecords, as the Kinesis front end names list members).
-    fn validate_record(&self, input: &PutRecordInput<'_>, path: &str) -> StreamResult<()> {
+    /// Checks one record against Kinesis' rules and the stream's `record_bytes_max`. `position`
+    /// is the record's place in a PutRecords call, which messages name as the Kinesis front end
+    /// names list members (`records.3.member.data`); the name is built only for a message.
+    fn validate_record(
+        &self,
+        input: &PutRecordInput<'_>,
+        position: Option<usize>,
+        record_bytes_max: usize,
+    ) -> StreamResult<()> {
+        let member = |name: &str| match position {
+            Some(position) => format!("records.{}.member.{name}", position + 1),
+            None => name.to_owned(),
+        };
         // A key of at most 256 bytes has at most 256 characters: count only longer ones.
         let key_bytes = input.record.partition_key.len();
         let key_chars = if key_bytes <= PARTITION_KEY_CHARS_MAX {
@@ -410,31 +421,35 @@ impl Stream {
         if key_chars == 0 {
             return Err(StreamError::member(
                 MemberValue::Text(input.record.partition_key.to_owned()),
-                format!("{path}partitionKey"),
+                member("partitionKey"),
                 Constraint::LengthAtLeast(1),
             ));
         }
         if key_chars > PARTITION_KEY_CHARS_MAX {
             return Err(StreamError::member(
                 MemberValue::Text(input.record.partition_key.to_owned()),
-                format!("{path}partitionKey"),
+                member("partitionKey"),
                 Constraint::LengthAtMost(PARTITION_KEY_CHARS_MAX),
             ));
         }
-        let record_bytes_max = max_record_bytes(self.meta.read().max_record_size_kib);
         let record_bytes = input.record.data.len() + input.record.partition_key.len();
         if record_bytes > record_bytes_max {
             return Err(StreamError::member(
                 MemberValue::Blob {
                     bytes: input.record.data.len(),
                 },
-                format!("{path}data"),
+                member("data"),
                 Constraint::LengthAtMost(
                     record_bytes_max.saturating_sub(input.record.partition_key.len()),
                 ),
             ));
         }
         Ok(())
+    }
+
+    /// The largest record (data plus partition key) the stream takes now.
+    fn record_bytes_max(&self) -> usize {
+        max_record_bytes(self.meta.read().max_record_size_kib)
     }
 
     /// The open shard that owns the record's hash key.

@@ -308,7 +308,7 @@ fn parse_shard_level_metrics(metrics: &[&str]) -> StreamResult<BTreeSet<String>>
             return Err(StreamError::member(
                 MemberValue::Text(metric.to_owned()),
                 "shardLevelMetrics",
-                Constraint::OneOf(METRICS_NAMES.to_vec()),
+                Constraint::OneOf(&METRICS_NAMES),
             ));
         }
     }

@@ -69,14 +69,11 @@ pub fn update_account_settings(
     if commitment.is_some() {
         let path = "minimumThroughputBillingCommitment.status";
         checks.required(path, &status);
-        checks.one_of(
-            path,
-            status,
-            &[
-                CommitmentStatus::Enabled.as_str(),
-                CommitmentStatus::Disabled.as_str(),
-            ],
-        );
+        const SETTABLE: [&str; 2] = [
+            CommitmentStatus::Enabled.as_str(),
+            CommitmentStatus::Disabled.as_str(),
+        ];
+        checks.one_of(path, status, &SETTABLE);
     }
     checks.finish()?;
     let enable = status == Some(CommitmentStatus::Enabled.as_str());
