@@ -59,16 +59,23 @@ pub(crate) fn replace_through_spare(
         ));
     }
     let spare = spare_path(path);
-    match write_into_spare(file_system, &spare, bytes) {
+    let reserved = match write_into_spare(file_system, &spare, bytes) {
         Ok(()) => {
             fs::rename(&spare, path)?;
+            let reserved = reserve_spare(file_system, &spare);
+            // One directory sync for the rename (which must survive a power loss) and the next
+            // spare's entry (which need not: without it the next replace goes the ordinary way).
             file_system.sync_directory(parent_dir(path))?;
+            reserved
         }
         // No spare: the ordinary way, which needs a new file and a block.
-        Err(error) if error.kind() == io::ErrorKind::NotFound => replace(file_system, path, bytes)?,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            replace(file_system, path, bytes)?;
+            reserve_spare(file_system, &spare)
+        }
         Err(error) => return Err(error),
-    }
-    match reserve_spare(file_system, &spare) {
+    };
+    match reserved {
         // No room for the next spare: the content is in force, and the next replace goes the
         // ordinary way (and reserves a spare again once there is room).
         Err(error) if is_out_of_space(&error) => Ok(()),
@@ -99,8 +106,9 @@ fn write_into_spare(
     file_system.sync_all(&file)
 }
 
-/// Creates the spare if needed and reserves its block, durably. On failure no spare is left
-/// (a spare without its block would make the next replace need one).
+/// Creates the spare if needed and reserves its block, fsynced so that the block survives a power
+/// loss; its directory entry is the caller's to sync, or not. On failure no spare is left (a spare
+/// without its block would make the next replace need one).
 fn reserve_spare(file_system: &Arc<dyn FileSystem>, spare: &Path) -> io::Result<()> {
     let reserved = OpenOptions::new()
         .write(true)
@@ -110,8 +118,7 @@ fn reserve_spare(file_system: &Arc<dyn FileSystem>, spare: &Path) -> io::Result<
         .and_then(|file| {
             file_system.reserve(&file, SPARE_BYTES)?;
             file_system.sync_all(&file)
-        })
-        .and_then(|()| file_system.sync_directory(parent_dir(spare)));
+        });
     if reserved.is_err() {
         let _ = fs::remove_file(spare);
     }
