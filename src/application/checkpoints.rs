@@ -80,15 +80,22 @@ impl CheckpointDir {
     ) -> Result<CheckpointDir, ApplicationError> {
         let applications = stream_dir.join(APPLICATIONS_DIR);
         let dir = applications.join(application.as_str());
-        if !dir.is_dir() {
-            fs::create_dir_all(&dir)
-                .map_err(|error| ApplicationError::io("creating", &dir, error))?;
-            // The new entries survive a power loss, so a checkpoint written in them does too.
-            for synced in [&applications, stream_dir] {
-                file_system
-                    .sync_directory(synced)
-                    .map_err(|error| ApplicationError::io("syncing", synced, error))?;
+        // One level at a time, never the stream's own directory: a stream deleted under a stale
+        // handle fails here (NotFound) instead of getting a directory that is no stream.
+        for created in [&applications, &dir] {
+            match fs::create_dir(created) {
+                Ok(()) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(error) => return Err(ApplicationError::io("creating", created, error)),
             }
+        }
+        // The entries survive a power loss, so a checkpoint written in them does too. Synced at
+        // every open, not only when created: a crash between creating and syncing them would
+        // otherwise leave them unsynced for good.
+        for synced in [&applications, stream_dir] {
+            file_system
+                .sync_directory(synced)
+                .map_err(|error| ApplicationError::io("syncing", synced, error))?;
         }
         let lock_path = dir.join(LOCK_FILE);
         let lock =
@@ -131,14 +138,15 @@ impl CheckpointDir {
                 continue; // the lock, or a `.tmp` a crash left (the next replace overwrites it)
             };
             let path = entry.path();
-            let text = fs::read_to_string(&path)
-                .map_err(|error| ApplicationError::io("reading", &path, error))?;
+            let bytes =
+                fs::read(&path).map_err(|error| ApplicationError::io("reading", &path, error))?;
             let corrupt = |reason: &str| ApplicationError::CorruptCheckpoint {
                 path: path.clone(),
                 reason: reason.to_owned(),
             };
-            let body =
-                checksummed_text::open(&text).map_err(|error| corrupt(&error.to_string()))?;
+            // Damage is as likely to leave bytes that are not UTF-8 as any other: also corrupt.
+            let text = std::str::from_utf8(&bytes).map_err(|_| corrupt("not UTF-8 text"))?;
+            let body = checksummed_text::open(text).map_err(|error| corrupt(&error.to_string()))?;
             let (stream_created_ms, shard, progress) = decode(body).map_err(corrupt)?;
             if shard.index != index {
                 return Err(corrupt("its shard is not the one its name says"));
@@ -281,11 +289,16 @@ mod tests {
         let path = checkpoints.path(3);
         let good = fs::read_to_string(&path).unwrap();
         let later = SequenceNumber::from_checked_parts(SHARD, 42, SHARD.created_secs);
+        // The last: a byte flipped to one that is not UTF-8.
+        let mut not_text = good.clone().into_bytes();
+        not_text[5] = 0xff;
         let damaged = [
-            good.replace(&number.to_string(), &later.to_string()),
-            good[..good.len() / 2].to_owned(),
-            String::new(),
-            "\0".repeat(good.len()),
+            good.replace(&number.to_string(), &later.to_string())
+                .into_bytes(),
+            good.as_bytes()[..good.len() / 2].to_vec(),
+            Vec::new(),
+            vec![0; good.len()],
+            not_text,
         ];
         for text in damaged {
             fs::write(&path, &text).unwrap();
@@ -294,7 +307,8 @@ mod tests {
                     checkpoints.load(&listed()),
                     Err(ApplicationError::CorruptCheckpoint { .. })
                 ),
-                "{text:?} was used"
+                "{:?} was used",
+                String::from_utf8_lossy(&text)
             );
         }
     }

@@ -103,7 +103,7 @@ pub use self::processor::{Batch, Checkpointer, RecordProcessor};
 
 use self::checkpoints::CheckpointDir;
 use self::worker::Coordinator;
-use crate::stream::{ShardId, Stream};
+use crate::stream::{ShardId, Stream, StreamStatus};
 
 /// Most worker threads an application runs.
 pub const WORKERS_MAX: usize = 256;
@@ -165,6 +165,12 @@ impl Application {
         options: ApplicationOptions,
     ) -> Result<Application, ApplicationError> {
         let name = ApplicationName::new(name)?;
+        // A handle of a deleted stream: its directory is gone, or another stream's by now.
+        if stream.status() == StreamStatus::Deleting {
+            return Err(ApplicationError::StreamDeleted {
+                stream: stream.name().to_string(),
+            });
+        }
         let meta = stream.meta();
         let store = CheckpointDir::open(
             stream.file_system(),
