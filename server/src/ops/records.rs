@@ -14,7 +14,7 @@ use super::streams::HashKeyRangeOut;
 use super::{Context, Reply, StreamRef};
 use crate::error::ApiError;
 use crate::protocol::fields::{
-    self, Checks, HASH_KEY, NAME, SEQUENCE_NUMBER, SHARD_ID_LENGTH, shown_list,
+    Checks, HASH_KEY, NAME, SEQUENCE_NUMBER, SHARD_ID_LENGTH, shown_list,
 };
 use crate::protocol::{Blob, Fields, Text, Timestamp, shard_iterator};
 
@@ -208,8 +208,9 @@ struct GetShardIteratorOut {
     shard_iterator: String,
 }
 
-/// The iterator types, in the model's order (as the enum message lists them).
-const ITERATOR_TYPES: [&str; 5] = [
+/// The iterator types (`ShardIteratorType`, which SubscribeToShard's starting positions share),
+/// in the model's order (as the enum message lists them).
+pub(super) const ITERATOR_TYPES: [&str; 5] = [
     "AT_SEQUENCE_NUMBER",
     "AFTER_SEQUENCE_NUMBER",
     "TRIM_HORIZON",
@@ -272,7 +273,7 @@ pub fn get_shard_iterator(
     let stream_name = stream_ref.resolve_name(context.engine)?;
     let account = context.engine.account_id();
     let not_found = |reason: NotFound| ApiError::from(StreamError::from(reason));
-    let shard_id = fields::lenient_shard_id(shard_text).ok_or_else(|| {
+    let shard_id = ShardId::from_request(shard_text).ok_or_else(|| {
         not_found(NotFound::UnknownShard {
             shard: shard_text.to_owned(),
             stream: stream_name.clone(),

@@ -42,14 +42,6 @@ pub const HEARTBEAT: Duration = Duration::from_secs(5);
 /// largest (1 MiB of data, 4/3 of it as base64, plus framing per record).
 pub const EVENT_STREAM_BYTES_HELD: usize = 2 * (EVENT_DATA_BYTES_MAX * 4 / 3 + 64 * 1024);
 
-const STARTING_POSITION_TYPES: [&str; 5] = [
-    "AT_SEQUENCE_NUMBER",
-    "AFTER_SEQUENCE_NUMBER",
-    "TRIM_HORIZON",
-    "LATEST",
-    "AT_TIMESTAMP",
-];
-
 static SUBSCRIPTIONS_LIVE: AtomicUsize = AtomicUsize::new(0);
 
 /// The events of a subscription, as encoded messages, in order; the channel closes after the
@@ -84,7 +76,7 @@ pub fn subscribe_to_shard(
         checks.one_of(
             "startingPosition.type",
             position_type,
-            &STARTING_POSITION_TYPES,
+            &super::records::ITERATOR_TYPES,
         );
         checks.text(
             "startingPosition.sequenceNumber",

@@ -591,61 +591,9 @@ pub fn parse_stream_arn(text: &str) -> Option<(&str, &str, &str)> {
     valid.then_some((region, account, name))
 }
 
-/// Largest shard index Kinesis reads in a shard id (a Java `int`).
-const SHARD_INDEX_MAX: u32 = i32::MAX as u32;
-
-/// The shard a `ShardId` member names, read as leniently as Kinesis reads it: the digits after
-/// the first `-` (or the whole text when there is none), so `shardId-000000000001`,
-/// `shardId-1`, `anything-1` and `1` all name shard 1. `None` when those are not digits or
-/// exceed a Java `int` (Kinesis then answers "Could not find shard ...").
-pub fn lenient_shard_id(text: &str) -> Option<shardlog::ShardId> {
-    let digits = match text.split_once('-') {
-        Some((_, after)) if !after.is_empty() => after,
-        _ => text,
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let significant = digits.trim_start_matches('0');
-    if significant.len() > 10 {
-        return None;
-    }
-    let index = significant.parse::<u64>().unwrap_or(0);
-    u32::try_from(index)
-        .ok()
-        .filter(|index| *index <= SHARD_INDEX_MAX)
-        .map(shardlog::ShardId::new)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shard_ids_are_read_as_leniently_as_kinesis_reads_them() {
-        for (text, index) in [
-            ("shardId-000000000001", Some(1)),
-            ("shardId-1", Some(1)),
-            ("__stream_0.5-0", Some(0)),
-            ("a-00002147483647", Some(2_147_483_647)),
-            ("-00002147483647", Some(2_147_483_647)),
-            ("2147483647", Some(2_147_483_647)),
-            ("shardId-002147483648", None),
-            ("2147483648", None),
-            ("ABKLFD8", None),
-            ("2.14E4", None),
-            ("shardId-", None),
-            ("a-b-1", None),
-            ("", None),
-            ("00000000000000000000000000007", Some(7)),
-        ] {
-            assert_eq!(
-                lenient_shard_id(text).map(shardlog::ShardId::index),
-                index,
-                "{text}"
-            );
-        }
-    }
 
     #[test]
     fn violations_are_counted_and_joined_as_the_front_end_does() {
