@@ -21,7 +21,7 @@ use hyper::body::{Body, Frame, SizeHint};
 use tokio::sync::watch;
 
 use crate::budgets::Held;
-use crate::connections::Busy;
+use crate::connections::{Busy, Connection, Connections};
 use crate::ops::EventFeed;
 
 /// Largest piece handed to the connection at once.
@@ -42,8 +42,14 @@ struct Streamed {
     feed: EventFeed,
     /// Completes when the server begins to shut down.
     server_stopping: Pin<Box<dyn Future<Output = ()> + Send>>,
-    /// The connection is kept busy (not idle) while the response streams.
-    _busy: Busy,
+    /// The connection, kept busy (not idle) while the body waits for the next message: a quiet
+    /// subscription between heartbeats is not an idle connection. A message waiting for the
+    /// client to take it is not work of the server's, so a subscriber that stops reading leaves
+    /// its connection idle, and the idle timeout closes it (ending the subscription) as it closes
+    /// any connection whose client does not read its response.
+    connection: Arc<Connection>,
+    connections: Arc<Connections>,
+    waiting: Option<Busy>,
 }
 
 /// A response's event feed, carried from the handler to the body in the response's extensions
@@ -73,14 +79,15 @@ impl ResponseBody {
         }
     }
 
-    /// A body of `bytes` then the messages of `feed`, counted against `held` and keeping the
-    /// connection `busy` until it is dropped. It ends after the message being handed over when
-    /// `stopped` turns true (the server shutting down).
+    /// A body of `bytes` then the messages of `feed`, counted against `held` until it is dropped,
+    /// and keeping `connection` busy while it waits for the next message. It ends after the
+    /// message being handed over when `stopped` turns true (the server shutting down).
     pub fn streamed(
         bytes: Bytes,
         held: Vec<Held>,
         feed: EventFeed,
-        busy: Busy,
+        connection: Arc<Connection>,
+        connections: Arc<Connections>,
         mut stopped: watch::Receiver<bool>,
     ) -> ResponseBody {
         let server_stopping = Box::pin(async move {
@@ -93,7 +100,9 @@ impl ResponseBody {
             events: Some(Streamed {
                 feed,
                 server_stopping,
-                _busy: busy,
+                connection,
+                connections,
+                waiting: None,
             }),
         }
     }
@@ -117,12 +126,20 @@ impl Body for ResponseBody {
                 return Poll::Ready(None);
             }
             match streamed.feed.poll_recv(cx) {
-                Poll::Ready(Some(message)) => self.rest = message,
+                Poll::Ready(Some(message)) => {
+                    streamed.waiting = None;
+                    self.rest = message;
+                }
                 Poll::Ready(None) => {
                     self.events = None;
                     return Poll::Ready(None);
                 }
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    if streamed.waiting.is_none() {
+                        streamed.waiting = Some(streamed.connection.busy(&streamed.connections));
+                    }
+                    return Poll::Pending;
+                }
             }
         }
         let take = self.rest.len().min(PIECE_BYTES_MAX);

@@ -387,10 +387,14 @@ async fn handle(
         Some(events) => {
             let feed = events.take();
             response.map(|body| match feed {
-                Some(feed) => {
-                    let busy = share.connection.busy(&state.connections);
-                    ResponseBody::streamed(body, held, feed, busy, share.stopped.clone())
-                }
+                Some(feed) => ResponseBody::streamed(
+                    body,
+                    held,
+                    feed,
+                    Arc::clone(&share.connection),
+                    Arc::clone(&state.connections),
+                    share.stopped.clone(),
+                ),
                 None => ResponseBody::new(body, held),
             })
         }
