@@ -39,7 +39,9 @@ pub const SUBSCRIPTIONS_MAX: usize = 512;
 /// the server learns whether the client is still there.
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
 /// Response bytes a subscription keeps reserved while it streams: two events of the library's
-/// largest (1 MiB of data, 4/3 of it as base64, plus framing per record).
+/// largest (1 MiB of data, 4/3 of it as base64, plus framing per record), the one being sent and
+/// the one queued. A third, built while both wait, is not counted; nor is the size of an event
+/// carrying one record larger than 1 MiB.
 pub const EVENT_STREAM_BYTES_HELD: usize = 2 * (EVENT_DATA_BYTES_MAX * 4 / 3 + 64 * 1024);
 
 static SUBSCRIPTIONS_LIVE: AtomicUsize = AtomicUsize::new(0);
