@@ -7,7 +7,7 @@
 
 use std::fmt::{self, Display, Formatter};
 
-use super::consumers::ConsumerError;
+use super::consumers::{CONSUMER_NAME_CHARS_MAX, ConsumerError};
 use super::error::{
     Constraint, Damaged, InUse, InvalidArgument, Limit, MemberRole, MemberValue, NotFound, Rule,
     StreamDamage, StreamError, Throttled, Validation, Violation,
@@ -487,6 +487,20 @@ impl Display for Throttled {
     }
 }
 
+/// The rule a refused consumer name breaks: its characters, else its length.
+fn broken_name_constraint(name: &str) -> Constraint {
+    let name_characters = name
+        .bytes()
+        .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'-'));
+    if name.is_empty() {
+        Constraint::LengthAtLeast(1)
+    } else if !name_characters {
+        Constraint::Pattern(NAME_PATTERN)
+    } else {
+        Constraint::LengthAtMost(CONSUMER_NAME_CHARS_MAX)
+    }
+}
+
 /// AWS publishes no text for most consumer errors; the wording follows the phrasing Kinesis uses
 /// for streams ("... under account ... not found.") and the consumer message AWS is seen to send
 /// ("Consumer C with creation timestamp T under stream S and account A ...").
@@ -496,7 +510,7 @@ impl Display for ConsumerError {
             ConsumerError::InvalidName { name } => Validation::Member {
                 value: MemberValue::Text(name.clone()),
                 member: "consumerName".to_owned(),
-                constraint: Constraint::Pattern(NAME_PATTERN),
+                constraint: broken_name_constraint(name),
             }
             .fmt(f),
             ConsumerError::AlreadyRegistered {

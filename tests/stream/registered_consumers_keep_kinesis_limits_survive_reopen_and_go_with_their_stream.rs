@@ -133,6 +133,21 @@ fn a_stream_takes_twenty_consumers_five_creating_at_once_each_name_once() {
             "{bad:?}"
         );
     }
+    // Each refusal names the rule the name breaks.
+    for (bad, rule) in [
+        ("", "have length greater than or equal to 1"),
+        (
+            "has space",
+            "satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+        ),
+        (&"x".repeat(129), "have length less than or equal to 128"),
+    ] {
+        let message = stream
+            .register_consumer(bad, no_tags())
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains(rule), "{bad:?}: {message}");
+    }
     assert!(
         stream
             .register_consumer(&"x".repeat(128), no_tags())
