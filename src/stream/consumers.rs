@@ -583,8 +583,11 @@ impl Stream {
             }
             Ok(deregistered)
         })?;
+        // The consumer's subscriptions end now: their places go, and waiting ones are woken to
+        // notice.
+        self.subscriptions.end_consumer(name);
         for shard in self.shards() {
-            shard.log.wake_readers(); // the consumer's subscriptions end now
+            shard.log.wake_readers();
         }
         Ok(self.consumer_as(&deregistered, ConsumerStatus::Deleting))
     }

@@ -157,7 +157,8 @@ struct Live {
 }
 
 /// A stream's live subscriptions. Invariant: at most one per key; an entry is removed only by
-/// the subscription whose generation it holds (when dropped).
+/// the subscription whose generation it holds (when dropped), or with its consumer's
+/// registration ([`LiveSubscriptions::end_consumer`]).
 #[derive(Debug, Default)]
 pub(crate) struct LiveSubscriptions {
     entries: Mutex<HashMap<SubscriptionKey, Live>>,
@@ -196,6 +197,12 @@ impl LiveSubscriptions {
             .lock()
             .get(key)
             .is_some_and(|live| live.generation == generation)
+    }
+
+    /// Ends the live subscriptions of consumer `name` (being deregistered): each notices at its
+    /// next wake-up that it no longer holds its place, and reports why.
+    pub(crate) fn end_consumer(&self, name: &str) {
+        self.entries.lock().retain(|key, _| key.consumer != name);
     }
 
     fn release(&self, key: &SubscriptionKey, generation: u64) {
@@ -362,9 +369,12 @@ impl Subscription {
     }
 
     /// Fails if the subscription was taken over, the stream is being deleted, or the consumer is
-    /// no longer registered and ACTIVE.
+    /// no longer registered and ACTIVE (which also takes the subscription's place: see
+    /// [`LiveSubscriptions::end_consumer`]).
     fn check_live(&self) -> Result<(), SubscriptionError> {
-        if !self.stream.subscriptions.holds(&self.key, self.generation) {
+        let consumer_error = self.consumer_error();
+        if consumer_error.is_none() && !self.stream.subscriptions.holds(&self.key, self.generation)
+        {
             return Err(SubscriptionError::TakenOver {
                 stream: self.stream.name(),
                 consumer: self.key.consumer.clone(),
@@ -373,6 +383,11 @@ impl Subscription {
             });
         }
         self.stream.check_writable()?;
+        consumer_error.map_or(Ok(()), Err)
+    }
+
+    /// Why the consumer can no longer subscribe: gone, or not ACTIVE.
+    fn consumer_error(&self) -> Option<SubscriptionError> {
         let now_ms = self.stream.now_ms();
         let meta = self.stream.meta.read();
         let status = meta
@@ -381,19 +396,21 @@ impl Subscription {
             .filter(|consumer| consumer.created_ms == self.key.consumer_created_ms)
             .and_then(|consumer| consumer.status_at(now_ms));
         match status {
-            Some(ConsumerStatus::Active) => Ok(()),
-            Some(_) => Err(SubscriptionError::ConsumerNotActive {
+            Some(ConsumerStatus::Active) => None,
+            Some(_) => Some(SubscriptionError::ConsumerNotActive {
                 stream: meta.name.clone(),
                 consumer: self.key.consumer.clone(),
                 created_secs: self.key.consumer_created_ms / 1000,
                 account: self.stream.context.account_id.clone(),
             }),
-            None => Err(ConsumerError::NotFound {
-                stream: meta.name.clone(),
-                consumer: self.key.consumer.clone(),
-                account: self.stream.context.account_id.clone(),
-            }
-            .into()),
+            None => Some(
+                ConsumerError::NotFound {
+                    stream: meta.name.clone(),
+                    consumer: self.key.consumer.clone(),
+                    account: self.stream.context.account_id.clone(),
+                }
+                .into(),
+            ),
         }
     }
 

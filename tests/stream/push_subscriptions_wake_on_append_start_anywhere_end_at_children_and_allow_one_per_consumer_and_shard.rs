@@ -92,6 +92,35 @@ fn a_record_appended_while_the_subscriber_waits_is_pushed_at_once() {
     );
 }
 
+/// Deregistering a consumer ends a subscription blocked waiting for records at once, not when
+/// its wait times out (its place is taken with the registration).
+#[test]
+fn deregistering_the_consumer_ends_a_waiting_subscription_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let (_engine, stream) = stream_with_consumer(dir.path(), &clock);
+    let mut subscription = stream
+        .subscribe("app", SHARD, StartingPosition::Latest)
+        .unwrap();
+    let subscriber = thread::spawn(move || {
+        let started = Instant::now();
+        let ended = subscription.next_event(WAIT);
+        (ended, started.elapsed())
+    });
+    // Give the subscriber time to block; the consumer goes while it waits.
+    thread::sleep(Duration::from_millis(200));
+    stream.deregister_consumer("app").unwrap();
+    let (ended, waited) = subscriber.join().unwrap();
+    assert!(
+        matches!(ended, Err(SubscriptionError::Consumer(_))),
+        "{ended:?}"
+    );
+    assert!(
+        waited < WAIT / 2,
+        "ended by the deregistration's wake-up, not by the {WAIT:?} timeout (waited {waited:?})"
+    );
+}
+
 #[test]
 fn every_starting_position_starts_where_get_shard_iterator_would() {
     let dir = tempfile::tempdir().unwrap();
