@@ -562,6 +562,25 @@ impl EventMessages {
     }
 }
 
+/// Registers consumer `name` on stream `stream` (of the default account and region) over raw JSON,
+/// and returns its ARN.
+pub async fn register_consumer(addr: SocketAddr, stream: &str, name: &str) -> String {
+    let answer = call_json(
+        addr,
+        "RegisterStreamConsumer",
+        &format!(
+            r#"{{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/{stream}",
+                "ConsumerName":"{name}"}}"#
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, http::StatusCode::OK, "{:?}", answer.json());
+    answer.json()["Consumer"]["ConsumerARN"]
+        .as_str()
+        .expect("a consumer ARN")
+        .to_owned()
+}
+
 /// A raw SubscribeToShard request in `content_type` (JSON or CBOR) carrying `body`, over HTTP/1.1
 /// or HTTP/2 as `version` says.
 pub fn subscribe_request(

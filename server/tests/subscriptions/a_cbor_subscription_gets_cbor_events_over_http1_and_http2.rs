@@ -8,7 +8,8 @@
 //! with the server's event-stream decoder and `ciborium`.
 
 use crate::common::{
-    EventMessages, TestServer, bounded, call_json, start_event_stream, subscribe_request,
+    EventMessages, TestServer, bounded, call_json, register_consumer, start_event_stream,
+    subscribe_request,
 };
 use bytes::Bytes;
 use ciborium::Value;
@@ -17,7 +18,6 @@ use shardlog_server::ServerConfig;
 use shardlog_server::protocol::event_stream::Message;
 
 const STREAM: &str = "cbor-fanned";
-const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:000000000000:stream/cbor-fanned";
 const CBOR: &str = "application/x-amz-cbor-1.1";
 
 fn cbor(value: &Value) -> Bytes {
@@ -47,20 +47,6 @@ fn field<'v>(map: &'v Value, name: &str) -> &'v Value {
 fn payload(message: &Message) -> Value {
     ciborium::de::from_reader(&message.payload[..])
         .unwrap_or_else(|error| panic!("a CBOR payload ({error}): {:?}", message.payload))
-}
-
-async fn register(addr: std::net::SocketAddr, name: &str) -> String {
-    let answer = call_json(
-        addr,
-        "RegisterStreamConsumer",
-        &format!(r#"{{"StreamARN":"{STREAM_ARN}","ConsumerName":"{name}"}}"#),
-    )
-    .await;
-    assert_eq!(answer.status, StatusCode::OK);
-    answer.json()["Consumer"]["ConsumerARN"]
-        .as_str()
-        .expect("a consumer ARN")
-        .to_owned()
 }
 
 /// Subscribes `consumer_arn` to shard 0 from TRIM_HORIZON in CBOR over `version`; checks the head
@@ -122,7 +108,7 @@ async fn a_cbor_subscription_gets_cbor_events_over_http1_and_http2() {
             (Version::HTTP_11, "over-http1"),
             (Version::HTTP_2, "over-http2"),
         ] {
-            let consumer_arn = register(addr, consumer).await;
+            let consumer_arn = register_consumer(addr, STREAM, consumer).await;
             let mut messages = subscribe(addr, version, &consumer_arn).await;
             let event = messages.next().await.expect("an event");
             assert_eq!(event.header(":message-type"), Some("event"), "{version:?}");
@@ -162,7 +148,7 @@ async fn a_cbor_subscription_gets_cbor_events_over_http1_and_http2() {
         }
 
         // An exception during a subscription, in CBOR.
-        let consumer_arn = register(addr, "sees-the-deletion").await;
+        let consumer_arn = register_consumer(addr, STREAM, "sees-the-deletion").await;
         let mut messages = subscribe(addr, Version::HTTP_2, &consumer_arn).await;
         let first = messages.next().await.expect("the records");
         assert_eq!(first.header(":event-type"), Some("SubscribeToShardEvent"));

@@ -17,7 +17,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::common::{
-    EventMessages, TestServer, bounded, call_json, start_event_stream, subscribe_request,
+    EventMessages, TestServer, bounded, call_json, register_consumer, start_event_stream,
+    subscribe_request,
 };
 use bytes::Bytes;
 use http::{StatusCode, Version};
@@ -106,19 +107,7 @@ async fn a_reset_or_dropped_subscription_frees_its_place() {
             call_json(addr, "PutRecord", &put).await.status,
             StatusCode::OK
         );
-        let registered = call_json(
-            addr,
-            "RegisterStreamConsumer",
-            &format!(
-                r#"{{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/{STREAM}",
-                    "ConsumerName":"comes-back"}}"#
-            ),
-        )
-        .await;
-        let consumer_arn = registered.json()["Consumer"]["ConsumerARN"]
-            .as_str()
-            .expect("a consumer ARN")
-            .to_owned();
+        let consumer_arn = register_consumer(addr, STREAM, "comes-back").await;
 
         // HTTP/2: cancel the stream, keep the connection.
         let stream = TcpStream::connect(addr).await.unwrap();

@@ -8,11 +8,11 @@
 //!
 //! The server is the real binary, so that its memory is its own.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::common::{
-    EventMessages, ServeProcess, bounded, call_json, start_event_stream, subscribe_request,
+    EventMessages, ServeProcess, bounded, call_json, register_consumer, start_event_stream,
+    subscribe_request,
 };
 use bytes::Bytes;
 use http::{StatusCode, Version};
@@ -49,23 +49,6 @@ fn subscribe_body(consumer_arn: &str) -> Bytes {
         r#"{{"ConsumerARN":"{consumer_arn}","ShardId":"shardId-000000000000",
             "StartingPosition":{{"Type":"TRIM_HORIZON"}}}}"#
     ))
-}
-
-async fn register(addr: SocketAddr, name: &str) -> String {
-    let answer = call_json(
-        addr,
-        "RegisterStreamConsumer",
-        &format!(
-            r#"{{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/{STREAM}",
-                "ConsumerName":"{name}"}}"#
-        ),
-    )
-    .await;
-    assert_eq!(answer.status, StatusCode::OK);
-    answer.json()["Consumer"]["ConsumerARN"]
-        .as_str()
-        .expect("a consumer ARN")
-        .to_owned()
 }
 
 /// The next records' first bytes (each record is one repeated byte), reading events until
@@ -108,8 +91,8 @@ async fn a_subscriber_that_does_not_read_stays_bounded_while_others_are_served()
         )
         .await;
         assert_eq!(created.status, StatusCode::OK);
-        let stalled_arn = register(addr, "stalled").await;
-        let reader_arn = register(addr, "reader").await;
+        let stalled_arn = register_consumer(addr, STREAM, "stalled").await;
+        let reader_arn = register_consumer(addr, STREAM, "reader").await;
 
         // The stalled subscriber: its stream window is never given back.
         let stream = TcpStream::connect(addr).await.unwrap();

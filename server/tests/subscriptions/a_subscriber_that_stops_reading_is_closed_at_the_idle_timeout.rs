@@ -10,7 +10,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::common::{
-    EventMessages, TestServer, bounded, call_json, start_event_stream, subscribe_request,
+    EventMessages, TestServer, bounded, call_json, register_consumer, start_event_stream,
+    subscribe_request,
 };
 use bytes::Bytes;
 use http::{StatusCode, Version};
@@ -22,23 +23,6 @@ const STREAM: &str = "stalls";
 const JSON: &str = "application/x-amz-json-1.1";
 const IDLE_TIMEOUT: Duration = Duration::from_secs(2);
 const RECORD_BYTES: usize = 100_000;
-
-async fn register(addr: SocketAddr, name: &str) -> String {
-    let answer = call_json(
-        addr,
-        "RegisterStreamConsumer",
-        &format!(
-            r#"{{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/{STREAM}",
-                "ConsumerName":"{name}"}}"#
-        ),
-    )
-    .await;
-    assert_eq!(answer.status, StatusCode::OK);
-    answer.json()["Consumer"]["ConsumerARN"]
-        .as_str()
-        .expect("a consumer ARN")
-        .to_owned()
-}
 
 fn subscribe_body(consumer_arn: &str, position: &str) -> Bytes {
     Bytes::from(format!(
@@ -86,8 +70,8 @@ async fn a_subscriber_that_stops_reading_is_closed_at_the_idle_timeout() {
         )
         .await;
         assert_eq!(created.status, StatusCode::OK);
-        let stalled_arn = register(addr, "stalled").await;
-        let quiet_arn = register(addr, "quiet").await;
+        let stalled_arn = register_consumer(addr, STREAM, "stalled").await;
+        let quiet_arn = register_consumer(addr, STREAM, "quiet").await;
 
         // The quiet subscriber reads; nothing is put for three idle timeouts.
         let request = subscribe_request(

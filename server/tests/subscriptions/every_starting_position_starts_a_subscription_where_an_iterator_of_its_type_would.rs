@@ -7,7 +7,8 @@
 use std::sync::Arc;
 
 use crate::common::{
-    EventMessages, TestServer, bounded, call_json, start_event_stream, subscribe_request,
+    EventMessages, TestServer, bounded, call_json, register_consumer, start_event_stream,
+    subscribe_request,
 };
 use bytes::Bytes;
 use http::{StatusCode, Version};
@@ -15,7 +16,6 @@ use shardlog::{EngineOptions, ManualClock};
 use shardlog_server::ServerConfig;
 
 const STREAM: &str = "positions";
-const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:000000000000:stream/positions";
 const JSON: &str = "application/x-amz-json-1.1";
 const START_MS: u64 = 1_764_000_000_000;
 
@@ -31,20 +31,6 @@ async fn put(addr: std::net::SocketAddr, data: &str) -> String {
     answer.json()["SequenceNumber"]
         .as_str()
         .expect("a sequence number")
-        .to_owned()
-}
-
-async fn register(addr: std::net::SocketAddr, name: &str) -> String {
-    let answer = call_json(
-        addr,
-        "RegisterStreamConsumer",
-        &format!(r#"{{"StreamARN":"{STREAM_ARN}","ConsumerName":"{name}"}}"#),
-    )
-    .await;
-    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.json());
-    answer.json()["Consumer"]["ConsumerARN"]
-        .as_str()
-        .expect("a consumer ARN")
         .to_owned()
 }
 
@@ -134,7 +120,7 @@ async fn every_starting_position_starts_a_subscription_where_an_iterator_of_its_
             ),
         ];
         for (consumer, position, (data, sequence_number)) in &cases {
-            let arn = register(addr, consumer).await;
+            let arn = register_consumer(addr, STREAM, consumer).await;
             let mut messages = subscribe(addr, &arn, position).await;
             assert_eq!(
                 first_record(&mut messages).await,
@@ -144,7 +130,7 @@ async fn every_starting_position_starts_a_subscription_where_an_iterator_of_its_
         }
 
         // LATEST: nothing already in the shard, the next record put.
-        let arn = register(addr, "latest").await;
+        let arn = register_consumer(addr, STREAM, "latest").await;
         let mut messages = subscribe(addr, &arn, r#"{"Type":"LATEST"}"#).await;
         let d = put(addr, "RA==").await;
         assert_eq!(
