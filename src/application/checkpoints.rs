@@ -27,11 +27,15 @@
 //! - *Another stream of the same name*: deleting a stream moves its directory, checkpoints and
 //!   all, to the trash in one rename, so a stream created again under the name starts with none.
 //!   An instance still running on the deleted stream cannot create the directory again (only
-//!   [`CheckpointDir::open`] creates it), and should it write into the new stream's directory of
+//!   [`CheckpointDir::open`] creates it, one level at a time under a stream directory that must
+//!   exist, and refuses a deleted stream), and should it write into the new stream's directory of
 //!   the same application anyway (deleted and re-created between its check and its write), the
 //!   file names the old stream's creation time and shard identity, which match nothing of the new
 //!   stream: such a file is ignored and removed, never resumed from. (Shard creation times are
-//!   handed out strictly increasing by the engine, so a shard identity is never reused.)
+//!   handed out strictly increasing by the engine, so a shard identity is never reused.) In that
+//!   narrow window the stale write replaces the new stream's checkpoint of the same shard index,
+//!   if it has one: the new stream's application then reads that shard again from its oldest
+//!   record, which is at-least-once delivery, not a skip.
 
 use std::collections::BTreeMap;
 use std::fs;
